@@ -1,0 +1,254 @@
+//! The user entity and its value types.
+//!
+//! Every value type follows one pattern: a private field, one `parse` constructor that is the
+//! only way in, and read access through `as_str`. Secrets redact themselves in `Debug`.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::validation::{InvalidValue, checked_text};
+
+/// The store's identifier of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+macro_rules! text_accessors {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// A username: shown as typed, unique regardless of case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+text_accessors!(Username);
+
+impl Username {
+    pub const MAX_CHARS: usize = 32;
+
+    /// Letters and digits of any script, plus `_`, `-` and `.`; it appears in URLs
+    /// (`/api/profiles/{username}`), so nothing that needs escaping there.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let raw = checked_text(raw, Self::MAX_CHARS)?;
+        let allowed = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.');
+        if !raw.chars().all(allowed) {
+            return Err(InvalidValue::Rule(
+                "may contain only letters, digits, '_', '-' and '.'",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The form that uniqueness is decided on: two usernames that differ only in case are the same.
+    pub fn canonical(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// An e-mail address, kept in lower case: addresses are compared case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+text_accessors!(Email);
+
+impl Email {
+    /// RFC 5321's limit on a forward path.
+    pub const MAX_CHARS: usize = 254;
+
+    /// A deliberately loose check (one `@`, a dotted domain, no spaces or control characters):
+    /// the only real proof of an address is a message that arrives.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let raw = checked_text(raw.trim(), Self::MAX_CHARS)?;
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidValue::Malformed);
+        }
+        let (local, domain) = raw.split_once('@').ok_or(InvalidValue::Malformed)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@');
+        if local.is_empty() || !domain_ok {
+            return Err(InvalidValue::Malformed);
+        }
+        Ok(Self(raw.to_lowercase()))
+    }
+}
+
+/// A plain-text password on its way to the hasher. It never prints and is never stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 8;
+    /// Long enough for any passphrase, short enough that hashing cannot be used to exhaust the server.
+    pub const MAX_CHARS: usize = 128;
+
+    /// Length in characters (not bytes, so every script counts alike), no composition rules, no
+    /// trimming and no truncation: NIST SP 800-63B and OWASP ASVS both ask for exactly this.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        if raw.contains('\0') {
+            return Err(InvalidValue::ContainsNul);
+        }
+        if raw.is_empty() {
+            return Err(InvalidValue::Blank);
+        }
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(InvalidValue::TooShort {
+                min: Self::MIN_CHARS,
+            });
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(InvalidValue::TooLong {
+                max: Self::MAX_CHARS,
+            });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The secret itself, for the hasher only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A password hash in PHC string format (`$argon2id$v=19$...`), as the hasher produced it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a hash read back from a store or produced by a hasher; it is opaque to the domain.
+    pub fn from_phc(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+/// A short biography.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bio(String);
+text_accessors!(Bio);
+
+impl Bio {
+    pub const MAX_CHARS: usize = 1_000;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        checked_text(raw, Self::MAX_CHARS).map(|bio| Self(bio.to_owned()))
+    }
+}
+
+/// The address of a profile picture: an absolute http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageUrl(String);
+text_accessors!(ImageUrl);
+
+impl ImageUrl {
+    pub const MAX_CHARS: usize = 2_048;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let raw = checked_text(raw, Self::MAX_CHARS)?;
+        let rest = raw
+            .strip_prefix("https://")
+            .or_else(|| raw.strip_prefix("http://"))
+            .ok_or(InvalidValue::Rule("must be an http or https URL"))?;
+        if rest.is_empty() || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidValue::Malformed);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+/// A registered user, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: Username,
+    pub email: Email,
+    pub bio: Option<Bio>,
+    pub image: Option<ImageUrl>,
+    pub password_hash: PasswordHash,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// What the store needs to create a user; the store assigns the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub username: Username,
+    pub email: Email,
+    pub password_hash: PasswordHash,
+    pub created_at: OffsetDateTime,
+}
+
+/// A partial update: `None` leaves a field as it is; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub username: Option<Username>,
+    pub email: Option<Email>,
+    pub password_hash: Option<PasswordHash>,
+    pub bio: Option<Option<Bio>>,
+    pub image: Option<Option<ImageUrl>>,
+}
+
+impl UserChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The user as it is after these changes, stamped `now`; stores that cannot update with
+    /// `RETURNING` (the in-memory fake) use this so that every store agrees.
+    pub fn apply_to(&self, user: &User, now: OffsetDateTime) -> User {
+        let mut updated = user.clone();
+        if let Some(username) = &self.username {
+            updated.username = username.clone();
+        }
+        if let Some(email) = &self.email {
+            updated.email = email.clone();
+        }
+        if let Some(hash) = &self.password_hash {
+            updated.password_hash = hash.clone();
+        }
+        if let Some(bio) = &self.bio {
+            updated.bio = bio.clone();
+        }
+        if let Some(image) = &self.image {
+            updated.image = image.clone();
+        }
+        updated.updated_at = now;
+        updated
+    }
+}
+
+#[cfg(test)]
+mod tests;
