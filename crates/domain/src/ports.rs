@@ -132,12 +132,14 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
 }
 
-/// The system clock.
+/// The system clock, read to the millisecond: the precision the contract shows
+/// (`2026-02-18T03:22:56.637Z`) and every store keeps, so a stored time reads back unchanged.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        let now = OffsetDateTime::now_utc();
+        now.replace_millisecond(now.millisecond()).unwrap_or(now)
     }
 }

@@ -1,1 +1,89 @@
-//! stub
+//! Conduit's store adapters: PostgreSQL (production) and SQLite (the embedded default), both
+//! through sqlx, behind the port traits of `conduit-domain`.
+//!
+//! This crate depends on `conduit-domain` and on no other crate of ours; it knows nothing about
+//! HTTP. Every adapter passes the one store contract suite in `conduit-test-support`. Driver errors
+//! never leave this crate: unique violations become `StoreError::Conflict`, everything else
+//! `StoreError::Unavailable` with context for the logs.
+
+mod error;
+pub mod postgres;
+pub mod sqlite;
+mod users;
+
+use std::sync::Arc;
+
+use conduit_domain::ports::UserRepository;
+
+pub use error::ConnectError;
+
+/// A connected, migrated store of either kind, chosen by the database URL's scheme.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// Pool settings shared by both kinds of store.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`postgres://...` or `sqlite://...`) and applies pending migrations.
+    pub async fn connect(url: &str, settings: PoolSettings) -> Result<Self, ConnectError> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres(postgres::connect(url, settings).await?)
+        } else if url.starts_with("sqlite:") {
+            Self::Sqlite(sqlite::connect(url, settings).await?)
+        } else {
+            return Err(ConnectError::UnsupportedUrl);
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations this build carries that the database has not seen yet.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        match self {
+            Self::Postgres(pool) => postgres::MIGRATOR.run(pool).await?,
+            Self::Sqlite(pool) => sqlite::MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn is_ready(&self) -> bool {
+        let outcome = match self {
+            Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+        };
+        outcome.is_ok()
+    }
+
+    pub fn users(&self) -> Arc<dyn UserRepository> {
+        match self {
+            Self::Postgres(pool) => Arc::new(postgres::PgUserRepository::new(pool.clone())),
+            Self::Sqlite(pool) => Arc::new(sqlite::SqliteUserRepository::new(pool.clone())),
+        }
+    }
+
+    /// Closes every connection; waits for those in use to be returned.
+    pub async fn close(&self) {
+        match self {
+            Self::Postgres(pool) => pool.close().await,
+            Self::Sqlite(pool) => pool.close().await,
+        }
+    }
+}

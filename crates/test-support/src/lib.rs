@@ -1,1 +1,15 @@
-//! stub
+//! Dev-only helpers for Conduit's tests: builders with valid, unique defaults, in-memory fakes of
+//! the ports, the store contract suite every store adapter runs, and [`TestDb`], a fresh migrated
+//! PostgreSQL database per test.
+//!
+//! Depends on `conduit-domain` and `conduit-persistence`; never a `[dependencies]` entry of any
+//! crate, only a `[dev-dependencies]` one. It knows nothing about HTTP.
+
+pub mod builders;
+pub mod contract;
+pub mod fakes;
+pub mod postgres;
+
+pub use builders::{NewUserBuilder, unique};
+pub use fakes::{FakeClock, FakeHasher, InMemoryUserRepository};
+pub use postgres::TestDb;

@@ -1,0 +1,51 @@
+//! The cargo-nextest setup script for the PostgreSQL tests (see `.config/nextest.toml`).
+//!
+//! Starts one PostgreSQL container for the whole run, builds the migrated template in it, and hands
+//! its URL to every test through the file named by `NEXTEST_ENV`. The container is removed when the
+//! nextest process exits.
+
+use std::io::Write;
+
+use conduit_test_support::postgres::{DATABASE_URL_VAR, ensure_template, start_server};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let Some(env_file) = std::env::var_os("NEXTEST_ENV") else {
+        eprintln!("conduit-test-postgres is a cargo-nextest setup script: NEXTEST_ENV is not set");
+        return std::process::ExitCode::FAILURE;
+    };
+    let url = start_server(nextest_pid()).await;
+    ensure_template(&url).await;
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&env_file)
+        .and_then(|mut file| writeln!(file, "{DATABASE_URL_VAR}={url}"));
+    if let Err(error) = written {
+        eprintln!("cannot write {}: {error}", env_file.to_string_lossy());
+        return std::process::ExitCode::FAILURE;
+    }
+    std::process::ExitCode::SUCCESS
+}
+
+/// The nextest process that runs this script, found by walking up the process tree (the script is
+/// started through `cargo run`). Falls back to the parent process.
+fn nextest_pid() -> u32 {
+    let parent = std::os::unix::process::parent_id();
+    let mut pid = parent;
+    for _ in 0..8 {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains("nextest") {
+            return pid;
+        }
+        let Some(next) = parent_of(pid) else { break };
+        pid = next;
+    }
+    parent
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces and parentheses: the fields we want follow the last ')'.
+    let after_name = stat.rsplit_once(')')?.1;
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
