@@ -5,7 +5,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use conduit_domain::ports::{
-    Clock, HashError, PasswordHasher, StoreError, UniqueField, UserRepository,
+    AccessToken, Clock, HashError, PasswordHasher, StoreError, TokenCodec, TokenError,
+    UniqueField, UserRepository,
 };
 use conduit_domain::user::{Email, NewUser, Password, PasswordHash, User, UserChanges, UserId};
 use time::OffsetDateTime;
@@ -137,4 +138,29 @@ impl PasswordHasher for FakeHasher {
     }
 
     async fn verify_against_dummy(&self, _password: &Password) {}
+}
+
+/// Tokens of the form `fake-token-<id>`, easy to read in assertions; anything else is refused.
+/// For web tests that are not about signing: the real codec has tests of its own.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FakeTokens;
+
+impl FakeTokens {
+    pub fn token_for(user: UserId) -> String {
+        format!("fake-token-{user}")
+    }
+}
+
+impl TokenCodec for FakeTokens {
+    fn issue(&self, user: UserId, _now: OffsetDateTime) -> Result<AccessToken, TokenError> {
+        Ok(AccessToken::new(Self::token_for(user)))
+    }
+
+    fn verify(&self, token: &str, _now: OffsetDateTime) -> Result<UserId, TokenError> {
+        token
+            .strip_prefix("fake-token-")
+            .and_then(|id| id.parse().ok())
+            .map(UserId)
+            .ok_or(TokenError::Malformed)
+    }
 }

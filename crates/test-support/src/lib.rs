@@ -11,5 +11,5 @@ pub mod fakes;
 pub mod postgres;
 
 pub use builders::{NewUserBuilder, unique};
-pub use fakes::{FakeClock, FakeHasher, InMemoryUserRepository};
+pub use fakes::{FakeClock, FakeHasher, FakeTokens, InMemoryUserRepository};
 pub use postgres::TestDb;

@@ -1,1 +1,58 @@
-//! stub
+//! Conduit's HTTP surface on actix-web: routes per area of the RealWorld contract, the
+//! authentication extractor, request and response DTOs, and [`ApiError`], the one place where
+//! errors become the contract's `{"errors": {"<field>": ["..."]}}` envelope.
+//!
+//! Depends on `conduit-domain` (use cases and ports) and never on `conduit-persistence` or
+//! `conduit-security`: it receives ready-made use cases in [`AppState`], so its tests run the
+//! handlers in-process against fakes and mocks. It knows nothing about SQL or how tokens are signed.
+
+mod auth;
+mod dto;
+mod error;
+mod routes;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::web::{self, ServiceConfig};
+use conduit_domain::users::Users;
+
+pub use error::ApiError;
+
+/// The largest JSON body any endpoint accepts. The biggest legitimate body is a user update with
+/// a 1,000-character bio and a 2,048-character image URL; 64 KiB leaves room for articles later.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// Whether the service's dependencies answer, for `/health/ready`.
+pub trait Readiness: Send + Sync {
+    fn is_ready(&self) -> Pin<Box<dyn Future<Output = bool> + Send + '_>>;
+}
+
+/// What the handlers need, shared by every worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub users: Users,
+    pub readiness: Arc<dyn Readiness>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// Registers every route, the extractor configuration and the JSON 404 on an actix `App`:
+/// `App::new().configure(conduit_web::configure(state))`.
+pub fn configure(state: AppState) -> impl FnOnce(&mut ServiceConfig) {
+    move |config| {
+        config
+            .app_data(web::Data::new(state))
+            .app_data(error::json_config())
+            .app_data(error::path_config())
+            .app_data(error::query_config())
+            .configure(routes::health::configure)
+            .service(web::scope("/api").configure(routes::users::configure))
+            .default_service(web::to(error::route_not_found));
+    }
+}

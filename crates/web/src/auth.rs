@@ -1,0 +1,49 @@
+//! Reading the access token from `Authorization: Token <jwt>` (the contract) or `Bearer <jwt>`.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use conduit_domain::ports::TokenError;
+use conduit_domain::user::UserId;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::{ApiError, AppState};
+
+/// The authenticated caller. Extracting it answers 401 for a missing or unusable token.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CurrentUser {
+    pub(crate) id: UserId,
+}
+
+/// The token in the `Authorization` header: `Ok(None)` when there is no header.
+pub(crate) fn bearer_token(request: &HttpRequest) -> Result<Option<String>, TokenError> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| TokenError::Malformed)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(TokenError::Malformed)?;
+    let token = token.trim();
+    let known_scheme =
+        scheme.eq_ignore_ascii_case("Token") || scheme.eq_ignore_ascii_case("Bearer");
+    if !known_scheme || token.is_empty() {
+        return Err(TokenError::Malformed);
+    }
+    Ok(Some(token.to_owned()))
+}
+
+impl FromRequest for CurrentUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let token = bearer_token(request);
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
+            let token = token.map_err(ApiError::Unauthorized)?;
+            let id = state.users.authenticate(token.as_deref()).await?;
+            Ok(Self { id })
+        })
+    }
+}

@@ -1,0 +1,152 @@
+//! [`ApiError`]: every failure a client can see, and the one place that turns it into a response.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use conduit_domain::ports::TokenError;
+use conduit_domain::users::UserError;
+use serde_json::json;
+
+/// An error answered to a client, in the contract's error envelope.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON at all.
+    #[error("malformed request body")]
+    MalformedBody(String),
+    /// 401: the access token is missing, malformed, forged, expired, or speaks for no user.
+    #[error("unauthorized")]
+    Unauthorized(TokenError),
+    /// 401: login with an unknown e-mail or a wrong password; the same answer for both.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// 404: no such resource; the key names its kind (`route`, later `article`, `profile`...).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409: registration with a username or e-mail that is taken.
+    #[error("{0} has already been taken")]
+    Conflict(&'static str),
+    /// 413: the body is larger than [`crate::JSON_BODY_LIMIT`].
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 415: the body is not declared as JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: well-formed input that breaks a rule; field-keyed messages.
+    #[error("unprocessable entity")]
+    Unprocessable(Vec<(String, String)>),
+    /// 500: our fault. The cause is logged; the client gets an opaque message.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn envelope(&self) -> serde_json::Value {
+        let errors: Vec<(String, String)> = match self {
+            Self::MalformedBody(reason) => vec![("body".into(), reason.clone())],
+            Self::Unauthorized(TokenError::Missing) => vec![("token".into(), "is missing".into())],
+            Self::Unauthorized(TokenError::Expired) => vec![("token".into(), "has expired".into())],
+            Self::Unauthorized(_) => vec![("token".into(), "is invalid".into())],
+            Self::InvalidCredentials => vec![("email or password".into(), "is invalid".into())],
+            Self::NotFound(resource) => vec![((*resource).into(), "not found".into())],
+            Self::Conflict(field) => vec![((*field).into(), "has already been taken".into())],
+            Self::PayloadTooLarge => vec![(
+                "body".into(),
+                format!("is too large (maximum is {} bytes)", crate::JSON_BODY_LIMIT),
+            )],
+            Self::UnsupportedMediaType => {
+                vec![("body".into(), "must be sent as application/json".into())]
+            }
+            Self::Unprocessable(errors) => errors.clone(),
+            Self::Internal(_) => vec![("server".into(), "something went wrong".into())],
+        };
+        let mut map = serde_json::Map::new();
+        for (field, message) in errors {
+            let messages = map.entry(field).or_insert_with(|| json!([]));
+            if let Some(messages) = messages.as_array_mut() {
+                messages.push(json!(message));
+            }
+        }
+        json!({ "errors": map })
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(cause = %cause, "request failed"),
+            Self::Unauthorized(reason) => tracing::info!(reason = %reason, "token refused"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, Self::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Token")));
+        }
+        response.json(self.envelope())
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(error: UserError) -> Self {
+        match error {
+            UserError::Invalid(errors) => Self::Unprocessable(
+                errors
+                    .iter()
+                    .map(|(field, message)| (field.to_owned(), message.to_owned()))
+                    .collect(),
+            ),
+            UserError::Taken(field) => Self::Conflict(field.as_str()),
+            UserError::InvalidCredentials => Self::InvalidCredentials,
+            UserError::Unauthenticated(reason) => Self::Unauthorized(reason),
+            UserError::Unavailable(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+/// JSON bodies: limited in size, and every way of being wrong answered in the envelope.
+pub(crate) fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(crate::JSON_BODY_LIMIT)
+        .error_handler(|error, _request| {
+            use actix_web::error::JsonPayloadError as E;
+            let api_error = match error {
+                E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
+                E::ContentType => ApiError::UnsupportedMediaType,
+                E::Deserialize(error) if error.is_data() => {
+                    ApiError::Unprocessable(vec![("body".into(), error.to_string())])
+                }
+                E::Deserialize(error) => ApiError::MalformedBody(format!("is not valid JSON: {error}")),
+                other => ApiError::MalformedBody(other.to_string()),
+            };
+            api_error.into()
+        })
+}
+
+pub(crate) fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error, _request| {
+        ApiError::Unprocessable(vec![("path".into(), error.to_string())]).into()
+    })
+}
+
+pub(crate) fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _request| {
+        ApiError::Unprocessable(vec![("query".into(), error.to_string())]).into()
+    })
+}
+
+/// The JSON 404 for any path no route matches.
+pub(crate) async fn route_not_found(_request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("route"))
+}

@@ -1,0 +1,11 @@
+//! The HTTP layer in-process: real routing, extractors and error mapping, with the use cases over
+//! fakes (multi-step flows) or mockall mocks (one port's failure). No socket, no database.
+
+// Shared set-up: the app over fakes, request helpers.
+mod support;
+// Malformed bodies, wrong content types, unknown routes: the error envelope everywhere.
+mod errors;
+// Liveness and readiness.
+mod health;
+// POST /users, POST /users/login, GET /user, PUT /user.
+mod users;

@@ -1,0 +1,98 @@
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::test::TestRequest;
+use actix_web::{App, test};
+use conduit_domain::ports::{Clock, PasswordHasher, TokenCodec, UserRepository};
+use conduit_domain::users::Users;
+use conduit_test_support::{FakeClock, FakeHasher, FakeTokens, InMemoryUserRepository};
+use conduit_web::{AppState, Readiness};
+use serde_json::Value;
+
+/// The ports behind the app under test; each defaults to a fake and can be swapped for a mock.
+pub(crate) struct Ports {
+    pub(crate) repository: Arc<dyn UserRepository>,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
+    pub(crate) tokens: Arc<dyn TokenCodec>,
+    pub(crate) ready: bool,
+}
+
+impl Default for Ports {
+    fn default() -> Self {
+        Self {
+            repository: Arc::new(InMemoryUserRepository::new()),
+            hasher: Arc::new(FakeHasher),
+            tokens: Arc::new(FakeTokens),
+            ready: true,
+        }
+    }
+}
+
+struct FixedReadiness(bool);
+
+impl Readiness for FixedReadiness {
+    fn is_ready(&self) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+        Box::pin(async move { self.0 })
+    }
+}
+
+impl Ports {
+    pub(crate) fn state(self) -> AppState {
+        let clock: Arc<dyn Clock> = Arc::new(FakeClock::starting_now());
+        AppState {
+            users: Users::new(self.repository, self.hasher, self.tokens, clock),
+            readiness: Arc::new(FixedReadiness(self.ready)),
+        }
+    }
+}
+
+/// The answer to one request, as a client sees it.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: actix_web::http::header::HeaderMap,
+    pub(crate) body: Value,
+}
+
+impl Reply {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+/// Sends `request` to the whole app, in-process, over `state`. The body must be JSON, whatever
+/// the status: no handler and no error path may answer otherwise.
+pub(crate) async fn send(state: &AppState, request: TestRequest) -> Reply {
+    let app = test::init_service(App::new().configure(conduit_web::configure(state.clone()))).await;
+    let response = test::call_service(&app, request.to_request()).await;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = test::read_body(response).await;
+    let content_type = headers
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "status {status}: expected JSON, got {content_type:?}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let body = serde_json::from_slice(&body).expect("the body is JSON");
+    Reply { status, headers, body }
+}
+
+/// Registers `username` and returns its token.
+pub(crate) async fn registered(state: &AppState, username: &str) -> String {
+    let reply = send(state, TestRequest::post().uri("/api/users").set_json(registration(username))).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.body["user"]["token"].as_str().expect("a token").to_owned()
+}
+
+pub(crate) fn registration(username: &str) -> Value {
+    serde_json::json!({ "user": {
+        "username": username,
+        "email": format!("{username}@example.com"),
+        "password": "correct horse battery",
+    }})
+}

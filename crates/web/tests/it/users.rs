@@ -1,0 +1,245 @@
+use actix_web::test::TestRequest;
+use conduit_domain::ports::{MockTokenCodec, TokenError};
+use conduit_domain::user::UserId;
+use conduit_test_support::FakeTokens;
+use insta::assert_json_snapshot;
+use serde_json::json;
+
+use crate::support::{Ports, registered, registration, send};
+
+fn register(body: serde_json::Value) -> TestRequest {
+    TestRequest::post().uri("/api/users").set_json(body)
+}
+
+fn login(email: &str, password: &str) -> TestRequest {
+    TestRequest::post()
+        .uri("/api/users/login")
+        .set_json(json!({"user": {"email": email, "password": password}}))
+}
+
+fn with_token(request: TestRequest, scheme: &str, token: &str) -> TestRequest {
+    request.insert_header(("authorization", format!("{scheme} {token}")))
+}
+
+#[actix_web::test]
+async fn registration_answers_201_with_the_user_and_a_token() {
+    let state = Ports::default().state();
+
+    let reply = send(&state, register(registration("jake"))).await;
+
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_json_snapshot!(reply.body, @r#"
+    {
+      "user": {
+        "bio": null,
+        "email": "jake@example.com",
+        "image": null,
+        "token": "fake-token-1",
+        "username": "jake"
+      }
+    }
+    "#);
+}
+
+#[actix_web::test]
+async fn registration_of_a_taken_username_in_any_case_is_a_409() {
+    let state = Ports::default().state();
+    registered(&state, "jake").await;
+    let mut duplicate = registration("JAKE");
+    duplicate["user"]["email"] = json!("other@example.com");
+
+    let reply = send(&state, register(duplicate)).await;
+
+    assert_eq!((reply.status, reply.body), (409, json!({"errors": {"username": ["has already been taken"]}})));
+}
+
+#[actix_web::test]
+async fn registration_of_a_taken_email_is_a_409() {
+    let state = Ports::default().state();
+    registered(&state, "jake").await;
+    let mut duplicate = registration("other");
+    duplicate["user"]["email"] = json!("JAKE@example.com");
+
+    let reply = send(&state, register(duplicate)).await;
+
+    assert_eq!((reply.status, reply.body), (409, json!({"errors": {"email": ["has already been taken"]}})));
+}
+
+#[actix_web::test]
+async fn registration_with_invalid_fields_is_a_422_naming_each_field() {
+    let state = Ports::default().state();
+
+    let reply = send(&state, register(json!({"user": {"email": "nope", "password": "short"}}))).await;
+
+    assert_eq!(reply.status, 422);
+    assert_json_snapshot!(reply.body, @r#"
+    {
+      "errors": {
+        "email": [
+          "is invalid"
+        ],
+        "password": [
+          "is too short (minimum is 8 characters)"
+        ],
+        "username": [
+          "can't be blank"
+        ]
+      }
+    }
+    "#);
+}
+
+#[actix_web::test]
+async fn login_with_the_right_password_answers_the_user() {
+    let state = Ports::default().state();
+    registered(&state, "jake").await;
+
+    let reply = send(&state, login("Jake@Example.com", "correct horse battery")).await;
+
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["user"]["username"], "jake");
+    assert_eq!(reply.body["user"]["token"], "fake-token-1");
+}
+
+#[actix_web::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
+    let state = Ports::default().state();
+    registered(&state, "jake").await;
+
+    let wrong_password = send(&state, login("jake@example.com", "not the password")).await;
+    let unknown_email = send(&state, login("nobody@example.com", "correct horse battery")).await;
+
+    let expected = json!({"errors": {"email or password": ["is invalid"]}});
+    assert_eq!((wrong_password.status, &wrong_password.body), (401, &expected));
+    assert_eq!((unknown_email.status, &unknown_email.body), (401, &expected));
+}
+
+#[actix_web::test]
+async fn login_with_blank_fields_is_a_422() {
+    let state = Ports::default().state();
+
+    let reply = send(&state, login("", "")).await;
+
+    assert_eq!(reply.status, 422);
+    assert_eq!(reply.body, json!({"errors": {"email": ["can't be blank"], "password": ["can't be blank"]}}));
+}
+
+#[actix_web::test]
+async fn the_current_user_is_found_with_either_authorization_scheme() {
+    let state = Ports::default().state();
+    let token = registered(&state, "jake").await;
+
+    for scheme in ["Token", "Bearer", "token"] {
+        let reply = send(&state, with_token(TestRequest::get().uri("/api/user"), scheme, &token)).await;
+
+        assert_eq!(reply.status, 200, "scheme {scheme}");
+        assert_eq!(reply.body["user"]["username"], "jake");
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+    }
+}
+
+#[actix_web::test]
+async fn bad_authorization_headers_are_401s_in_the_token_envelope() {
+    let state = Ports::default().state();
+    let token = registered(&state, "jake").await;
+    let cases = [
+        ("no header", None, "is missing"),
+        ("unknown scheme", Some(format!("Basic {token}")), "is invalid"),
+        ("no scheme", Some(token.clone()), "is invalid"),
+        ("empty token", Some("Token ".to_owned()), "is invalid"),
+        ("garbage token", Some("Token garbage".to_owned()), "is invalid"),
+    ];
+
+    for (case, header, message) in cases {
+        let mut request = TestRequest::get().uri("/api/user");
+        if let Some(header) = header {
+            request = request.insert_header(("authorization", header));
+        }
+
+        let reply = send(&state, request).await;
+
+        assert_eq!(reply.status, 401, "{case}");
+        assert_eq!(reply.body, json!({"errors": {"token": [message]}}), "{case}");
+        assert_eq!(reply.header("www-authenticate"), Some("Token"), "{case}");
+    }
+}
+
+#[actix_web::test]
+async fn an_expired_token_is_a_401_that_says_so() {
+    let mut tokens = MockTokenCodec::new();
+    tokens.expect_verify().returning(|_, _| Err(TokenError::Expired));
+    let state = Ports { tokens: std::sync::Arc::new(tokens), ..Ports::default() }.state();
+
+    let reply = send(&state, with_token(TestRequest::get().uri("/api/user"), "Token", "a.b.c")).await;
+
+    assert_eq!((reply.status, reply.body), (401, json!({"errors": {"token": ["has expired"]}})));
+}
+
+#[actix_web::test]
+async fn a_valid_token_of_a_user_who_does_not_exist_is_a_401() {
+    let state = Ports::default().state();
+    let token = FakeTokens::token_for(UserId(404));
+
+    let reply = send(&state, with_token(TestRequest::get().uri("/api/user"), "Token", &token)).await;
+
+    assert_eq!((reply.status, reply.body), (401, json!({"errors": {"token": ["is invalid"]}})));
+}
+
+#[actix_web::test]
+async fn update_changes_the_named_fields_and_clears_null_ones() {
+    let state = Ports::default().state();
+    let token = registered(&state, "jake").await;
+    let set = json!({"user": {"bio": "I like to skateboard", "image": "https://example.com/j.png"}});
+    send(&state, with_token(TestRequest::put().uri("/api/user").set_json(set), "Token", &token)).await;
+    let change = json!({"user": {"email": "jake2@example.com", "image": null}});
+
+    let reply = send(&state, with_token(TestRequest::put().uri("/api/user").set_json(change), "Token", &token)).await;
+
+    assert_eq!(reply.status, 200);
+    assert_json_snapshot!(reply.body, @r#"
+    {
+      "user": {
+        "bio": "I like to skateboard",
+        "email": "jake2@example.com",
+        "image": null,
+        "token": "fake-token-1",
+        "username": "jake"
+      }
+    }
+    "#);
+}
+
+#[actix_web::test]
+async fn update_to_a_taken_username_is_a_422() {
+    let state = Ports::default().state();
+    registered(&state, "taken").await;
+    let token = registered(&state, "jake").await;
+    let change = json!({"user": {"username": "Taken"}});
+
+    let reply = send(&state, with_token(TestRequest::put().uri("/api/user").set_json(change), "Token", &token)).await;
+
+    assert_eq!((reply.status, reply.body), (422, json!({"errors": {"username": ["has already been taken"]}})));
+}
+
+#[actix_web::test]
+async fn update_with_a_new_password_lets_the_user_log_in_with_it() {
+    let state = Ports::default().state();
+    let token = registered(&state, "jake").await;
+    let change = json!({"user": {"password": "a brand new password"}});
+    send(&state, with_token(TestRequest::put().uri("/api/user").set_json(change), "Token", &token)).await;
+
+    let old = send(&state, login("jake@example.com", "correct horse battery")).await;
+    let new = send(&state, login("jake@example.com", "a brand new password")).await;
+
+    assert_eq!((old.status, new.status), (401, 200));
+}
+
+#[actix_web::test]
+async fn update_needs_a_token() {
+    let state = Ports::default().state();
+
+    let reply = send(&state, TestRequest::put().uri("/api/user").set_json(json!({"user": {}}))).await;
+
+    assert_eq!(reply.status, 401);
+}
