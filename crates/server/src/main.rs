@@ -1,1 +1,47 @@
-fn main() {}
+//! `conduit`: serves the Conduit API. Configuration comes from the environment (and `.env` in
+//! development); with none at all it serves on http://127.0.0.1:8080 from `conduit.db`.
+
+use std::process::ExitCode;
+
+use conduit_server::{Application, Config, telemetry};
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let loaded = Config::from_env();
+    let config = match loaded {
+        Ok(config) => config,
+        Err(errors) => {
+            // Telemetry is configured from the same variables, so these go straight to stderr.
+            eprintln!("conduit: invalid configuration:");
+            for error in errors {
+                eprintln!("  - {error}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&config);
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+
+    let application = match Application::build(config.clone()).await {
+        Ok(application) => application,
+        Err(error) => {
+            tracing::error!(error = %error, "conduit could not start");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        address = %config.bind_addr,
+        port = application.port(),
+        environment = ?config.app_env,
+        "conduit is serving"
+    );
+    match application.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %error, "conduit stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,91 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn config(variables: &[(&str, &str)]) -> Result<Config, Vec<ConfigError>> {
+    let map: HashMap<String, String> = variables
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+fn variables_in_error(variables: &[(&str, &str)]) -> Vec<&'static str> {
+    config(variables)
+        .expect_err("the configuration is refused")
+        .into_iter()
+        .map(|error| error.variable)
+        .collect()
+}
+
+#[test]
+fn no_configuration_at_all_serves_sqlite_on_localhost_8080_with_a_warning() {
+    let config = config(&[]).expect("defaults are valid");
+
+    assert_eq!(config.app_env, AppEnv::Development);
+    assert_eq!(config.database_url, "sqlite://conduit.db");
+    assert_eq!(config.bind_addr, "127.0.0.1:8080");
+    assert_eq!(config.password_hashing, HashingParams::OWASP_MINIMUM);
+    assert_eq!(config.jwt.time_to_live, Duration::from_secs(3600));
+    assert!(config.warnings.iter().any(|w| w.contains("JWT_SECRET")));
+}
+
+#[test]
+fn production_refuses_a_missing_or_short_secret() {
+    assert_eq!(variables_in_error(&[("APP_ENV", "production")]), ["JWT_SECRET"]);
+    assert_eq!(
+        variables_in_error(&[("APP_ENV", "production"), ("JWT_SECRET", "too-short")]),
+        ["JWT_SECRET"]
+    );
+}
+
+#[test]
+fn production_with_a_long_secret_logs_json_by_default() {
+    let secret = "s".repeat(32);
+
+    let config = config(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)]).expect("valid");
+
+    assert_eq!(config.log_format, LogFormat::Json);
+    assert!(config.warnings.is_empty());
+}
+
+#[test]
+fn every_invalid_variable_is_reported_at_once() {
+    let errors = variables_in_error(&[
+        ("APP_ENV", "staging"),
+        ("DATABASE_URL", "mysql://localhost/conduit"),
+        ("BIND_ADDR", "localhost"),
+        ("ACCESS_TOKEN_TTL", "forever"),
+        ("LOG_FORMAT", "xml"),
+        ("WORKERS", "0"),
+    ]);
+
+    assert_eq!(
+        errors,
+        ["APP_ENV", "DATABASE_URL", "BIND_ADDR", "ACCESS_TOKEN_TTL", "LOG_FORMAT", "WORKERS"]
+    );
+}
+
+#[test]
+fn durations_are_read_in_human_units() {
+    let config = config(&[("ACCESS_TOKEN_TTL", "15m")]).expect("valid");
+
+    assert_eq!(config.jwt.time_to_live, Duration::from_secs(900));
+}
+
+#[test]
+fn previous_secrets_become_verification_keys() {
+    let config = config(&[("JWT_PREVIOUS_SECRETS", "old-one, old-two,")]).expect("valid");
+
+    let ids: Vec<_> = config.jwt.verification_keys.iter().map(|key| key.id().to_owned()).collect();
+    assert_eq!(ids, [SigningKey::new("old-one").id(), SigningKey::new("old-two").id()]);
+}
+
+#[test]
+fn the_configuration_never_prints_the_secret() {
+    let secret = "a-very-secret-value-that-must-not-leak";
+
+    let config = config(&[("JWT_SECRET", secret)]).expect("valid");
+
+    assert!(!format!("{config:?}").contains(secret));
+}

@@ -1,0 +1,7 @@
+//! End-to-end: the real server, built exactly as `main` builds it, bound to port 0, driven over
+//! real HTTP by reqwest, against SQLite and against PostgreSQL.
+
+// Starting the server for a test, and a small HTTP client for it.
+mod support;
+// The users and authentication journey, once per store.
+mod users;
