@@ -70,7 +70,9 @@ impl ValidationErrors {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.errors.iter().map(|(field, message)| (*field, message.as_str()))
+        self.errors
+            .iter()
+            .map(|(field, message)| (*field, message.as_str()))
     }
 }
 

@@ -53,12 +53,19 @@ impl TryFrom<UserRow> for User {
 
     /// Rows are parsed like any other input: a row that breaks a rule is reported, never trusted.
     fn try_from(row: UserRow) -> Result<Self, StoreError> {
-        let corrupt = |field: &str| StoreError::Unavailable(format!("user {} has an invalid {field}", row.id));
+        let corrupt = |field: &str| {
+            StoreError::Unavailable(format!("user {} has an invalid {field}", row.id))
+        };
         Ok(User {
             id: UserId(row.id),
             username: Username::parse(&row.username).map_err(|_| corrupt("username"))?,
             email: Email::parse(&row.email).map_err(|_| corrupt("email"))?,
-            bio: row.bio.as_deref().map(Bio::parse).transpose().map_err(|_| corrupt("bio"))?,
+            bio: row
+                .bio
+                .as_deref()
+                .map(Bio::parse)
+                .transpose()
+                .map_err(|_| corrupt("bio"))?,
             image: row
                 .image
                 .as_deref()

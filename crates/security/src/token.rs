@@ -32,7 +32,11 @@ impl SigningKey {
     pub fn new(secret: impl Into<Vec<u8>>) -> Self {
         let secret = secret.into();
         let digest = Sha256::digest(&secret);
-        let id = digest.iter().take(6).map(|byte| format!("{byte:02x}")).collect();
+        let id = digest
+            .iter()
+            .take(6)
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
         Self { id, secret }
     }
 

@@ -78,7 +78,10 @@ impl Config {
             None | Some("development") => AppEnv::Development,
             Some("production") => AppEnv::Production,
             Some(other) => {
-                fail("APP_ENV", format!("must be development or production, not {other:?}"));
+                fail(
+                    "APP_ENV",
+                    format!("must be development or production, not {other:?}"),
+                );
                 AppEnv::Development
             }
         };
@@ -88,22 +91,34 @@ impl Config {
             .iter()
             .any(|scheme| database_url.starts_with(scheme));
         if !known_scheme {
-            fail("DATABASE_URL", "must start with postgres:// or sqlite://".to_owned());
+            fail(
+                "DATABASE_URL",
+                "must start with postgres:// or sqlite://".to_owned(),
+            );
         }
 
         let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
         if bind_addr.parse::<std::net::SocketAddr>().is_err() {
-            fail("BIND_ADDR", format!("must be an address and port such as 127.0.0.1:8080, not {bind_addr:?}"));
+            fail(
+                "BIND_ADDR",
+                format!("must be an address and port such as 127.0.0.1:8080, not {bind_addr:?}"),
+            );
         }
 
         let secret = match get("JWT_SECRET") {
             Some(secret) if secret.len() >= MIN_SECRET_BYTES => secret,
             Some(_) if app_env == AppEnv::Production => {
-                fail("JWT_SECRET", format!("must be at least {MIN_SECRET_BYTES} bytes in production"));
+                fail(
+                    "JWT_SECRET",
+                    format!("must be at least {MIN_SECRET_BYTES} bytes in production"),
+                );
                 String::new()
             }
             None if app_env == AppEnv::Production => {
-                fail("JWT_SECRET", "is required in production (at least 32 random bytes)".to_owned());
+                fail(
+                    "JWT_SECRET",
+                    "is required in production (at least 32 random bytes)".to_owned(),
+                );
                 String::new()
             }
             Some(secret) => {
@@ -115,7 +130,11 @@ impl Config {
                     "JWT_SECRET is not set: using a random secret, so tokens stop working when the server restarts"
                         .to_owned(),
                 );
-                format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+                format!(
+                    "{}{}",
+                    uuid::Uuid::new_v4().simple(),
+                    uuid::Uuid::new_v4().simple()
+                )
             }
         };
         let previous_secrets: Vec<SigningKey> = get("JWT_PREVIOUS_SECRETS")
@@ -131,9 +150,17 @@ impl Config {
         let access_token_ttl = match get("ACCESS_TOKEN_TTL") {
             None => Duration::from_secs(60 * 60),
             Some(raw) => match humantime::parse_duration(&raw) {
-                Ok(ttl) if ttl >= Duration::from_secs(1) && ttl <= Duration::from_secs(30 * 24 * 3600) => ttl,
+                Ok(ttl)
+                    if ttl >= Duration::from_secs(1)
+                        && ttl <= Duration::from_secs(30 * 24 * 3600) =>
+                {
+                    ttl
+                }
                 _ => {
-                    fail("ACCESS_TOKEN_TTL", format!("must be a duration between 1s and 30d such as 15m, not {raw:?}"));
+                    fail(
+                        "ACCESS_TOKEN_TTL",
+                        format!("must be a duration between 1s and 30d such as 15m, not {raw:?}"),
+                    );
                     Duration::from_secs(60 * 60)
                 }
             },
@@ -148,7 +175,10 @@ impl Config {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                fail("LOG_FORMAT", format!("must be pretty or json, not {other:?}"));
+                fail(
+                    "LOG_FORMAT",
+                    format!("must be pretty or json, not {other:?}"),
+                );
                 LogFormat::Pretty
             }
         };
@@ -158,7 +188,10 @@ impl Config {
             Some(raw) => match raw.parse::<usize>() {
                 Ok(count) if (1..=256).contains(&count) => Some(count),
                 _ => {
-                    fail("WORKERS", format!("must be a whole number from 1 to 256, not {raw:?}"));
+                    fail(
+                        "WORKERS",
+                        format!("must be a whole number from 1 to 256, not {raw:?}"),
+                    );
                     None
                 }
             },

@@ -47,7 +47,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,7 +69,10 @@ impl Application {
     }
 
     /// [`Application::build`] with a clock of the caller's choosing, for tests that move time.
-    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
         if config.app_env == AppEnv::Production && !config.password_hashing.meets_owasp_minimum() {
             return Err(StartError::WeakHashing);
         }
@@ -88,10 +93,13 @@ impl Application {
             address: config.bind_addr.clone(),
             source,
         })?;
-        let port = listener.local_addr().map_err(|source| StartError::Bind {
-            address: config.bind_addr.clone(),
-            source,
-        })?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                address: config.bind_addr.clone(),
+                source,
+            })?
+            .port();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(tracing_actix_web::TracingLogger::default())
@@ -108,7 +116,11 @@ impl Application {
                 source,
             })?
             .run();
-        Ok(Self { port, server, store })
+        Ok(Self {
+            port,
+            server,
+            store,
+        })
     }
 
     /// The port actually bound.

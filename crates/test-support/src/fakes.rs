@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use conduit_domain::ports::{
-    AccessToken, Clock, HashError, PasswordHasher, StoreError, TokenCodec, TokenError,
-    UniqueField, UserRepository,
+    AccessToken, Clock, HashError, PasswordHasher, StoreError, TokenCodec, TokenError, UniqueField,
+    UserRepository,
 };
 use conduit_domain::user::{Email, NewUser, Password, PasswordHash, User, UserChanges, UserId};
 use time::OffsetDateTime;
@@ -30,7 +30,11 @@ impl InMemoryUserRepository {
     }
 }
 
-fn conflict(users: &BTreeMap<i64, User>, except: Option<i64>, candidate: &User) -> Option<UniqueField> {
+fn conflict(
+    users: &BTreeMap<i64, User>,
+    except: Option<i64>,
+    candidate: &User,
+) -> Option<UniqueField> {
     let others = users.values().filter(|user| Some(user.id.0) != except);
     for other in others {
         if other.username.canonical() == candidate.username.canonical() {
@@ -70,7 +74,11 @@ impl UserRepository for InMemoryUserRepository {
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        Ok(self.lock().values().find(|user| &user.email == email).cloned())
+        Ok(self
+            .lock()
+            .values()
+            .find(|user| &user.email == email)
+            .cloned())
     }
 
     async fn update(
@@ -111,14 +119,20 @@ impl FakeClock {
     }
 
     pub fn advance(&self, by: time::Duration) {
-        let mut now = self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *now += by;
     }
 }
 
 impl Clock for FakeClock {
     fn now(&self) -> OffsetDateTime {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -130,7 +144,10 @@ pub struct FakeHasher;
 #[async_trait]
 impl PasswordHasher for FakeHasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
-        Ok(PasswordHash::from_phc(format!("fake${}", password.expose())))
+        Ok(PasswordHash::from_phc(format!(
+            "fake${}",
+            password.expose()
+        )))
     }
 
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {

@@ -115,12 +115,20 @@ impl Drop for TestDb {
             );
         }
         // Drop runs outside any async context we can rely on: use a thread with its own runtime.
-        let (name, server_url, pool) = (self.name.clone(), self.server_url.clone(), self.pool.clone());
+        let (name, server_url, pool) = (
+            self.name.clone(),
+            self.server_url.clone(),
+            self.pool.clone(),
+        );
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async move {
                 pool.close().await;
-                let mut admin = PgConnection::connect(&server_url).await.map_err(std::io::Error::other)?;
+                let mut admin = PgConnection::connect(&server_url)
+                    .await
+                    .map_err(std::io::Error::other)?;
                 admin
                     .execute(sqlx::AssertSqlSafe(format!(
                         r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
@@ -138,7 +146,9 @@ impl Drop for TestDb {
 }
 
 fn database_url(server_url: &str, database: &str) -> String {
-    let base = server_url.rsplit_once('/').map_or(server_url, |(base, _)| base);
+    let base = server_url
+        .rsplit_once('/')
+        .map_or(server_url, |(base, _)| base);
     format!("{base}/{database}")
 }
 

@@ -127,7 +127,9 @@ pub(crate) fn json_config() -> web::JsonConfig {
                 E::Deserialize(error) if error.is_data() => {
                     ApiError::Unprocessable(vec![("body".into(), error.to_string())])
                 }
-                E::Deserialize(error) => ApiError::MalformedBody(format!("is not valid JSON: {error}")),
+                E::Deserialize(error) => {
+                    ApiError::MalformedBody(format!("is not valid JSON: {error}"))
+                }
                 other => ApiError::MalformedBody(other.to_string()),
             };
             api_error.into()

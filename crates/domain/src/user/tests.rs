@@ -97,7 +97,10 @@ fn image_must_be_an_absolute_http_url() {
     }
     image("https://example.com/a.png", Ok("https://example.com/a.png"));
     image("http://example.com/a.png", Ok("http://example.com/a.png"));
-    image("javascript:alert(1)", Err(InvalidValue::Rule("must be an http or https URL")));
+    image(
+        "javascript:alert(1)",
+        Err(InvalidValue::Rule("must be an http or https URL")),
+    );
     image("https://", Err(InvalidValue::Malformed));
     image("https://exa mple.com", Err(InvalidValue::Malformed));
     image("", Err(InvalidValue::Blank));
@@ -109,7 +112,10 @@ fn bio_has_a_length_cap() {
         check(Bio::parse, raw, expected, |b| b.to_string())
     }
     bio("I work at statefarm", Ok("I work at statefarm"));
-    bio(&"b".repeat(1_001), Err(InvalidValue::TooLong { max: 1_000 }));
+    bio(
+        &"b".repeat(1_001),
+        Err(InvalidValue::TooLong { max: 1_000 }),
+    );
 }
 
 proptest! {

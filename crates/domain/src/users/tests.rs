@@ -323,10 +323,19 @@ async fn authenticate_refuses_a_missing_or_bad_token() {
     let users = ports.users();
 
     let missing = users.authenticate(None).await.expect_err("no token");
-    let expired = users.authenticate(Some("a.b.c")).await.expect_err("expired");
+    let expired = users
+        .authenticate(Some("a.b.c"))
+        .await
+        .expect_err("expired");
 
-    assert!(matches!(missing, UserError::Unauthenticated(TokenError::Missing)));
-    assert!(matches!(expired, UserError::Unauthenticated(TokenError::Expired)));
+    assert!(matches!(
+        missing,
+        UserError::Unauthenticated(TokenError::Missing)
+    ));
+    assert!(matches!(
+        expired,
+        UserError::Unauthenticated(TokenError::Expired)
+    ));
 }
 
 #[tokio::test]
@@ -340,7 +349,10 @@ async fn current_refuses_a_genuine_token_of_a_user_who_no_longer_exists() {
 
     let error = ports.users().current(UserId(5)).await.expect_err("gone");
 
-    assert!(matches!(error, UserError::Unauthenticated(TokenError::UnknownUser)));
+    assert!(matches!(
+        error,
+        UserError::Unauthenticated(TokenError::UnknownUser)
+    ));
 }
 
 #[tokio::test]
@@ -360,7 +372,11 @@ async fn update_parses_changes_hashes_a_new_password_and_clears_empty_optionals(
                 && changes.email.as_ref().map(Email::as_str) == Some("new@example.com")
                 && changes.password_hash.as_ref().map(PasswordHash::as_str) == Some("new-hash")
                 && changes.bio == Some(None)
-                && changes.image.as_ref().and_then(|i| i.as_ref()).map(ImageUrl::as_str)
+                && changes
+                    .image
+                    .as_ref()
+                    .and_then(|i| i.as_ref())
+                    .map(ImageUrl::as_str)
                     == Some("https://example.com/me.png")
                 && changes.username.is_none()
                 && *now == NOW
@@ -396,9 +412,16 @@ async fn update_answers_a_taken_username_as_invalid_input() {
         username: Some("taken".to_owned()),
         ..ProfileUpdate::default()
     };
-    let error = ports.users().update(UserId(4), update).await.expect_err("taken");
+    let error = ports
+        .users()
+        .update(UserId(4), update)
+        .await
+        .expect_err("taken");
 
-    assert_eq!(field_errors(error), pairs(&[("username", "has already been taken")]));
+    assert_eq!(
+        field_errors(error),
+        pairs(&[("username", "has already been taken")])
+    );
 }
 
 #[tokio::test]
@@ -414,7 +437,10 @@ async fn update_with_invalid_fields_changes_nothing() {
 
     assert_eq!(
         field_errors(error),
-        pairs(&[("email", "is invalid"), ("image", "must be an http or https URL")])
+        pairs(&[
+            ("email", "is invalid"),
+            ("image", "must be an http or https URL")
+        ])
     );
 }
 

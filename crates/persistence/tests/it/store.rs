@@ -14,7 +14,9 @@ async fn sqlite_creates_the_file_migrates_and_reports_ready() {
     let path = directory.path().join("fresh.db");
     let url = format!("sqlite://{}", path.display());
 
-    let store = Store::connect(&url, PoolSettings::default()).await.expect("opens");
+    let store = Store::connect(&url, PoolSettings::default())
+        .await
+        .expect("opens");
 
     assert!(path.exists());
     assert!(store.is_ready().await);

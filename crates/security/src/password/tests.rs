@@ -12,20 +12,39 @@ fn password(raw: &str) -> Password {
 async fn a_hash_is_an_argon2id_phc_string_that_verifies_only_its_password() {
     let hasher = hasher();
 
-    let hash = hasher.hash(&password("correct horse")).await.expect("hashes");
+    let hash = hasher
+        .hash(&password("correct horse"))
+        .await
+        .expect("hashes");
 
-    assert!(hash.as_str().starts_with("$argon2id$v=19$"), "{}", hash.as_str());
+    assert!(
+        hash.as_str().starts_with("$argon2id$v=19$"),
+        "{}",
+        hash.as_str()
+    );
     assert!(!hash.as_str().contains("correct horse"));
-    assert_eq!(hasher.verify(&password("correct horse"), &hash).await, Ok(true));
-    assert_eq!(hasher.verify(&password("correct horsE"), &hash).await, Ok(false));
+    assert_eq!(
+        hasher.verify(&password("correct horse"), &hash).await,
+        Ok(true)
+    );
+    assert_eq!(
+        hasher.verify(&password("correct horsE"), &hash).await,
+        Ok(false)
+    );
 }
 
 #[tokio::test]
 async fn hashing_the_same_password_twice_uses_fresh_salt() {
     let hasher = hasher();
 
-    let first = hasher.hash(&password("correct horse")).await.expect("hashes");
-    let second = hasher.hash(&password("correct horse")).await.expect("hashes");
+    let first = hasher
+        .hash(&password("correct horse"))
+        .await
+        .expect("hashes");
+    let second = hasher
+        .hash(&password("correct horse"))
+        .await
+        .expect("hashes");
 
     assert_ne!(first, second);
 }
@@ -43,9 +62,15 @@ async fn a_hash_made_with_other_parameters_still_verifies() {
     )
     .expect("valid parameters");
 
-    let hash = cheap.hash(&password("correct horse")).await.expect("hashes");
+    let hash = cheap
+        .hash(&password("correct horse"))
+        .await
+        .expect("hashes");
 
-    assert_eq!(dearer.verify(&password("correct horse"), &hash).await, Ok(true));
+    assert_eq!(
+        dearer.verify(&password("correct horse"), &hash).await,
+        Ok(true)
+    );
 }
 
 #[tokio::test]
@@ -61,7 +86,10 @@ async fn a_corrupt_stored_hash_is_an_error_not_a_wrong_password() {
 fn the_production_default_is_owasps_minimum_and_the_test_parameters_are_below_it() {
     assert_eq!(HashingParams::default(), HashingParams::OWASP_MINIMUM);
     assert_eq!(
-        (HashingParams::OWASP_MINIMUM.memory_kib, HashingParams::OWASP_MINIMUM.iterations),
+        (
+            HashingParams::OWASP_MINIMUM.memory_kib,
+            HashingParams::OWASP_MINIMUM.iterations
+        ),
         (19_456, 2)
     );
     assert!(HashingParams::OWASP_MINIMUM.meets_owasp_minimum());

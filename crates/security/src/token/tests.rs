@@ -51,7 +51,8 @@ fn our_header() -> Header {
 }
 
 #[test]
-fn a_forged_token_with_our_header_and_secret_is_accepted_so_the_forgery_tests_below_are_meaningful() {
+fn a_forged_token_with_our_header_and_secret_is_accepted_so_the_forgery_tests_below_are_meaningful()
+{
     let token = forge(&our_header(), &valid_claims(), SECRET);
 
     assert_eq!(codec().verify(&token, NOW), Ok(UserId(1)));
@@ -70,7 +71,10 @@ fn tokens_carry_every_registered_claim_and_a_kid_header() {
     assert_eq!(header.kid.as_deref(), Some(SigningKey::new(SECRET).id()));
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     for claim in ["sub", "iss", "aud", "iat", "nbf", "exp", "jti"] {
-        assert!(claims.get(claim).is_some(), "claim {claim} is missing: {claims}");
+        assert!(
+            claims.get(claim).is_some(),
+            "claim {claim} is missing: {claims}"
+        );
     }
     assert_eq!(claims["sub"], "42");
     assert_eq!(claims["exp"], NOW.unix_timestamp() + 15 * 60);
@@ -89,7 +93,10 @@ fn expiry_is_checked_against_the_given_time_with_leeway() {
     let token = issue(&codec, 1);
     let expiry = NOW + time::Duration::minutes(15);
 
-    assert_eq!(codec.verify(&token, expiry + time::Duration::seconds(5)), Ok(UserId(1)));
+    assert_eq!(
+        codec.verify(&token, expiry + time::Duration::seconds(5)),
+        Ok(UserId(1))
+    );
     assert_eq!(
         codec.verify(&token, expiry + time::Duration::seconds(6)),
         Err(TokenError::Expired)
@@ -141,14 +148,46 @@ fn headers_and_claims_we_never_issue_are_refused() {
     non_numeric_subject["sub"] = "jake".into();
 
     let cases = [
-        ("no kid", forge(&no_kid, &valid_claims(), SECRET), TokenError::BadSignature),
-        ("unknown kid", forge(&unknown_kid, &valid_claims(), SECRET), TokenError::BadSignature),
-        ("HS512", forge(&other_alg, &valid_claims(), SECRET), TokenError::Malformed),
-        ("typ JWT", forge(&no_typ, &valid_claims(), SECRET), TokenError::Malformed),
-        ("jku header", forge(&with_jku, &valid_claims(), SECRET), TokenError::Malformed),
-        ("audience", forge(&our_header(), &wrong_audience, SECRET), TokenError::WrongAudience),
-        ("no exp", forge(&our_header(), &no_exp, SECRET), TokenError::Malformed),
-        ("subject", forge(&our_header(), &non_numeric_subject, SECRET), TokenError::Malformed),
+        (
+            "no kid",
+            forge(&no_kid, &valid_claims(), SECRET),
+            TokenError::BadSignature,
+        ),
+        (
+            "unknown kid",
+            forge(&unknown_kid, &valid_claims(), SECRET),
+            TokenError::BadSignature,
+        ),
+        (
+            "HS512",
+            forge(&other_alg, &valid_claims(), SECRET),
+            TokenError::Malformed,
+        ),
+        (
+            "typ JWT",
+            forge(&no_typ, &valid_claims(), SECRET),
+            TokenError::Malformed,
+        ),
+        (
+            "jku header",
+            forge(&with_jku, &valid_claims(), SECRET),
+            TokenError::Malformed,
+        ),
+        (
+            "audience",
+            forge(&our_header(), &wrong_audience, SECRET),
+            TokenError::WrongAudience,
+        ),
+        (
+            "no exp",
+            forge(&our_header(), &no_exp, SECRET),
+            TokenError::Malformed,
+        ),
+        (
+            "subject",
+            forge(&our_header(), &non_numeric_subject, SECRET),
+            TokenError::Malformed,
+        ),
     ];
     for (case, token, expected) in cases {
         assert_eq!(codec.verify(&token, NOW), Err(expected), "{case}");
@@ -168,14 +207,17 @@ fn an_unsigned_alg_none_token_is_refused() {
 
 /// Unpadded base64url, enough to hand-craft a token the library would refuse to produce.
 mod base64_like {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     pub(super) fn encode(text: &str) -> String {
         let bytes = text.as_bytes();
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             let chars = chunk.len() + 1;
             for i in 0..chars {

@@ -32,7 +32,10 @@ fn no_configuration_at_all_serves_sqlite_on_localhost_8080_with_a_warning() {
 
 #[test]
 fn production_refuses_a_missing_or_short_secret() {
-    assert_eq!(variables_in_error(&[("APP_ENV", "production")]), ["JWT_SECRET"]);
+    assert_eq!(
+        variables_in_error(&[("APP_ENV", "production")]),
+        ["JWT_SECRET"]
+    );
     assert_eq!(
         variables_in_error(&[("APP_ENV", "production"), ("JWT_SECRET", "too-short")]),
         ["JWT_SECRET"]
@@ -62,7 +65,14 @@ fn every_invalid_variable_is_reported_at_once() {
 
     assert_eq!(
         errors,
-        ["APP_ENV", "DATABASE_URL", "BIND_ADDR", "ACCESS_TOKEN_TTL", "LOG_FORMAT", "WORKERS"]
+        [
+            "APP_ENV",
+            "DATABASE_URL",
+            "BIND_ADDR",
+            "ACCESS_TOKEN_TTL",
+            "LOG_FORMAT",
+            "WORKERS"
+        ]
     );
 }
 
@@ -77,8 +87,19 @@ fn durations_are_read_in_human_units() {
 fn previous_secrets_become_verification_keys() {
     let config = config(&[("JWT_PREVIOUS_SECRETS", "old-one, old-two,")]).expect("valid");
 
-    let ids: Vec<_> = config.jwt.verification_keys.iter().map(|key| key.id().to_owned()).collect();
-    assert_eq!(ids, [SigningKey::new("old-one").id(), SigningKey::new("old-two").id()]);
+    let ids: Vec<_> = config
+        .jwt
+        .verification_keys
+        .iter()
+        .map(|key| key.id().to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            SigningKey::new("old-one").id(),
+            SigningKey::new("old-two").id()
+        ]
+    );
 }
 
 #[test]

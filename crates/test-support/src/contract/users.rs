@@ -28,8 +28,14 @@ pub async fn inserted_user_reads_back_by_id_and_email(users: Users) {
 }
 
 pub async fn ids_are_distinct(users: Users) {
-    let first = users.insert(NewUserBuilder::new().build()).await.expect("inserts");
-    let second = users.insert(NewUserBuilder::new().build()).await.expect("inserts");
+    let first = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
+    let second = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
 
     assert_ne!(first.id, second.id);
 }
@@ -73,13 +79,21 @@ pub async fn email_is_unique(users: Users) {
 }
 
 pub async fn a_refused_insert_writes_nothing(users: Users) {
-    let taken = users.insert(NewUserBuilder::new().build()).await.expect("inserts");
-    let refused = NewUserBuilder::new().username(taken.username.as_str()).build();
+    let taken = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
+    let refused = NewUserBuilder::new()
+        .username(taken.username.as_str())
+        .build();
 
     let outcome = users.insert(refused.clone()).await;
 
     assert!(outcome.is_err());
-    assert_eq!(users.find_by_email(&refused.email).await.expect("reads"), None);
+    assert_eq!(
+        users.find_by_email(&refused.email).await.expect("reads"),
+        None
+    );
 }
 
 pub async fn concurrent_registrations_of_one_username_admit_exactly_one(users: Users) {
@@ -109,12 +123,18 @@ pub async fn concurrent_registrations_of_one_username_admit_exactly_one(users: U
 pub async fn unknown_ids_and_emails_find_nothing(users: Users) {
     let email = Email::parse(&format!("nobody{}@example.com", unique())).expect("valid");
 
-    assert_eq!(users.find_by_id(UserId(i64::MAX)).await.expect("reads"), None);
+    assert_eq!(
+        users.find_by_id(UserId(i64::MAX)).await.expect("reads"),
+        None
+    );
     assert_eq!(users.find_by_email(&email).await.expect("reads"), None);
 }
 
 pub async fn update_changes_only_what_it_names(users: Users) {
-    let user = users.insert(NewUserBuilder::new().build()).await.expect("inserts");
+    let user = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
     let later = datetime!(2026-05-06 07:08:09.123 UTC);
     let bio = Bio::parse("I work at statefarm").expect("valid");
     let email = Email::parse(&format!("new{}@example.com", unique())).expect("valid");
@@ -137,17 +157,26 @@ pub async fn update_changes_only_what_it_names(users: Users) {
     assert_eq!(updated.image, None);
     assert_eq!(updated.created_at, user.created_at);
     assert_eq!(updated.updated_at, later);
-    assert_eq!(users.find_by_id(user.id).await.expect("reads"), Some(updated));
+    assert_eq!(
+        users.find_by_id(user.id).await.expect("reads"),
+        Some(updated)
+    );
 }
 
 pub async fn update_can_clear_optional_fields(users: Users) {
-    let user = users.insert(NewUserBuilder::new().build()).await.expect("inserts");
+    let user = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
     let image = ImageUrl::parse("https://example.com/me.png").expect("valid");
     let set = UserChanges {
         image: Some(Some(image)),
         ..UserChanges::default()
     };
-    users.update(user.id, set, user.created_at).await.expect("updates");
+    users
+        .update(user.id, set, user.created_at)
+        .await
+        .expect("updates");
     let clear = UserChanges {
         image: Some(None),
         ..UserChanges::default()
@@ -163,8 +192,14 @@ pub async fn update_can_clear_optional_fields(users: Users) {
 }
 
 pub async fn update_to_a_taken_username_is_a_conflict_and_changes_nothing(users: Users) {
-    let taken = users.insert(NewUserBuilder::new().build()).await.expect("inserts");
-    let user = users.insert(NewUserBuilder::new().build()).await.expect("inserts");
+    let taken = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
+    let user = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
     let changes = UserChanges {
         username: Some(Username::parse(&taken.username.as_str().to_uppercase()).expect("valid")),
         bio: Some(Some(Bio::parse("should not be written").expect("valid"))),
@@ -188,7 +223,9 @@ pub async fn update_of_an_unknown_user_finds_nothing(users: Users) {
         ..UserChanges::default()
     };
 
-    let outcome = users.update(UserId(i64::MAX), changes, datetime!(2026-01-01 0:00 UTC)).await;
+    let outcome = users
+        .update(UserId(i64::MAX), changes, datetime!(2026-01-01 0:00 UTC))
+        .await;
 
     assert_eq!(outcome, Ok(None));
 }

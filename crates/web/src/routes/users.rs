@@ -17,7 +17,10 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
 }
 
 /// Every users response carries a token and personal data: never cached anywhere.
-fn user_response(mut response: actix_web::HttpResponseBuilder, user: Authenticated) -> HttpResponse {
+fn user_response(
+    mut response: actix_web::HttpResponseBuilder,
+    user: Authenticated,
+) -> HttpResponse {
     response
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(UserEnvelope {

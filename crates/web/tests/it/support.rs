@@ -79,14 +79,27 @@ pub(crate) async fn send(state: &AppState, request: TestRequest) -> Reply {
         String::from_utf8_lossy(&body)
     );
     let body = serde_json::from_slice(&body).expect("the body is JSON");
-    Reply { status, headers, body }
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// Registers `username` and returns its token.
 pub(crate) async fn registered(state: &AppState, username: &str) -> String {
-    let reply = send(state, TestRequest::post().uri("/api/users").set_json(registration(username))).await;
+    let reply = send(
+        state,
+        TestRequest::post()
+            .uri("/api/users")
+            .set_json(registration(username)),
+    )
+    .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
-    reply.body["user"]["token"].as_str().expect("a token").to_owned()
+    reply.body["user"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
 }
 
 pub(crate) fn registration(username: &str) -> Value {

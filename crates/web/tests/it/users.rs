@@ -51,7 +51,13 @@ async fn registration_of_a_taken_username_in_any_case_is_a_409() {
 
     let reply = send(&state, register(duplicate)).await;
 
-    assert_eq!((reply.status, reply.body), (409, json!({"errors": {"username": ["has already been taken"]}})));
+    assert_eq!(
+        (reply.status, reply.body),
+        (
+            409,
+            json!({"errors": {"username": ["has already been taken"]}})
+        )
+    );
 }
 
 #[actix_web::test]
@@ -63,14 +69,24 @@ async fn registration_of_a_taken_email_is_a_409() {
 
     let reply = send(&state, register(duplicate)).await;
 
-    assert_eq!((reply.status, reply.body), (409, json!({"errors": {"email": ["has already been taken"]}})));
+    assert_eq!(
+        (reply.status, reply.body),
+        (
+            409,
+            json!({"errors": {"email": ["has already been taken"]}})
+        )
+    );
 }
 
 #[actix_web::test]
 async fn registration_with_invalid_fields_is_a_422_naming_each_field() {
     let state = Ports::default().state();
 
-    let reply = send(&state, register(json!({"user": {"email": "nope", "password": "short"}}))).await;
+    let reply = send(
+        &state,
+        register(json!({"user": {"email": "nope", "password": "short"}})),
+    )
+    .await;
 
     assert_eq!(reply.status, 422);
     assert_json_snapshot!(reply.body, @r#"
@@ -111,8 +127,14 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
     let unknown_email = send(&state, login("nobody@example.com", "correct horse battery")).await;
 
     let expected = json!({"errors": {"email or password": ["is invalid"]}});
-    assert_eq!((wrong_password.status, &wrong_password.body), (401, &expected));
-    assert_eq!((unknown_email.status, &unknown_email.body), (401, &expected));
+    assert_eq!(
+        (wrong_password.status, &wrong_password.body),
+        (401, &expected)
+    );
+    assert_eq!(
+        (unknown_email.status, &unknown_email.body),
+        (401, &expected)
+    );
 }
 
 #[actix_web::test]
@@ -122,7 +144,10 @@ async fn login_with_blank_fields_is_a_422() {
     let reply = send(&state, login("", "")).await;
 
     assert_eq!(reply.status, 422);
-    assert_eq!(reply.body, json!({"errors": {"email": ["can't be blank"], "password": ["can't be blank"]}}));
+    assert_eq!(
+        reply.body,
+        json!({"errors": {"email": ["can't be blank"], "password": ["can't be blank"]}})
+    );
 }
 
 #[actix_web::test]
@@ -131,7 +156,11 @@ async fn the_current_user_is_found_with_either_authorization_scheme() {
     let token = registered(&state, "jake").await;
 
     for scheme in ["Token", "Bearer", "token"] {
-        let reply = send(&state, with_token(TestRequest::get().uri("/api/user"), scheme, &token)).await;
+        let reply = send(
+            &state,
+            with_token(TestRequest::get().uri("/api/user"), scheme, &token),
+        )
+        .await;
 
         assert_eq!(reply.status, 200, "scheme {scheme}");
         assert_eq!(reply.body["user"]["username"], "jake");
@@ -145,10 +174,18 @@ async fn bad_authorization_headers_are_401s_in_the_token_envelope() {
     let token = registered(&state, "jake").await;
     let cases = [
         ("no header", None, "is missing"),
-        ("unknown scheme", Some(format!("Basic {token}")), "is invalid"),
+        (
+            "unknown scheme",
+            Some(format!("Basic {token}")),
+            "is invalid",
+        ),
         ("no scheme", Some(token.clone()), "is invalid"),
         ("empty token", Some("Token ".to_owned()), "is invalid"),
-        ("garbage token", Some("Token garbage".to_owned()), "is invalid"),
+        (
+            "garbage token",
+            Some("Token garbage".to_owned()),
+            "is invalid",
+        ),
     ];
 
     for (case, header, message) in cases {
@@ -160,7 +197,11 @@ async fn bad_authorization_headers_are_401s_in_the_token_envelope() {
         let reply = send(&state, request).await;
 
         assert_eq!(reply.status, 401, "{case}");
-        assert_eq!(reply.body, json!({"errors": {"token": [message]}}), "{case}");
+        assert_eq!(
+            reply.body,
+            json!({"errors": {"token": [message]}}),
+            "{case}"
+        );
         assert_eq!(reply.header("www-authenticate"), Some("Token"), "{case}");
     }
 }
@@ -168,12 +209,25 @@ async fn bad_authorization_headers_are_401s_in_the_token_envelope() {
 #[actix_web::test]
 async fn an_expired_token_is_a_401_that_says_so() {
     let mut tokens = MockTokenCodec::new();
-    tokens.expect_verify().returning(|_, _| Err(TokenError::Expired));
-    let state = Ports { tokens: std::sync::Arc::new(tokens), ..Ports::default() }.state();
+    tokens
+        .expect_verify()
+        .returning(|_, _| Err(TokenError::Expired));
+    let state = Ports {
+        tokens: std::sync::Arc::new(tokens),
+        ..Ports::default()
+    }
+    .state();
 
-    let reply = send(&state, with_token(TestRequest::get().uri("/api/user"), "Token", "a.b.c")).await;
+    let reply = send(
+        &state,
+        with_token(TestRequest::get().uri("/api/user"), "Token", "a.b.c"),
+    )
+    .await;
 
-    assert_eq!((reply.status, reply.body), (401, json!({"errors": {"token": ["has expired"]}})));
+    assert_eq!(
+        (reply.status, reply.body),
+        (401, json!({"errors": {"token": ["has expired"]}}))
+    );
 }
 
 #[actix_web::test]
@@ -181,20 +235,44 @@ async fn a_valid_token_of_a_user_who_does_not_exist_is_a_401() {
     let state = Ports::default().state();
     let token = FakeTokens::token_for(UserId(404));
 
-    let reply = send(&state, with_token(TestRequest::get().uri("/api/user"), "Token", &token)).await;
+    let reply = send(
+        &state,
+        with_token(TestRequest::get().uri("/api/user"), "Token", &token),
+    )
+    .await;
 
-    assert_eq!((reply.status, reply.body), (401, json!({"errors": {"token": ["is invalid"]}})));
+    assert_eq!(
+        (reply.status, reply.body),
+        (401, json!({"errors": {"token": ["is invalid"]}}))
+    );
 }
 
 #[actix_web::test]
 async fn update_changes_the_named_fields_and_clears_null_ones() {
     let state = Ports::default().state();
     let token = registered(&state, "jake").await;
-    let set = json!({"user": {"bio": "I like to skateboard", "image": "https://example.com/j.png"}});
-    send(&state, with_token(TestRequest::put().uri("/api/user").set_json(set), "Token", &token)).await;
+    let set =
+        json!({"user": {"bio": "I like to skateboard", "image": "https://example.com/j.png"}});
+    send(
+        &state,
+        with_token(
+            TestRequest::put().uri("/api/user").set_json(set),
+            "Token",
+            &token,
+        ),
+    )
+    .await;
     let change = json!({"user": {"email": "jake2@example.com", "image": null}});
 
-    let reply = send(&state, with_token(TestRequest::put().uri("/api/user").set_json(change), "Token", &token)).await;
+    let reply = send(
+        &state,
+        with_token(
+            TestRequest::put().uri("/api/user").set_json(change),
+            "Token",
+            &token,
+        ),
+    )
+    .await;
 
     assert_eq!(reply.status, 200);
     assert_json_snapshot!(reply.body, @r#"
@@ -217,9 +295,23 @@ async fn update_to_a_taken_username_is_a_422() {
     let token = registered(&state, "jake").await;
     let change = json!({"user": {"username": "Taken"}});
 
-    let reply = send(&state, with_token(TestRequest::put().uri("/api/user").set_json(change), "Token", &token)).await;
+    let reply = send(
+        &state,
+        with_token(
+            TestRequest::put().uri("/api/user").set_json(change),
+            "Token",
+            &token,
+        ),
+    )
+    .await;
 
-    assert_eq!((reply.status, reply.body), (422, json!({"errors": {"username": ["has already been taken"]}})));
+    assert_eq!(
+        (reply.status, reply.body),
+        (
+            422,
+            json!({"errors": {"username": ["has already been taken"]}})
+        )
+    );
 }
 
 #[actix_web::test]
@@ -227,7 +319,15 @@ async fn update_with_a_new_password_lets_the_user_log_in_with_it() {
     let state = Ports::default().state();
     let token = registered(&state, "jake").await;
     let change = json!({"user": {"password": "a brand new password"}});
-    send(&state, with_token(TestRequest::put().uri("/api/user").set_json(change), "Token", &token)).await;
+    send(
+        &state,
+        with_token(
+            TestRequest::put().uri("/api/user").set_json(change),
+            "Token",
+            &token,
+        ),
+    )
+    .await;
 
     let old = send(&state, login("jake@example.com", "correct horse battery")).await;
     let new = send(&state, login("jake@example.com", "a brand new password")).await;
@@ -239,7 +339,13 @@ async fn update_with_a_new_password_lets_the_user_log_in_with_it() {
 async fn update_needs_a_token() {
     let state = Ports::default().state();
 
-    let reply = send(&state, TestRequest::put().uri("/api/user").set_json(json!({"user": {}}))).await;
+    let reply = send(
+        &state,
+        TestRequest::put()
+            .uri("/api/user")
+            .set_json(json!({"user": {}})),
+    )
+    .await;
 
     assert_eq!(reply.status, 401);
 }

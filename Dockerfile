@@ -1,0 +1,13 @@
+# Builds the conduit binary and ships it on a small Debian image.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --package conduit-server --bin conduit
+
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 conduit
+COPY --from=build /src/target/release/conduit /usr/local/bin/conduit
+USER conduit
+ENV APP_ENV=production BIND_ADDR=0.0.0.0:8080
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/conduit"]
