@@ -7,7 +7,11 @@
 //! (`mocks` feature) or fakes (`conduit-test-support`) in tests.
 //! It depends on no other crate of ours and must never depend on actix, sqlx, reqwest or tokio.
 
+pub mod article;
+pub mod articles;
+pub mod content;
 pub mod ports;
+pub mod profiles;
 pub mod user;
 pub mod users;
 pub mod validation;

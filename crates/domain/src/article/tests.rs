@@ -1,0 +1,162 @@
+use proptest::prelude::*;
+
+use super::*;
+
+fn title(raw: &str) -> Title {
+    Title::parse(raw).expect("valid title")
+}
+
+#[test]
+fn a_slug_is_the_title_in_lower_case_words_joined_by_hyphens() {
+    assert_eq!(
+        Slug::from_title(&title("How to train your Dragon!")).as_str(),
+        "how-to-train-your-dragon"
+    );
+}
+
+#[test]
+fn a_slug_transliterates_other_scripts_to_ascii() {
+    assert_eq!(Slug::from_title(&title("Déjà vu")).as_str(), "deja-vu");
+    assert_eq!(Slug::from_title(&title("Ελληνικά")).as_str(), "ellenika");
+}
+
+#[test]
+fn composed_and_decomposed_forms_give_the_same_slug() {
+    let composed = title("Caf\u{e9} cr\u{e8}me");
+    let decomposed = title("Cafe\u{301} cre\u{300}me");
+
+    assert_eq!(Slug::from_title(&composed), Slug::from_title(&decomposed));
+}
+
+#[test]
+fn a_title_without_letters_or_digits_still_gets_a_slug() {
+    let slug = Slug::from_title(&title("\u{e000}\u{e001}"));
+
+    assert_eq!(slug.as_str(), Slug::FALLBACK);
+}
+
+#[test]
+fn a_long_title_is_cut_at_a_word_boundary() {
+    let long = "word ".repeat(40);
+
+    let slug = Slug::from_title(&title(&long));
+
+    assert!(slug.as_str().len() <= Slug::MAX_CHARS);
+    assert!(slug.as_str().ends_with("word"));
+}
+
+#[test]
+fn slugs_in_urls_must_be_well_formed() {
+    assert!(Slug::parse("how-to-train-your-dragon").is_ok());
+    for bad in [
+        "", "Upper", "-lead", "trail-", "dou--ble", "sp ace", "é", "a/b",
+    ] {
+        assert_eq!(Slug::parse(bad), Err(InvalidValue::Malformed), "{bad:?}");
+    }
+}
+
+#[test]
+fn tags_are_trimmed_deduplicated_in_order_and_limited_in_number() {
+    let raw: Vec<String> = [" rust ", "web", "rust", "testing"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+
+    let tags = Tag::parse_list(&raw).expect("valid tags");
+
+    let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    assert_eq!(names, ["rust", "web", "testing"]);
+    let eleven: Vec<String> = (0..11).map(|n| format!("tag{n}")).collect();
+    assert!(Tag::parse_list(&eleven).is_err());
+}
+
+#[test]
+fn blank_long_or_control_character_tags_are_refused() {
+    assert_eq!(Tag::parse("  "), Err(InvalidValue::Blank));
+    assert!(Tag::parse(&"t".repeat(Tag::MAX_CHARS + 1)).is_err());
+    assert_eq!(Tag::parse("a\tb"), Err(InvalidValue::Malformed));
+}
+
+#[test]
+fn article_texts_have_length_caps_and_refuse_nul() {
+    assert!(Title::parse(&"t".repeat(Title::MAX_CHARS)).is_ok());
+    assert!(Title::parse(&"t".repeat(Title::MAX_CHARS + 1)).is_err());
+    assert_eq!(ArticleBody::parse("a\0b"), Err(InvalidValue::ContainsNul));
+    assert_eq!(CommentBody::parse(" "), Err(InvalidValue::Blank));
+}
+
+#[test]
+fn paging_defaults_to_twenty_from_the_start() {
+    assert_eq!(Page::parse(None, None), Ok(Page::first(20)));
+    assert_eq!(Page::parse(Some(""), Some("")), Ok(Page::first(20)));
+}
+
+#[test]
+fn a_large_limit_is_clamped_to_the_maximum() {
+    let page = Page::parse(Some("1000"), Some("40")).expect("valid");
+
+    assert_eq!((page.limit(), page.offset()), (Page::MAX_LIMIT, 40));
+    let huge = Page::parse(Some("99999999999999999999999"), None).expect("valid");
+    assert_eq!(huge.limit(), Page::MAX_LIMIT);
+}
+
+#[test]
+fn bad_paging_values_are_refused_by_name() {
+    for (limit, offset, field) in [
+        (Some("0"), None, "limit"),
+        (Some("-1"), None, "limit"),
+        (Some("ten"), None, "limit"),
+        (Some("2.5"), None, "limit"),
+        (None, Some("-5"), "offset"),
+        (None, Some("x"), "offset"),
+        (None, Some("99999999999999999999999"), "offset"),
+    ] {
+        let errors = Page::parse(limit, offset).expect_err("refused");
+        let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, [field], "limit {limit:?} offset {offset:?}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn slugs_are_url_safe_never_empty_and_parse_back(raw in "\\PC{1,300}") {
+        prop_assume!(Title::parse(&raw).is_ok());
+        let slug = Slug::from_title(&title(&raw));
+
+        prop_assert!(!slug.as_str().is_empty());
+        prop_assert!(slug.as_str().len() <= Slug::MAX_CHARS);
+        prop_assert!(slug.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+        prop_assert_eq!(Slug::parse(slug.as_str()), Ok(slug.clone()));
+    }
+
+    #[test]
+    fn slugging_is_idempotent(raw in "\\PC{1,300}") {
+        prop_assume!(Title::parse(&raw).is_ok());
+        let once = Slug::from_title(&title(&raw));
+
+        let twice = Slug::from_title(&title(once.as_str()));
+
+        prop_assert_eq!(once, twice);
+    }
+
+    #[test]
+    fn a_page_is_never_empty_never_over_the_maximum_and_never_negative(
+        limit in proptest::option::of("-?[0-9]{0,25}|\\PC{0,5}"),
+        offset in proptest::option::of("-?[0-9]{0,25}|\\PC{0,5}"),
+    ) {
+        if let Ok(page) = Page::parse(limit.as_deref(), offset.as_deref()) {
+            prop_assert!((1..=Page::MAX_LIMIT).contains(&page.limit()));
+            prop_assert!(page.offset() <= Page::MAX_OFFSET);
+        }
+    }
+
+    #[test]
+    fn every_whole_limit_of_at_least_one_is_accepted(limit in 1u64.., offset in 0..=Page::MAX_OFFSET) {
+        let page = Page::parse(Some(&limit.to_string()), Some(&offset.to_string()));
+
+        prop_assert_eq!(
+            page.map(|page| (page.limit(), page.offset())),
+            Ok((u32::try_from(limit.min(100)).unwrap_or(100), offset))
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! The articles use cases: write, read, list, feed, favourite, tags, and comments on articles.
+
+use std::sync::Arc;
+
+use crate::article::{
+    Article, ArticleBody, ArticleChanges, ArticleFilter, ArticlePage, Comment, CommentBody,
+    CommentId, Description, NewArticle, NewComment, Page, Slug, Tag, Title,
+};
+use crate::content::ContentError;
+use crate::ports::{ArticleRepository, Clock, CommentRepository, StoreError};
+use crate::user::{UserId, Username};
+use crate::validation::ValidationErrors;
+
+const ARTICLE: &str = "article";
+const COMMENT: &str = "comment";
+
+/// A new article as the client sent it, not yet validated.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleDraft {
+    pub title: String,
+    pub description: String,
+    pub body: String,
+    pub tag_list: Vec<String>,
+}
+
+/// An article update as the client sent it: absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleEdit {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub body: Option<String>,
+}
+
+/// The query string of an article list, as the client sent it.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub tag: Option<String>,
+    pub author: Option<String>,
+    pub favorited: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+/// The articles and comments use cases, over the ports they need.
+#[derive(Clone)]
+pub struct Articles {
+    articles: Arc<dyn ArticleRepository>,
+    comments: Arc<dyn CommentRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Articles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Articles").finish_non_exhaustive()
+    }
+}
+
+impl Articles {
+    pub fn new(
+        articles: Arc<dyn ArticleRepository>,
+        comments: Arc<dyn CommentRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            articles,
+            comments,
+            clock,
+        }
+    }
+
+    /// Publishes an article. Its slug comes from the title; a title whose slug another article
+    /// already has is refused with [`ContentError::Taken`] (the contract's 409), never renamed.
+    pub async fn create(
+        &self,
+        author: UserId,
+        draft: ArticleDraft,
+    ) -> Result<Article, ContentError> {
+        let mut errors = ValidationErrors::new();
+        let title = errors.check("title", &draft.title, Title::parse);
+        let description = errors.check("description", &draft.description, Description::parse);
+        let body = errors.check("body", &draft.body, ArticleBody::parse);
+        let tags = match Tag::parse_list(&draft.tag_list) {
+            Ok(tags) => Some(tags),
+            Err(error) => {
+                errors.add("tagList", error.to_string());
+                None
+            }
+        };
+        let (Some(title), Some(description), Some(body), Some(tags)) =
+            (title, description, body, tags)
+        else {
+            return Err(ContentError::Invalid(errors));
+        };
+        let article = NewArticle {
+            author,
+            slug: Slug::from_title(&title),
+            title,
+            description,
+            body,
+            tags,
+            created_at: self.clock.now(),
+        };
+        Ok(self.articles.insert(article).await?)
+    }
+
+    /// The article at `slug`, as `viewer` sees it.
+    pub async fn get(&self, slug: &str, viewer: Option<UserId>) -> Result<Article, ContentError> {
+        let slug = Slug::parse(slug).map_err(|_| ContentError::NotFound(ARTICLE))?;
+        self.articles
+            .find_by_slug(&slug, viewer)
+            .await?
+            .ok_or(ContentError::NotFound(ARTICLE))
+    }
+
+    /// Changes an article; only its author may. A new title gives a new slug; one that another
+    /// article has is refused as invalid input (the contract gives this operation no 409).
+    pub async fn update(
+        &self,
+        caller: UserId,
+        slug: &str,
+        edit: ArticleEdit,
+    ) -> Result<Article, ContentError> {
+        let mut errors = ValidationErrors::new();
+        let changes = ArticleChanges {
+            title: edit
+                .title
+                .as_deref()
+                .and_then(|raw| errors.check("title", raw, Title::parse))
+                .map(|title| {
+                    let slug = Slug::from_title(&title);
+                    (title, slug)
+                }),
+            description: edit
+                .description
+                .as_deref()
+                .and_then(|raw| errors.check("description", raw, Description::parse)),
+            body: edit
+                .body
+                .as_deref()
+                .and_then(|raw| errors.check("body", raw, ArticleBody::parse)),
+        };
+        errors.into_result().map_err(ContentError::Invalid)?;
+
+        let article = self.own(caller, slug).await?;
+        if changes.is_empty() {
+            return Ok(article);
+        }
+        self.articles
+            .update(article.summary.id, changes, self.clock.now(), caller)
+            .await
+            .map_err(|error| match error {
+                StoreError::Conflict { field } => {
+                    ContentError::invalid(field.as_str(), "has already been taken")
+                }
+                other => other.into(),
+            })?
+            .ok_or(ContentError::NotFound(ARTICLE))
+    }
+
+    /// Deletes an article, with its comments and favourites; only its author may.
+    pub async fn delete(&self, caller: UserId, slug: &str) -> Result<(), ContentError> {
+        let article = self.own(caller, slug).await?;
+        if self.articles.delete(article.summary.id).await? {
+            Ok(())
+        } else {
+            Err(ContentError::NotFound(ARTICLE))
+        }
+    }
+
+    /// Articles that match the query, most recent first. Filters are exact matches; a filter
+    /// value that no user or tag could have matches nothing. Bad paging is invalid input.
+    pub async fn list(
+        &self,
+        query: ListQuery,
+        viewer: Option<UserId>,
+    ) -> Result<ArticlePage, ContentError> {
+        let page = Page::parse(query.limit.as_deref(), query.offset.as_deref())
+            .map_err(ContentError::Invalid)?;
+        let given = |value: Option<String>| value.filter(|value| !value.is_empty());
+        let (tag, author, favorited) = (
+            given(query.tag),
+            given(query.author),
+            given(query.favorited),
+        );
+        let filter = ArticleFilter {
+            tag: match tag.as_deref().map(Tag::parse) {
+                Some(Err(_)) => return Ok(ArticlePage::default()),
+                parsed => parsed.and_then(Result::ok),
+            },
+            author: match author.as_deref().map(Username::parse) {
+                Some(Err(_)) => return Ok(ArticlePage::default()),
+                parsed => parsed.and_then(Result::ok),
+            },
+            favorited_by: match favorited.as_deref().map(Username::parse) {
+                Some(Err(_)) => return Ok(ArticlePage::default()),
+                parsed => parsed.and_then(Result::ok),
+            },
+        };
+        Ok(self.articles.list(&filter, page, viewer).await?)
+    }
+
+    /// Articles by the authors `reader` follows, most recent first.
+    pub async fn feed(
+        &self,
+        reader: UserId,
+        limit: Option<&str>,
+        offset: Option<&str>,
+    ) -> Result<ArticlePage, ContentError> {
+        let page = Page::parse(limit, offset).map_err(ContentError::Invalid)?;
+        Ok(self.articles.feed(reader, page).await?)
+    }
+
+    /// Favourites an article; doing it twice counts once.
+    pub async fn favorite(&self, caller: UserId, slug: &str) -> Result<Article, ContentError> {
+        let article = self.get(slug, Some(caller)).await?;
+        self.articles.favorite(article.summary.id, caller).await?;
+        self.get(slug, Some(caller)).await
+    }
+
+    /// Takes a favourite back; taking back one never given changes nothing.
+    pub async fn unfavorite(&self, caller: UserId, slug: &str) -> Result<Article, ContentError> {
+        let article = self.get(slug, Some(caller)).await?;
+        self.articles.unfavorite(article.summary.id, caller).await?;
+        self.get(slug, Some(caller)).await
+    }
+
+    /// The tags in use.
+    pub async fn tags(&self) -> Result<Vec<Tag>, ContentError> {
+        Ok(self.articles.tags().await?)
+    }
+
+    /// An article's comments, oldest first.
+    pub async fn comments(
+        &self,
+        slug: &str,
+        viewer: Option<UserId>,
+    ) -> Result<Vec<Comment>, ContentError> {
+        let article = self.get(slug, viewer).await?;
+        Ok(self.comments.list(article.summary.id, viewer).await?)
+    }
+
+    pub async fn add_comment(
+        &self,
+        caller: UserId,
+        slug: &str,
+        body: &str,
+    ) -> Result<Comment, ContentError> {
+        let body = CommentBody::parse(body)
+            .map_err(|error| ContentError::invalid("body", error.to_string()))?;
+        let article = self.get(slug, Some(caller)).await?;
+        Ok(self
+            .comments
+            .insert(NewComment {
+                article: article.summary.id,
+                author: caller,
+                body,
+                created_at: self.clock.now(),
+            })
+            .await?)
+    }
+
+    /// Deletes a comment; only its author may. A comment of another article is not found here.
+    pub async fn delete_comment(
+        &self,
+        caller: UserId,
+        slug: &str,
+        id: CommentId,
+    ) -> Result<(), ContentError> {
+        let article = self.get(slug, Some(caller)).await?;
+        let comment = self
+            .comments
+            .find(id, Some(caller))
+            .await?
+            .filter(|comment| comment.article == article.summary.id)
+            .ok_or(ContentError::NotFound(COMMENT))?;
+        if comment.author.id != caller {
+            return Err(ContentError::Forbidden(COMMENT));
+        }
+        if self.comments.delete(id).await? {
+            Ok(())
+        } else {
+            Err(ContentError::NotFound(COMMENT))
+        }
+    }
+
+    /// The article at `slug`, if `caller` wrote it.
+    async fn own(&self, caller: UserId, slug: &str) -> Result<Article, ContentError> {
+        let article = self.get(slug, Some(caller)).await?;
+        if article.summary.author.id == caller {
+            Ok(article)
+        } else {
+            Err(ContentError::Forbidden(ARTICLE))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
