@@ -32,6 +32,11 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
                 field: UniqueField::Email,
             };
         }
+        if constraint.contains("slug") {
+            return StoreError::Conflict {
+                field: UniqueField::Slug,
+            };
+        }
     }
     // sqlx errors carry the server's message and never the SQL text or its parameters.
     tracing::error!(error = %error, "database operation failed");

@@ -6,6 +6,7 @@
 //! never leave this crate: unique violations become `StoreError::Conflict`, everything else
 //! `StoreError::Unavailable` with context for the logs.
 
+mod content;
 mod error;
 pub mod postgres;
 pub mod sqlite;
@@ -13,7 +14,9 @@ mod users;
 
 use std::sync::Arc;
 
-use conduit_domain::ports::UserRepository;
+use conduit_domain::ports::{
+    ArticleRepository, CommentRepository, ProfileRepository, UserRepository,
+};
 
 pub use error::ConnectError;
 
@@ -76,6 +79,27 @@ impl Store {
         match self {
             Self::Postgres(pool) => Arc::new(postgres::PgUserRepository::new(pool.clone())),
             Self::Sqlite(pool) => Arc::new(sqlite::SqliteUserRepository::new(pool.clone())),
+        }
+    }
+
+    pub fn profiles(&self) -> Arc<dyn ProfileRepository> {
+        match self {
+            Self::Postgres(pool) => Arc::new(postgres::PgProfileRepository::new(pool.clone())),
+            Self::Sqlite(pool) => Arc::new(sqlite::SqliteProfileRepository::new(pool.clone())),
+        }
+    }
+
+    pub fn articles(&self) -> Arc<dyn ArticleRepository> {
+        match self {
+            Self::Postgres(pool) => Arc::new(postgres::PgArticleRepository::new(pool.clone())),
+            Self::Sqlite(pool) => Arc::new(sqlite::SqliteArticleRepository::new(pool.clone())),
+        }
+    }
+
+    pub fn comments(&self) -> Arc<dyn CommentRepository> {
+        match self {
+            Self::Postgres(pool) => Arc::new(postgres::PgCommentRepository::new(pool.clone())),
+            Self::Sqlite(pool) => Arc::new(sqlite::SqliteCommentRepository::new(pool.clone())),
         }
     }
 

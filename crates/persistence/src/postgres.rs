@@ -2,7 +2,10 @@
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use time::OffsetDateTime;
+
 use crate::PoolSettings;
+use crate::content::content_repositories;
 use crate::users::user_repository;
 
 /// The PostgreSQL migrations, embedded in the binary.
@@ -22,4 +25,17 @@ user_repository!(
     /// Users in PostgreSQL.
     PgUserRepository,
     PgPool
+);
+
+/// PostgreSQL keeps times as `timestamptz`: bound as they are.
+fn time(at: OffsetDateTime) -> OffsetDateTime {
+    at
+}
+
+content_repositories!(
+    pool = PgPool,
+    time = time,
+    profiles = PgProfileRepository,
+    articles = PgArticleRepository,
+    comments = PgCommentRepository,
 );

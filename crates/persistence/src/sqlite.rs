@@ -5,7 +5,11 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+use time::OffsetDateTime;
+use time::macros::format_description;
+
 use crate::PoolSettings;
+use crate::content::content_repositories;
 use crate::users::user_repository;
 
 /// The SQLite migrations, embedded in the binary.
@@ -30,4 +34,23 @@ user_repository!(
     /// Users in a SQLite file.
     SqliteUserRepository,
     SqlitePool
+);
+
+/// SQLite keeps times as text: RFC 3339 in UTC with exactly three fractional digits (the
+/// precision of every clock here), so that comparing the text compares the times. sqlx's own
+/// encoding drops trailing zeros, and `12:00:00Z` would sort after `12:00:00.5Z`.
+fn time(at: OffsetDateTime) -> String {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+content_repositories!(
+    pool = SqlitePool,
+    time = time,
+    profiles = SqliteProfileRepository,
+    articles = SqliteArticleRepository,
+    comments = SqliteCommentRepository,
 );

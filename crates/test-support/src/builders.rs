@@ -3,7 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use conduit_domain::user::{Email, NewUser, PasswordHash, Username};
+use conduit_domain::article::{ArticleBody, Description, NewArticle, Slug, Tag, Title};
+use conduit_domain::user::{Email, NewUser, PasswordHash, UserId, Username};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -68,6 +69,62 @@ impl NewUserBuilder {
             username: Username::parse(&self.username).expect("builder username is valid"),
             email: Email::parse(&self.email).expect("builder email is valid"),
             password_hash: PasswordHash::from_phc(self.password_hash),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Builds a [`NewArticle`] by `author`: `NewArticleBuilder::new(author).tags(["rust"]).build()`.
+/// The title, and so the slug, is unique unless set.
+#[derive(Debug, Clone)]
+pub struct NewArticleBuilder {
+    author: UserId,
+    title: String,
+    description: String,
+    body: String,
+    tags: Vec<String>,
+    created_at: OffsetDateTime,
+}
+
+impl NewArticleBuilder {
+    pub fn new(author: UserId) -> Self {
+        Self {
+            author,
+            title: format!("Article {}", unique()),
+            description: "What it is about".to_owned(),
+            body: "Some *Markdown*.".to_owned(),
+            tags: Vec::new(),
+            created_at: datetime!(2026-01-02 03:04:05.678 UTC),
+        }
+    }
+
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    pub fn tags<const N: usize>(mut self, tags: [&str; N]) -> Self {
+        self.tags = tags.into_iter().map(str::to_owned).collect();
+        self
+    }
+
+    pub fn created_at(mut self, at: OffsetDateTime) -> Self {
+        self.created_at = at;
+        self
+    }
+
+    /// # Panics
+    /// When a field set on the builder is not valid: a mistake in the test, not in the code.
+    pub fn build(self) -> NewArticle {
+        let title = Title::parse(&self.title).expect("builder title is valid");
+        NewArticle {
+            author: self.author,
+            slug: Slug::from_title(&title),
+            title,
+            description: Description::parse(&self.description)
+                .expect("builder description is valid"),
+            body: ArticleBody::parse(&self.body).expect("builder body is valid"),
+            tags: Tag::parse_list(&self.tags).expect("builder tags are valid"),
             created_at: self.created_at,
         }
     }

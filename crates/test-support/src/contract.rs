@@ -1,44 +1,68 @@
 //! The store contract: one suite, written once, that every store adapter must pass.
 //!
-//! Each check is an async function over a repository. [`store_contract!`] turns the whole list into
-//! `#[tokio::test]`s for one store, given an async expression that yields a [`ContractStore`]:
+//! Each check is an async function over the repositories of one store. [`store_contract!`] turns
+//! the whole list into `#[tokio::test]`s for one store, given an async expression that yields a
+//! [`ContractStore`]:
 //!
 //! ```ignore
-//! conduit_test_support::store_contract!(async { ContractStore::new(Arc::new(InMemoryUserRepository::new())) });
+//! conduit_test_support::store_contract!(async { ContractStore::in_memory() });
 //! ```
 
+pub mod content;
 pub mod users;
 
 use std::sync::Arc;
 
-use conduit_domain::ports::UserRepository;
+use conduit_domain::ports::{
+    ArticleRepository, CommentRepository, ProfileRepository, UserRepository,
+};
+use conduit_persistence::Store;
 
-/// A store under test, plus whatever must live as long as the test (a database, a temp dir).
+use crate::fakes::InMemoryStore;
+
+/// The repositories of one store under test, plus whatever must live as long as the test (a
+/// database, a temporary directory).
 #[allow(missing_debug_implementations)] // Holds trait objects that have no Debug.
 pub struct ContractStore {
     pub users: Arc<dyn UserRepository>,
+    pub profiles: Arc<dyn ProfileRepository>,
+    pub articles: Arc<dyn ArticleRepository>,
+    pub comments: Arc<dyn CommentRepository>,
     _guard: Box<dyn std::any::Any + Send>,
 }
 
 impl ContractStore {
-    pub fn new(users: Arc<dyn UserRepository>) -> Self {
-        Self::with_guard(users, ())
+    /// A fresh in-memory fake.
+    pub fn in_memory() -> Self {
+        let store = Arc::new(InMemoryStore::new());
+        Self {
+            users: store.clone(),
+            profiles: store.clone(),
+            articles: store.clone(),
+            comments: store,
+            _guard: Box::new(()),
+        }
     }
 
-    pub fn with_guard(users: Arc<dyn UserRepository>, guard: impl std::any::Any + Send) -> Self {
+    /// The repositories of a connected store; `guard` is dropped with the test.
+    pub fn of(store: &Store, guard: impl std::any::Any + Send) -> Self {
         Self {
-            users,
+            users: store.users(),
+            profiles: store.profiles(),
+            articles: store.articles(),
+            comments: store.comments(),
             _guard: Box::new(guard),
         }
     }
 }
 
 /// Generates one test per contract check against the store that `$store` (an async expression
-/// yielding a [`ContractStore`]) makes. Add a check here and in [`users`], and every store runs it.
+/// yielding a [`ContractStore`]) makes. Add a check here and in [`users`] or [`content`], and every
+/// store runs it.
 #[macro_export]
 macro_rules! store_contract {
     ($store:expr) => {
-        $crate::store_contract!(@tests $store;
+        $crate::store_contract!(@users $store;
             inserted_user_reads_back_by_id_and_email,
             ids_are_distinct,
             username_is_unique_regardless_of_case,
@@ -51,13 +75,41 @@ macro_rules! store_contract {
             update_to_a_taken_username_is_a_conflict_and_changes_nothing,
             update_of_an_unknown_user_finds_nothing,
         );
+        $crate::store_contract!(@content $store;
+            a_profile_is_found_regardless_of_case_as_the_viewer_sees_it,
+            following_and_unfollowing_are_idempotent,
+            an_inserted_article_reads_back_by_slug_with_its_tags_in_order,
+            a_taken_slug_is_a_conflict_and_writes_nothing,
+            an_update_changes_only_what_it_names,
+            an_update_to_a_taken_slug_is_a_conflict_and_changes_nothing,
+            an_update_or_delete_of_an_unknown_article_finds_nothing,
+            deleting_an_article_takes_its_tags_favourites_and_comments,
+            lists_are_most_recent_first_with_a_stable_tie_break,
+            pages_are_cut_by_limit_and_offset_and_count_every_match,
+            filters_match_exactly_and_combine,
+            the_feed_holds_followed_authors_only,
+            favourites_count_once_and_show_for_the_viewer_only,
+            twelve_concurrent_favourites_by_one_user_count_once,
+            tags_are_listed_most_used_first,
+            comments_are_listed_oldest_first_per_article,
+            a_comment_is_found_by_id_and_deleted_once,
+        );
     };
-    (@tests $store:expr; $($check:ident),+ $(,)?) => {
+    (@users $store:expr; $($check:ident),+ $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
                 let store: $crate::contract::ContractStore = $store.await;
                 $crate::contract::users::$check(store.users.clone()).await;
+            }
+        )+
+    };
+    (@content $store:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let store: $crate::contract::ContractStore = $store.await;
+                $crate::contract::content::$check(&store).await;
             }
         )+
     };

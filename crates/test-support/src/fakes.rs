@@ -1,32 +1,147 @@
 //! In-memory fakes of the ports, for tests of multi-step flows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use conduit_domain::ports::{
-    AccessToken, Clock, HashError, PasswordHasher, StoreError, TokenCodec, TokenError, UniqueField,
-    UserRepository,
+use conduit_domain::article::{
+    Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, ArticleSummary, Author,
+    Comment, CommentId, NewArticle, NewComment, Page, Profile, Slug, Tag,
 };
-use conduit_domain::user::{Email, NewUser, Password, PasswordHash, User, UserChanges, UserId};
+use conduit_domain::ports::{
+    AccessToken, ArticleRepository, Clock, CommentRepository, HashError, PasswordHasher,
+    ProfileRepository, StoreError, TokenCodec, TokenError, UniqueField, UserRepository,
+};
+use conduit_domain::user::{
+    Email, NewUser, Password, PasswordHash, User, UserChanges, UserId, Username,
+};
 use time::OffsetDateTime;
 
-/// Users in a map. It passes the same contract suite as the real stores.
+/// Every store port over maps in memory. It passes the same contract suite as the real stores.
 #[derive(Debug, Default)]
-pub struct InMemoryUserRepository {
-    users: Mutex<BTreeMap<i64, User>>,
+pub struct InMemoryStore {
+    state: Mutex<State>,
 }
 
-impl InMemoryUserRepository {
+/// The old name, from when the fake held users only.
+pub type InMemoryUserRepository = InMemoryStore;
+
+#[derive(Debug, Default)]
+struct State {
+    users: BTreeMap<i64, User>,
+    /// (follower, followee)
+    follows: BTreeSet<(i64, i64)>,
+    articles: BTreeMap<i64, StoredArticle>,
+    /// (user, article)
+    favorites: BTreeSet<(i64, i64)>,
+    comments: BTreeMap<i64, StoredComment>,
+    next_article: i64,
+    next_comment: i64,
+}
+
+#[derive(Debug, Clone)]
+struct StoredArticle {
+    new: NewArticle,
+    updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+struct StoredComment {
+    new: NewComment,
+}
+
+impl InMemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, User>> {
-        // A panic in another test thread cannot leave the map half-changed: every change is one insert.
-        self.users
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic in another test thread cannot leave the state half-changed: every change is
+        // made under one lock, after every check.
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl State {
+    fn author(&self, id: i64, viewer: Option<UserId>) -> Option<Author> {
+        let user = self.users.get(&id)?;
+        Some(Author {
+            id: user.id,
+            profile: Profile {
+                username: user.username.clone(),
+                bio: user.bio.clone(),
+                image: user.image.clone(),
+                following: viewer.is_some_and(|viewer| self.follows.contains(&(viewer.0, id))),
+            },
+        })
+    }
+
+    fn article(&self, id: i64, viewer: Option<UserId>) -> Option<Article> {
+        let stored = self.articles.get(&id)?;
+        let new = &stored.new;
+        Some(Article {
+            summary: ArticleSummary {
+                id: ArticleId(id),
+                slug: new.slug.clone(),
+                title: new.title.clone(),
+                description: new.description.clone(),
+                tags: new.tags.clone(),
+                created_at: new.created_at,
+                updated_at: stored.updated_at,
+                author: self.author(new.author.0, viewer)?,
+                favorited: viewer.is_some_and(|viewer| self.favorites.contains(&(viewer.0, id))),
+                favorites_count: self
+                    .favorites
+                    .iter()
+                    .filter(|(_, article)| *article == id)
+                    .count() as u64,
+            },
+            body: new.body.clone(),
+        })
+    }
+
+    fn user_id(&self, username: &Username) -> Option<i64> {
+        self.users
+            .values()
+            .find(|user| user.username.canonical() == username.canonical())
+            .map(|user| user.id.0)
+    }
+
+    fn slug_taken(&self, slug: &Slug, except: Option<i64>) -> bool {
+        self.articles
+            .iter()
+            .any(|(id, stored)| Some(*id) != except && &stored.new.slug == slug)
+    }
+
+    /// Most recent first, ties broken by the later id, then paged.
+    fn page(&self, mut matching: Vec<i64>, page: Page, viewer: Option<UserId>) -> ArticlePage {
+        matching.sort_by_key(|id| {
+            let created = self.articles.get(id).map(|stored| stored.new.created_at);
+            std::cmp::Reverse((created, *id))
+        });
+        let total = matching.len() as u64;
+        let articles = matching
+            .into_iter()
+            .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+            .take(page.limit() as usize)
+            .filter_map(|id| self.article(id, viewer))
+            .map(|article| article.summary)
+            .collect();
+        ArticlePage { articles, total }
+    }
+
+    fn comment(&self, id: i64, viewer: Option<UserId>) -> Option<Comment> {
+        let stored = self.comments.get(&id)?;
+        Some(Comment {
+            id: CommentId(id),
+            article: stored.new.article,
+            body: stored.new.body.clone(),
+            created_at: stored.new.created_at,
+            updated_at: stored.new.created_at,
+            author: self.author(stored.new.author.0, viewer)?,
+        })
     }
 }
 
@@ -48,9 +163,10 @@ fn conflict(
 }
 
 #[async_trait]
-impl UserRepository for InMemoryUserRepository {
+impl UserRepository for InMemoryStore {
     async fn insert(&self, new: NewUser) -> Result<User, StoreError> {
-        let mut users = self.lock();
+        let mut state = self.lock();
+        let users = &mut state.users;
         let id = users.keys().next_back().map_or(1, |last| last + 1);
         let user = User {
             id: UserId(id),
@@ -62,7 +178,7 @@ impl UserRepository for InMemoryUserRepository {
             created_at: new.created_at,
             updated_at: new.created_at,
         };
-        if let Some(field) = conflict(&users, None, &user) {
+        if let Some(field) = conflict(users, None, &user) {
             return Err(StoreError::Conflict { field });
         }
         users.insert(id, user.clone());
@@ -70,12 +186,13 @@ impl UserRepository for InMemoryUserRepository {
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        Ok(self.lock().get(&id.0).cloned())
+        Ok(self.lock().users.get(&id.0).cloned())
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         Ok(self
             .lock()
+            .users
             .values()
             .find(|user| &user.email == email)
             .cloned())
@@ -87,16 +204,232 @@ impl UserRepository for InMemoryUserRepository {
         changes: UserChanges,
         now: OffsetDateTime,
     ) -> Result<Option<User>, StoreError> {
-        let mut users = self.lock();
+        let mut state = self.lock();
+        let users = &mut state.users;
         let Some(current) = users.get(&id.0) else {
             return Ok(None);
         };
         let updated = changes.apply_to(current, now);
-        if let Some(field) = conflict(&users, Some(id.0), &updated) {
+        if let Some(field) = conflict(users, Some(id.0), &updated) {
             return Err(StoreError::Conflict { field });
         }
         users.insert(id.0, updated.clone());
         Ok(Some(updated))
+    }
+}
+
+#[async_trait]
+impl ProfileRepository for InMemoryStore {
+    async fn find_by_username(
+        &self,
+        username: &Username,
+        viewer: Option<UserId>,
+    ) -> Result<Option<Author>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .user_id(username)
+            .and_then(|id| state.author(id, viewer)))
+    }
+
+    async fn follow(&self, follower: UserId, followee: UserId) -> Result<(), StoreError> {
+        self.lock().follows.insert((follower.0, followee.0));
+        Ok(())
+    }
+
+    async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<(), StoreError> {
+        self.lock().follows.remove(&(follower.0, followee.0));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ArticleRepository for InMemoryStore {
+    async fn insert(&self, article: NewArticle) -> Result<Article, StoreError> {
+        let mut state = self.lock();
+        if state.slug_taken(&article.slug, None) {
+            return Err(StoreError::Conflict {
+                field: UniqueField::Slug,
+            });
+        }
+        state.next_article += 1;
+        let id = state.next_article;
+        let author = article.author;
+        state.articles.insert(
+            id,
+            StoredArticle {
+                updated_at: article.created_at,
+                new: article,
+            },
+        );
+        state
+            .article(id, Some(author))
+            .ok_or_else(|| StoreError::Unavailable("the author does not exist".into()))
+    }
+
+    async fn find_by_slug(
+        &self,
+        slug: &Slug,
+        viewer: Option<UserId>,
+    ) -> Result<Option<Article>, StoreError> {
+        let state = self.lock();
+        let id = state
+            .articles
+            .iter()
+            .find(|(_, stored)| &stored.new.slug == slug)
+            .map(|(id, _)| *id);
+        Ok(id.and_then(|id| state.article(id, viewer)))
+    }
+
+    async fn update(
+        &self,
+        id: ArticleId,
+        changes: ArticleChanges,
+        now: OffsetDateTime,
+        viewer: UserId,
+    ) -> Result<Option<Article>, StoreError> {
+        let mut state = self.lock();
+        if let Some((_, slug)) = &changes.title
+            && state.slug_taken(slug, Some(id.0))
+        {
+            return Err(StoreError::Conflict {
+                field: UniqueField::Slug,
+            });
+        }
+        let Some(stored) = state.articles.get_mut(&id.0) else {
+            return Ok(None);
+        };
+        if let Some((title, slug)) = changes.title {
+            stored.new.title = title;
+            stored.new.slug = slug;
+        }
+        if let Some(description) = changes.description {
+            stored.new.description = description;
+        }
+        if let Some(body) = changes.body {
+            stored.new.body = body;
+        }
+        stored.updated_at = now;
+        Ok(state.article(id.0, Some(viewer)))
+    }
+
+    async fn delete(&self, id: ArticleId) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let existed = state.articles.remove(&id.0).is_some();
+        state.favorites.retain(|(_, article)| *article != id.0);
+        state
+            .comments
+            .retain(|_, comment| comment.new.article != id);
+        Ok(existed)
+    }
+
+    async fn list(
+        &self,
+        filter: &ArticleFilter,
+        page: Page,
+        viewer: Option<UserId>,
+    ) -> Result<ArticlePage, StoreError> {
+        let state = self.lock();
+        let author = filter.author.as_ref().map(|name| state.user_id(name));
+        let favorited_by = filter.favorited_by.as_ref().map(|name| state.user_id(name));
+        let matching = state
+            .articles
+            .iter()
+            .filter(|(id, stored)| {
+                filter
+                    .tag
+                    .as_ref()
+                    .is_none_or(|tag| stored.new.tags.contains(tag))
+                    && author.is_none_or(|author| author == Some(stored.new.author.0))
+                    && favorited_by.is_none_or(|user| {
+                        user.is_some_and(|user| state.favorites.contains(&(user, **id)))
+                    })
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        Ok(state.page(matching, page, viewer))
+    }
+
+    async fn feed(&self, reader: UserId, page: Page) -> Result<ArticlePage, StoreError> {
+        let state = self.lock();
+        let matching = state
+            .articles
+            .iter()
+            .filter(|(_, stored)| state.follows.contains(&(reader.0, stored.new.author.0)))
+            .map(|(id, _)| *id)
+            .collect();
+        Ok(state.page(matching, page, Some(reader)))
+    }
+
+    async fn favorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
+        self.lock().favorites.insert((user.0, article.0));
+        Ok(())
+    }
+
+    async fn unfavorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
+        self.lock().favorites.remove(&(user.0, article.0));
+        Ok(())
+    }
+
+    async fn tags(&self) -> Result<Vec<Tag>, StoreError> {
+        let state = self.lock();
+        let mut counts: BTreeMap<&Tag, usize> = BTreeMap::new();
+        for stored in state.articles.values() {
+            for tag in &stored.new.tags {
+                *counts.entry(tag).or_default() += 1;
+            }
+        }
+        let mut tags: Vec<(&Tag, usize)> = counts.into_iter().collect();
+        tags.sort_by(|(a, a_count), (b, b_count)| {
+            b_count
+                .cmp(a_count)
+                .then_with(|| a.as_str().cmp(b.as_str()))
+        });
+        Ok(tags.into_iter().map(|(tag, _)| tag.clone()).collect())
+    }
+}
+
+#[async_trait]
+impl CommentRepository for InMemoryStore {
+    async fn insert(&self, comment: NewComment) -> Result<Comment, StoreError> {
+        let mut state = self.lock();
+        if !state.articles.contains_key(&comment.article.0) {
+            return Err(StoreError::Unavailable("the article does not exist".into()));
+        }
+        state.next_comment += 1;
+        let id = state.next_comment;
+        let author = comment.author;
+        state.comments.insert(id, StoredComment { new: comment });
+        state
+            .comment(id, Some(author))
+            .ok_or_else(|| StoreError::Unavailable("the author does not exist".into()))
+    }
+
+    async fn list(
+        &self,
+        article: ArticleId,
+        viewer: Option<UserId>,
+    ) -> Result<Vec<Comment>, StoreError> {
+        let state = self.lock();
+        let mut comments: Vec<Comment> = state
+            .comments
+            .iter()
+            .filter(|(_, stored)| stored.new.article == article)
+            .filter_map(|(id, _)| state.comment(*id, viewer))
+            .collect();
+        comments.sort_by_key(|comment| (comment.created_at, comment.id));
+        Ok(comments)
+    }
+
+    async fn find(
+        &self,
+        id: CommentId,
+        viewer: Option<UserId>,
+    ) -> Result<Option<Comment>, StoreError> {
+        Ok(self.lock().comment(id.0, viewer))
+    }
+
+    async fn delete(&self, id: CommentId) -> Result<bool, StoreError> {
+        Ok(self.lock().comments.remove(&id.0).is_some())
     }
 }
 

@@ -10,6 +10,6 @@ pub mod contract;
 pub mod fakes;
 pub mod postgres;
 
-pub use builders::{NewUserBuilder, unique};
-pub use fakes::{FakeClock, FakeHasher, FakeTokens, InMemoryUserRepository};
+pub use builders::{NewArticleBuilder, NewUserBuilder, unique};
+pub use fakes::{FakeClock, FakeHasher, FakeTokens, InMemoryStore, InMemoryUserRepository};
 pub use postgres::TestDb;

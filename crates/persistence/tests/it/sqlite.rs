@@ -8,7 +8,7 @@ async fn sqlite_store() -> ContractStore {
     let store = Store::connect(&url, PoolSettings::default())
         .await
         .expect("opens and migrates");
-    ContractStore::with_guard(store.users(), directory)
+    ContractStore::of(&store, directory)
 }
 
 conduit_test_support::store_contract!(sqlite_store());

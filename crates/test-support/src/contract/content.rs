@@ -1,0 +1,631 @@
+//! The contract of the profile, article and comment repositories: what every store must do.
+
+use std::sync::Arc;
+
+use conduit_domain::article::{
+    ArticleChanges, ArticleFilter, ArticleId, ArticleSummary, CommentBody, CommentId, NewComment,
+    Page, Slug, Tag, Title,
+};
+use conduit_domain::ports::{StoreError, UniqueField};
+use conduit_domain::user::{UserId, Username};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use super::ContractStore;
+use crate::builders::{NewArticleBuilder, NewUserBuilder};
+
+const T0: OffsetDateTime = datetime!(2026-03-01 10:00:00.000 UTC);
+
+async fn user(store: &ContractStore) -> (UserId, Username) {
+    let user = store
+        .users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts a user");
+    (user.id, user.username)
+}
+
+async fn article(store: &ContractStore, builder: NewArticleBuilder) -> ArticleSummary {
+    store
+        .articles
+        .insert(builder.build())
+        .await
+        .expect("inserts an article")
+        .summary
+}
+
+fn slugs(articles: &[ArticleSummary]) -> Vec<&str> {
+    articles
+        .iter()
+        .map(|article| article.slug.as_str())
+        .collect()
+}
+
+fn by_tag(tag: &str) -> ArticleFilter {
+    ArticleFilter {
+        tag: Some(Tag::parse(tag).expect("valid tag")),
+        ..ArticleFilter::default()
+    }
+}
+
+pub async fn a_profile_is_found_regardless_of_case_as_the_viewer_sees_it(store: &ContractStore) {
+    let (jake, jake_name) = user(store).await;
+    let (jane, _) = user(store).await;
+    store.profiles.follow(jane, jake).await.expect("follows");
+    let shouted = Username::parse(&jake_name.as_str().to_uppercase()).expect("valid");
+
+    let anonymous = store.profiles.find_by_username(&shouted, None).await;
+    let by_follower = store
+        .profiles
+        .find_by_username(&jake_name, Some(jane))
+        .await;
+    let by_self = store
+        .profiles
+        .find_by_username(&jake_name, Some(jake))
+        .await;
+
+    let anonymous = anonymous.expect("reads").expect("found");
+    assert_eq!(anonymous.id, jake);
+    assert_eq!(anonymous.profile.username, jake_name);
+    assert!(!anonymous.profile.following);
+    assert!(
+        by_follower
+            .expect("reads")
+            .expect("found")
+            .profile
+            .following
+    );
+    assert!(!by_self.expect("reads").expect("found").profile.following);
+    let nobody = Username::parse("nobody-at-all").expect("valid");
+    assert_eq!(
+        store.profiles.find_by_username(&nobody, None).await,
+        Ok(None)
+    );
+}
+
+pub async fn following_and_unfollowing_are_idempotent(store: &ContractStore) {
+    let (jake, jake_name) = user(store).await;
+    let (jane, _) = user(store).await;
+    let following = |viewer| {
+        let profiles = Arc::clone(&store.profiles);
+        let name = jake_name.clone();
+        async move {
+            profiles
+                .find_by_username(&name, Some(viewer))
+                .await
+                .expect("reads")
+                .expect("found")
+                .profile
+                .following
+        }
+    };
+
+    store.profiles.follow(jane, jake).await.expect("follows");
+    store
+        .profiles
+        .follow(jane, jake)
+        .await
+        .expect("follows again");
+    assert!(following(jane).await);
+    store
+        .profiles
+        .unfollow(jane, jake)
+        .await
+        .expect("unfollows");
+    store
+        .profiles
+        .unfollow(jane, jake)
+        .await
+        .expect("unfollows again");
+    assert!(!following(jane).await);
+}
+
+pub async fn an_inserted_article_reads_back_by_slug_with_its_tags_in_order(store: &ContractStore) {
+    let (author, author_name) = user(store).await;
+    let new = NewArticleBuilder::new(author)
+        .tags(["zebra", "apple", "mango"])
+        .created_at(datetime!(2026-02-18 03:22:56.000 UTC))
+        .build();
+
+    let inserted = store.articles.insert(new.clone()).await.expect("inserts");
+    let found = store
+        .articles
+        .find_by_slug(&new.slug, None)
+        .await
+        .expect("reads")
+        .expect("found");
+
+    assert_eq!(found, inserted);
+    let summary = &found.summary;
+    assert_eq!((&summary.slug, &summary.title), (&new.slug, &new.title));
+    assert_eq!(found.body, new.body);
+    assert_eq!(summary.tags, new.tags);
+    assert_eq!(
+        (summary.created_at, summary.updated_at),
+        (new.created_at, new.created_at)
+    );
+    assert_eq!(summary.author.id, author);
+    assert_eq!(summary.author.profile.username, author_name);
+    assert_eq!((summary.favorited, summary.favorites_count), (false, 0));
+}
+
+pub async fn a_taken_slug_is_a_conflict_and_writes_nothing(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let first = article(
+        store,
+        NewArticleBuilder::new(author)
+            .title("Same title")
+            .tags(["a"]),
+    )
+    .await;
+
+    let second = store
+        .articles
+        .insert(
+            NewArticleBuilder::new(author)
+                .title("Same Title!")
+                .tags(["only-on-the-second"])
+                .build(),
+        )
+        .await;
+
+    assert_eq!(
+        second.map(|article| article.summary.slug),
+        Err(StoreError::Conflict {
+            field: UniqueField::Slug
+        })
+    );
+    assert_eq!(
+        store.articles.tags().await,
+        Ok(vec![Tag::parse("a").expect("valid")])
+    );
+    let page = store
+        .articles
+        .list(&ArticleFilter::default(), Page::default(), None)
+        .await
+        .expect("lists");
+    assert_eq!(slugs(&page.articles), [first.slug.as_str()]);
+}
+
+pub async fn an_update_changes_only_what_it_names(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let original = article(store, NewArticleBuilder::new(author).tags(["kept"])).await;
+    let title = Title::parse("A brand new title").expect("valid");
+    let changes = ArticleChanges {
+        title: Some((title.clone(), Slug::from_title(&title))),
+        ..ArticleChanges::default()
+    };
+    let later = original.created_at + Duration::minutes(5);
+
+    let updated = store
+        .articles
+        .update(original.id, changes, later, author)
+        .await
+        .expect("updates")
+        .expect("found");
+
+    assert_eq!(updated.summary.slug.as_str(), "a-brand-new-title");
+    assert_eq!(updated.summary.title, title);
+    assert_eq!(updated.summary.description, original.description);
+    assert_eq!(updated.summary.tags, original.tags);
+    assert_eq!(
+        (updated.summary.created_at, updated.summary.updated_at),
+        (original.created_at, later)
+    );
+    let old_slug = store.articles.find_by_slug(&original.slug, None).await;
+    assert_eq!(old_slug, Ok(None));
+}
+
+pub async fn an_update_to_a_taken_slug_is_a_conflict_and_changes_nothing(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let taken = article(store, NewArticleBuilder::new(author)).await;
+    let mine = article(store, NewArticleBuilder::new(author)).await;
+    let changes = ArticleChanges {
+        title: Some((taken.title.clone(), taken.slug.clone())),
+        ..ArticleChanges::default()
+    };
+
+    let outcome = store.articles.update(mine.id, changes, T0, author).await;
+
+    assert_eq!(
+        outcome.map(|article| article.map(|article| article.summary.slug)),
+        Err(StoreError::Conflict {
+            field: UniqueField::Slug
+        })
+    );
+    let unchanged = store.articles.find_by_slug(&mine.slug, None).await;
+    assert_eq!(
+        unchanged.expect("reads").map(|article| article.summary),
+        Some(mine)
+    );
+}
+
+pub async fn an_update_or_delete_of_an_unknown_article_finds_nothing(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let changes = ArticleChanges {
+        body: Some(conduit_domain::article::ArticleBody::parse("x").expect("valid")),
+        ..ArticleChanges::default()
+    };
+
+    let updated = store
+        .articles
+        .update(ArticleId(i64::MAX), changes, T0, author)
+        .await;
+    let deleted = store.articles.delete(ArticleId(i64::MAX)).await;
+
+    assert_eq!(updated, Ok(None));
+    assert_eq!(deleted, Ok(false));
+}
+
+pub async fn deleting_an_article_takes_its_tags_favourites_and_comments(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let (reader, _) = user(store).await;
+    let doomed = article(store, NewArticleBuilder::new(author).tags(["doomed"])).await;
+    store
+        .articles
+        .favorite(doomed.id, reader)
+        .await
+        .expect("favourites");
+    let comment = comment_on(store, doomed.id, reader, T0).await;
+
+    assert_eq!(store.articles.delete(doomed.id).await, Ok(true));
+
+    assert_eq!(
+        store.articles.find_by_slug(&doomed.slug, None).await,
+        Ok(None)
+    );
+    assert_eq!(store.articles.tags().await, Ok(vec![]));
+    assert_eq!(store.comments.find(comment, None).await, Ok(None));
+    let favorited = ArticleFilter {
+        favorited_by: Some(doomed.author.profile.username.clone()),
+        ..ArticleFilter::default()
+    };
+    let page = store.articles.list(&favorited, Page::default(), None).await;
+    assert_eq!(page.map(|page| page.total), Ok(0));
+}
+
+pub async fn lists_are_most_recent_first_with_a_stable_tie_break(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    // Inserted out of time order; two share an instant, one falls on a whole second.
+    let middle = article(
+        store,
+        NewArticleBuilder::new(author).created_at(T0 + Duration::milliseconds(500)),
+    )
+    .await;
+    let oldest = article(store, NewArticleBuilder::new(author).created_at(T0)).await;
+    let tie_first = article(
+        store,
+        NewArticleBuilder::new(author).created_at(T0 + Duration::seconds(1)),
+    )
+    .await;
+    let tie_second = article(
+        store,
+        NewArticleBuilder::new(author).created_at(T0 + Duration::seconds(1)),
+    )
+    .await;
+
+    let page = store
+        .articles
+        .list(&ArticleFilter::default(), Page::default(), None)
+        .await
+        .expect("lists");
+
+    assert_eq!(
+        slugs(&page.articles),
+        [
+            tie_second.slug.as_str(),
+            tie_first.slug.as_str(),
+            middle.slug.as_str(),
+            oldest.slug.as_str()
+        ]
+    );
+    assert_eq!(page.total, 4);
+}
+
+pub async fn pages_are_cut_by_limit_and_offset_and_count_every_match(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let mut newest_first = Vec::new();
+    for n in 0..5 {
+        let created = T0 + Duration::minutes(n);
+        newest_first.insert(
+            0,
+            article(store, NewArticleBuilder::new(author).created_at(created)).await,
+        );
+    }
+
+    let second_page = store
+        .articles
+        .list(&ArticleFilter::default(), Page::first(2).skipping(2), None)
+        .await
+        .expect("lists");
+    let past_the_end = store
+        .articles
+        .list(&ArticleFilter::default(), Page::first(2).skipping(10), None)
+        .await
+        .expect("lists");
+
+    assert_eq!(slugs(&second_page.articles), slugs(&newest_first[2..4]));
+    assert_eq!(second_page.total, 5);
+    assert!(past_the_end.articles.is_empty());
+    assert_eq!(past_the_end.total, 5);
+}
+
+pub async fn filters_match_exactly_and_combine(store: &ContractStore) {
+    let (jake, jake_name) = user(store).await;
+    let (jane, jane_name) = user(store).await;
+    let rust_by_jake = article(store, NewArticleBuilder::new(jake).tags(["rust", "web"])).await;
+    let web_by_jake = article(store, NewArticleBuilder::new(jake).tags(["web"])).await;
+    let rust_by_jane = article(store, NewArticleBuilder::new(jane).tags(["Rust"])).await;
+    store
+        .articles
+        .favorite(web_by_jake.id, jane)
+        .await
+        .expect("favourites");
+    store
+        .articles
+        .favorite(rust_by_jake.id, jane)
+        .await
+        .expect("favourites");
+    let list = |filter: ArticleFilter| {
+        let articles = Arc::clone(&store.articles);
+        async move {
+            let page = articles
+                .list(&filter, Page::default(), None)
+                .await
+                .expect("lists");
+            assert_eq!(page.total, page.articles.len() as u64);
+            let mut found: Vec<String> = slugs(&page.articles)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            found.sort();
+            found
+        }
+    };
+    let sorted = |articles: &[&ArticleSummary]| {
+        let mut slugs: Vec<String> = articles
+            .iter()
+            .map(|a| a.slug.as_str().to_owned())
+            .collect();
+        slugs.sort();
+        slugs
+    };
+
+    assert_eq!(list(by_tag("rust")).await, sorted(&[&rust_by_jake]));
+    assert_eq!(list(by_tag("Rust")).await, sorted(&[&rust_by_jane]));
+    let by_jake = ArticleFilter {
+        author: Some(jake_name.clone()),
+        ..ArticleFilter::default()
+    };
+    assert_eq!(list(by_jake).await, sorted(&[&rust_by_jake, &web_by_jake]));
+    let favorited_by_jane = ArticleFilter {
+        favorited_by: Some(jane_name.clone()),
+        ..ArticleFilter::default()
+    };
+    assert_eq!(
+        list(favorited_by_jane).await,
+        sorted(&[&rust_by_jake, &web_by_jake])
+    );
+    let all_three = ArticleFilter {
+        tag: Some(Tag::parse("rust").expect("valid")),
+        author: Some(jake_name),
+        favorited_by: Some(jane_name.clone()),
+    };
+    assert_eq!(list(all_three).await, sorted(&[&rust_by_jake]));
+    let none = ArticleFilter {
+        author: Some(jane_name),
+        tag: Some(Tag::parse("web").expect("valid")),
+        ..ArticleFilter::default()
+    };
+    assert!(list(none).await.is_empty());
+    let nobody = ArticleFilter {
+        author: Some(Username::parse("nobody-at-all").expect("valid")),
+        ..ArticleFilter::default()
+    };
+    assert!(list(nobody).await.is_empty());
+}
+
+pub async fn the_feed_holds_followed_authors_only(store: &ContractStore) {
+    let (reader, _) = user(store).await;
+    let (followed, _) = user(store).await;
+    let (stranger, _) = user(store).await;
+    store
+        .profiles
+        .follow(reader, followed)
+        .await
+        .expect("follows");
+    let older = article(store, NewArticleBuilder::new(followed).created_at(T0)).await;
+    article(store, NewArticleBuilder::new(stranger).created_at(T0)).await;
+    let newer = article(
+        store,
+        NewArticleBuilder::new(followed).created_at(T0 + Duration::hours(1)),
+    )
+    .await;
+    article(store, NewArticleBuilder::new(reader).created_at(T0)).await;
+
+    let feed = store
+        .articles
+        .feed(reader, Page::default())
+        .await
+        .expect("feed");
+    let nothing = store
+        .articles
+        .feed(stranger, Page::default())
+        .await
+        .expect("feed");
+
+    assert_eq!(
+        slugs(&feed.articles),
+        [newer.slug.as_str(), older.slug.as_str()]
+    );
+    assert_eq!(feed.total, 2);
+    assert!(
+        feed.articles
+            .iter()
+            .all(|article| article.author.profile.following)
+    );
+    assert_eq!((nothing.articles.len(), nothing.total), (0, 0));
+}
+
+pub async fn favourites_count_once_and_show_for_the_viewer_only(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let (fan, _) = user(store).await;
+    let (other, _) = user(store).await;
+    let liked = article(store, NewArticleBuilder::new(author)).await;
+
+    store
+        .articles
+        .favorite(liked.id, fan)
+        .await
+        .expect("favourites");
+    store
+        .articles
+        .favorite(liked.id, fan)
+        .await
+        .expect("favourites again");
+    store
+        .articles
+        .favorite(liked.id, other)
+        .await
+        .expect("favourites");
+    let seen = |viewer| {
+        let articles = Arc::clone(&store.articles);
+        let slug = liked.slug.clone();
+        async move {
+            let article = articles
+                .find_by_slug(&slug, viewer)
+                .await
+                .expect("reads")
+                .expect("found");
+            (article.summary.favorited, article.summary.favorites_count)
+        }
+    };
+
+    assert_eq!(seen(Some(fan)).await, (true, 2));
+    assert_eq!(seen(Some(author)).await, (false, 2));
+    assert_eq!(seen(None).await, (false, 2));
+    store
+        .articles
+        .unfavorite(liked.id, fan)
+        .await
+        .expect("unfavourites");
+    store
+        .articles
+        .unfavorite(liked.id, fan)
+        .await
+        .expect("unfavourites again");
+    assert_eq!(seen(Some(fan)).await, (false, 1));
+}
+
+pub async fn twelve_concurrent_favourites_by_one_user_count_once(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let (fan, _) = user(store).await;
+    let liked = article(store, NewArticleBuilder::new(author)).await;
+
+    let attempts: Vec<_> = (0..12)
+        .map(|_| {
+            let articles = Arc::clone(&store.articles);
+            tokio::spawn(async move { articles.favorite(liked.id, fan).await })
+        })
+        .collect();
+    for attempt in attempts {
+        attempt.await.expect("task completes").expect("favourites");
+    }
+
+    let found = store
+        .articles
+        .find_by_slug(&liked.slug, Some(fan))
+        .await
+        .expect("reads")
+        .expect("found");
+    assert_eq!(
+        (found.summary.favorited, found.summary.favorites_count),
+        (true, 1)
+    );
+}
+
+pub async fn tags_are_listed_most_used_first(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    article(
+        store,
+        NewArticleBuilder::new(author).tags(["rare", "common"]),
+    )
+    .await;
+    article(
+        store,
+        NewArticleBuilder::new(author).tags(["common", "also-rare"]),
+    )
+    .await;
+
+    let tags = store.articles.tags().await.expect("reads");
+
+    let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    assert_eq!(names, ["common", "also-rare", "rare"]);
+}
+
+async fn comment_on(
+    store: &ContractStore,
+    article: ArticleId,
+    author: UserId,
+    at: OffsetDateTime,
+) -> CommentId {
+    store
+        .comments
+        .insert(NewComment {
+            article,
+            author,
+            body: CommentBody::parse("A comment").expect("valid"),
+            created_at: at,
+        })
+        .await
+        .expect("comments")
+        .id
+}
+
+pub async fn comments_are_listed_oldest_first_per_article(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let (reader, _) = user(store).await;
+    store
+        .profiles
+        .follow(reader, author)
+        .await
+        .expect("follows");
+    let first = article(store, NewArticleBuilder::new(author)).await;
+    let second = article(store, NewArticleBuilder::new(author)).await;
+    let later = comment_on(store, first.id, author, T0 + Duration::minutes(1)).await;
+    let earlier = comment_on(store, first.id, reader, T0).await;
+    comment_on(store, second.id, reader, T0).await;
+
+    let comments = store
+        .comments
+        .list(first.id, Some(reader))
+        .await
+        .expect("lists");
+
+    let ids: Vec<CommentId> = comments.iter().map(|comment| comment.id).collect();
+    assert_eq!(ids, [earlier, later]);
+    assert!(comments[1].author.profile.following);
+    assert!(!comments[0].author.profile.following);
+    assert_eq!(comments[0].created_at, T0);
+    assert_eq!(comments[0].article, first.id);
+}
+
+pub async fn a_comment_is_found_by_id_and_deleted_once(store: &ContractStore) {
+    let (author, author_name) = user(store).await;
+    let on = article(store, NewArticleBuilder::new(author)).await;
+    let id = comment_on(store, on.id, author, T0).await;
+
+    let found = store
+        .comments
+        .find(id, None)
+        .await
+        .expect("reads")
+        .expect("found");
+    assert_eq!((found.article, found.author.id), (on.id, author));
+    assert_eq!(found.author.profile.username, author_name);
+    assert_eq!(found.body.as_str(), "A comment");
+
+    assert_eq!(store.comments.delete(id).await, Ok(true));
+    assert_eq!(store.comments.delete(id).await, Ok(false));
+    assert_eq!(store.comments.find(id, None).await, Ok(None));
+}
