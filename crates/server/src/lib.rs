@@ -14,7 +14,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::{App, HttpServer, dev::Server};
+use conduit_domain::articles::Articles;
 use conduit_domain::ports::{Clock, SystemClock};
+use conduit_domain::profiles::Profiles;
 use conduit_domain::users::Users;
 use conduit_persistence::{PoolSettings, Store};
 use conduit_security::{Argon2Hasher, JwtCodec};
@@ -82,10 +84,12 @@ impl Application {
             store.users(),
             Arc::new(hasher),
             Arc::new(JwtCodec::new(config.jwt.clone())),
-            clock,
+            clock.clone(),
         );
         let state = AppState {
             users,
+            profiles: Profiles::new(store.profiles()),
+            articles: Articles::new(store.articles(), store.comments(), clock),
             readiness: Arc::new(StoreReadiness(store.clone())),
         };
 

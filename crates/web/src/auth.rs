@@ -47,3 +47,28 @@ impl FromRequest for CurrentUser {
         })
     }
 }
+
+/// The caller when a token is optional: anonymous without an `Authorization` header, but a header
+/// that is there must hold a valid token (401 otherwise), so a client never silently loses its
+/// identity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MaybeUser(Option<UserId>);
+
+impl MaybeUser {
+    pub(crate) fn id(self) -> Option<UserId> {
+        self.0
+    }
+}
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if request.headers().get(header::AUTHORIZATION).is_none() {
+            return Box::pin(async { Ok(Self(None)) });
+        }
+        let current = CurrentUser::from_request(request, payload);
+        Box::pin(async move { Ok(Self(Some(current.await?.id))) })
+    }
+}

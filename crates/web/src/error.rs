@@ -3,6 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use conduit_domain::ValidationErrors;
+use conduit_domain::content::ContentError;
 use conduit_domain::ports::TokenError;
 use conduit_domain::users::UserError;
 use serde_json::json;
@@ -19,6 +21,9 @@ pub enum ApiError {
     /// 401: login with an unknown e-mail or a wrong password; the same answer for both.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// 403: the caller may not change someone else's resource; the key names its kind.
+    #[error("{0} forbidden")]
+    Forbidden(&'static str),
     /// 404: no such resource; the key names its kind (`route`, later `article`, `profile`...).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -47,6 +52,7 @@ impl ApiError {
             Self::Unauthorized(TokenError::Expired) => vec![("token".into(), "has expired".into())],
             Self::Unauthorized(_) => vec![("token".into(), "is invalid".into())],
             Self::InvalidCredentials => vec![("email or password".into(), "is invalid".into())],
+            Self::Forbidden(resource) => vec![((*resource).into(), "forbidden".into())],
             Self::NotFound(resource) => vec![((*resource).into(), "not found".into())],
             Self::Conflict(field) => vec![((*field).into(), "has already been taken".into())],
             Self::PayloadTooLarge => vec![(
@@ -75,6 +81,7 @@ impl ResponseError for ApiError {
         match self {
             Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -98,15 +105,31 @@ impl ResponseError for ApiError {
     }
 }
 
+fn unprocessable(errors: &ValidationErrors) -> ApiError {
+    ApiError::Unprocessable(
+        errors
+            .iter()
+            .map(|(field, message)| (field.to_owned(), message.to_owned()))
+            .collect(),
+    )
+}
+
+impl From<ContentError> for ApiError {
+    fn from(error: ContentError) -> Self {
+        match error {
+            ContentError::Invalid(errors) => unprocessable(&errors),
+            ContentError::NotFound(resource) => Self::NotFound(resource),
+            ContentError::Forbidden(resource) => Self::Forbidden(resource),
+            ContentError::Taken(field) => Self::Conflict(field.as_str()),
+            ContentError::Unavailable(cause) => Self::Internal(cause),
+        }
+    }
+}
+
 impl From<UserError> for ApiError {
     fn from(error: UserError) -> Self {
         match error {
-            UserError::Invalid(errors) => Self::Unprocessable(
-                errors
-                    .iter()
-                    .map(|(field, message)| (field.to_owned(), message.to_owned()))
-                    .collect(),
-            ),
+            UserError::Invalid(errors) => unprocessable(&errors),
             UserError::Taken(field) => Self::Conflict(field.as_str()),
             UserError::InvalidCredentials => Self::InvalidCredentials,
             UserError::Unauthenticated(reason) => Self::Unauthorized(reason),

@@ -7,6 +7,7 @@
 //! handlers in-process against fakes and mocks. It knows nothing about SQL or how tokens are signed.
 
 mod auth;
+mod content_dto;
 mod dto;
 mod error;
 mod routes;
@@ -16,13 +17,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::web::{self, ServiceConfig};
+use conduit_domain::articles::Articles;
+use conduit_domain::profiles::Profiles;
 use conduit_domain::users::Users;
 
 pub use error::ApiError;
 
-/// The largest JSON body any endpoint accepts. The biggest legitimate body is a user update with
-/// a 1,000-character bio and a 2,048-character image URL; 64 KiB leaves room for articles later.
-pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+/// The largest JSON body any endpoint accepts. The biggest legitimate body is a new article: a
+/// 50,000-character body (up to 4 bytes a character in UTF-8), a title, a description and ten
+/// tags, with JSON escaping to spare.
+pub const JSON_BODY_LIMIT: usize = 256 * 1024;
 
 /// Whether the service's dependencies answer, for `/health/ready`.
 pub trait Readiness: Send + Sync {
@@ -33,6 +37,8 @@ pub trait Readiness: Send + Sync {
 #[derive(Clone)]
 pub struct AppState {
     pub users: Users,
+    pub profiles: Profiles,
+    pub articles: Articles,
     pub readiness: Arc<dyn Readiness>,
 }
 
@@ -52,7 +58,14 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut ServiceConfig) {
             .app_data(error::path_config())
             .app_data(error::query_config())
             .configure(routes::health::configure)
-            .service(web::scope("/api").configure(routes::users::configure))
+            .service(
+                web::scope("/api")
+                    .configure(routes::users::configure)
+                    .configure(routes::profiles::configure)
+                    .configure(routes::articles::configure)
+                    .configure(routes::comments::configure)
+                    .configure(routes::tags::configure),
+            )
             .default_service(web::to(error::route_not_found));
     }
 }

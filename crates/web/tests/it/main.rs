@@ -9,3 +9,9 @@ mod errors;
 mod health;
 // POST /users, POST /users/login, GET /user, PUT /user.
 mod users;
+// GET /profiles/{username}, follow and unfollow.
+mod profiles;
+// Articles: list, feed, create, read, update, delete, favourite; and GET /tags.
+mod articles;
+// Comments: list, create, delete.
+mod comments;

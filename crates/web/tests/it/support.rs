@@ -4,15 +4,24 @@ use std::sync::Arc;
 
 use actix_web::test::TestRequest;
 use actix_web::{App, test};
-use conduit_domain::ports::{Clock, PasswordHasher, TokenCodec, UserRepository};
+use conduit_domain::articles::Articles;
+use conduit_domain::ports::{
+    ArticleRepository, Clock, CommentRepository, PasswordHasher, ProfileRepository, TokenCodec,
+    UserRepository,
+};
+use conduit_domain::profiles::Profiles;
 use conduit_domain::users::Users;
-use conduit_test_support::{FakeClock, FakeHasher, FakeTokens, InMemoryUserRepository};
+use conduit_test_support::{FakeClock, FakeHasher, FakeTokens, InMemoryStore};
 use conduit_web::{AppState, Readiness};
 use serde_json::Value;
 
-/// The ports behind the app under test; each defaults to a fake and can be swapped for a mock.
+/// The ports behind the app under test; each defaults to a fake (all stores one in-memory
+/// store) and can be swapped for a mock.
 pub(crate) struct Ports {
     pub(crate) repository: Arc<dyn UserRepository>,
+    pub(crate) profiles: Arc<dyn ProfileRepository>,
+    pub(crate) articles: Arc<dyn ArticleRepository>,
+    pub(crate) comments: Arc<dyn CommentRepository>,
     pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) tokens: Arc<dyn TokenCodec>,
     pub(crate) ready: bool,
@@ -20,8 +29,12 @@ pub(crate) struct Ports {
 
 impl Default for Ports {
     fn default() -> Self {
+        let store = Arc::new(InMemoryStore::new());
         Self {
-            repository: Arc::new(InMemoryUserRepository::new()),
+            repository: store.clone(),
+            profiles: store.clone(),
+            articles: store.clone(),
+            comments: store,
             hasher: Arc::new(FakeHasher),
             tokens: Arc::new(FakeTokens),
             ready: true,
@@ -41,7 +54,9 @@ impl Ports {
     pub(crate) fn state(self) -> AppState {
         let clock: Arc<dyn Clock> = Arc::new(FakeClock::starting_now());
         AppState {
-            users: Users::new(self.repository, self.hasher, self.tokens, clock),
+            users: Users::new(self.repository, self.hasher, self.tokens, clock.clone()),
+            profiles: Profiles::new(self.profiles),
+            articles: Articles::new(self.articles, self.comments, clock),
             readiness: Arc::new(FixedReadiness(self.ready)),
         }
     }
@@ -69,6 +84,14 @@ pub(crate) async fn send(state: &AppState, request: TestRequest) -> Reply {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = test::read_body(response).await;
+    if status == 204 {
+        assert!(body.is_empty(), "a 204 has no body");
+        return Reply {
+            status,
+            headers,
+            body: Value::Null,
+        };
+    }
     let content_type = headers
         .get("content-type")
         .and_then(|value| value.to_str().ok())
@@ -108,4 +131,25 @@ pub(crate) fn registration(username: &str) -> Value {
         "email": format!("{username}@example.com"),
         "password": "correct horse battery",
     }})
+}
+
+/// `request` with `Authorization: Token <token>`.
+pub(crate) fn authed(request: TestRequest, token: &str) -> TestRequest {
+    request.insert_header(("authorization", format!("Token {token}")))
+}
+
+/// Publishes an article as the holder of `token` and returns its slug.
+pub(crate) async fn published(state: &AppState, token: &str, title: &str, tags: &[&str]) -> String {
+    let reply = send(
+        state,
+        authed(TestRequest::post().uri("/api/articles"), token).set_json(serde_json::json!({
+            "article": {"title": title, "description": "About it", "body": "Text", "tagList": tags}
+        })),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.body["article"]["slug"]
+        .as_str()
+        .expect("a slug")
+        .to_owned()
 }

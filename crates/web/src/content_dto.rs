@@ -1,0 +1,251 @@
+//! Request and response bodies of profiles, articles, comments and tags, as the contract spells
+//! them. Times are RFC 3339 in UTC with milliseconds: `2026-02-18T03:22:56.637Z`.
+
+use conduit_domain::article::{Article, ArticlePage, ArticleSummary, Comment, Profile, Tag};
+use conduit_domain::articles::{ArticleDraft, ArticleEdit, ListQuery};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// Formats a time the way the contract shows it.
+pub(crate) fn timestamp(at: OffsetDateTime) -> String {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// The contract's `Profile`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ProfileBody {
+    username: String,
+    bio: Option<String>,
+    image: Option<String>,
+    following: bool,
+}
+
+impl From<Profile> for ProfileBody {
+    fn from(profile: Profile) -> Self {
+        Self {
+            username: profile.username.to_string(),
+            bio: profile.bio.map(|bio| bio.to_string()),
+            image: profile.image.map(|image| image.to_string()),
+            following: profile.following,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ProfileEnvelope {
+    pub(crate) profile: ProfileBody,
+}
+
+/// An article in a list: the contract's `Article` without `body`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ArticleItem {
+    slug: String,
+    title: String,
+    description: String,
+    tag_list: Vec<String>,
+    created_at: String,
+    updated_at: String,
+    favorited: bool,
+    favorites_count: u64,
+    author: ProfileBody,
+}
+
+impl From<ArticleSummary> for ArticleItem {
+    fn from(article: ArticleSummary) -> Self {
+        Self {
+            slug: article.slug.to_string(),
+            title: article.title.to_string(),
+            description: article.description.to_string(),
+            tag_list: article
+                .tags
+                .iter()
+                .map(|tag| tag.as_str().to_owned())
+                .collect(),
+            created_at: timestamp(article.created_at),
+            updated_at: timestamp(article.updated_at),
+            favorited: article.favorited,
+            favorites_count: article.favorites_count,
+            author: article.author.profile.into(),
+        }
+    }
+}
+
+/// The contract's `Article`: a list item with its body.
+#[derive(Debug, Serialize)]
+pub(crate) struct ArticleBodyOut {
+    #[serde(flatten)]
+    item: ArticleItem,
+    body: String,
+}
+
+impl From<Article> for ArticleBodyOut {
+    fn from(article: Article) -> Self {
+        Self {
+            body: article.body.to_string(),
+            item: article.summary.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ArticleEnvelope {
+    pub(crate) article: ArticleBodyOut,
+}
+
+impl From<Article> for ArticleEnvelope {
+    fn from(article: Article) -> Self {
+        Self {
+            article: article.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ArticlesEnvelope {
+    articles: Vec<ArticleItem>,
+    articles_count: u64,
+}
+
+impl From<ArticlePage> for ArticlesEnvelope {
+    fn from(page: ArticlePage) -> Self {
+        Self {
+            articles: page.articles.into_iter().map(Into::into).collect(),
+            articles_count: page.total,
+        }
+    }
+}
+
+/// `{"article": {...}}` of a request.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ArticleRequest<T> {
+    pub(crate) article: T,
+}
+
+/// Missing fields arrive as empty strings, so the domain can name each one that is blank.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct NewArticleBody {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    tag_list: Option<Vec<String>>,
+}
+
+impl From<NewArticleBody> for ArticleDraft {
+    fn from(body: NewArticleBody) -> Self {
+        Self {
+            title: body.title,
+            description: body.description,
+            body: body.body,
+            tag_list: body.tag_list.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UpdateArticleBody {
+    title: Option<String>,
+    description: Option<String>,
+    body: Option<String>,
+}
+
+impl From<UpdateArticleBody> for ArticleEdit {
+    fn from(body: UpdateArticleBody) -> Self {
+        Self {
+            title: body.title,
+            description: body.description,
+            body: body.body,
+        }
+    }
+}
+
+/// The query string of `GET /articles` and `GET /articles/feed`. Every value is read as text, so
+/// that the domain answers a bad `limit` with a field-keyed 422.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListParams {
+    tag: Option<String>,
+    author: Option<String>,
+    favorited: Option<String>,
+    pub(crate) limit: Option<String>,
+    pub(crate) offset: Option<String>,
+}
+
+impl From<ListParams> for ListQuery {
+    fn from(params: ListParams) -> Self {
+        Self {
+            tag: params.tag,
+            author: params.author,
+            favorited: params.favorited,
+            limit: params.limit,
+            offset: params.offset,
+        }
+    }
+}
+
+/// The contract's `Comment`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CommentOut {
+    id: i64,
+    created_at: String,
+    updated_at: String,
+    body: String,
+    author: ProfileBody,
+}
+
+impl From<Comment> for CommentOut {
+    fn from(comment: Comment) -> Self {
+        Self {
+            id: comment.id.0,
+            created_at: timestamp(comment.created_at),
+            updated_at: timestamp(comment.updated_at),
+            body: comment.body.to_string(),
+            author: comment.author.profile.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CommentEnvelope {
+    pub(crate) comment: CommentOut,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CommentsEnvelope {
+    pub(crate) comments: Vec<CommentOut>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CommentRequest {
+    pub(crate) comment: NewCommentBody,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewCommentBody {
+    #[serde(default)]
+    pub(crate) body: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TagsEnvelope {
+    tags: Vec<String>,
+}
+
+impl From<Vec<Tag>> for TagsEnvelope {
+    fn from(tags: Vec<Tag>) -> Self {
+        Self {
+            tags: tags.iter().map(|tag| tag.as_str().to_owned()).collect(),
+        }
+    }
+}
