@@ -5,3 +5,6 @@
 mod support;
 // The users and authentication journey, once per store.
 mod users;
+// Two users who follow, write, favourite, comment, read the feed and page through lists, once
+// per store.
+mod content;

@@ -9,7 +9,7 @@ use serde_json::Value;
 pub(crate) struct TestApp {
     pub(crate) address: String,
     pub(crate) clock: Arc<FakeClock>,
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
     _database: Database,
 }
 
@@ -72,7 +72,32 @@ impl TestApp {
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
+        if status == 204 {
+            let body = response.bytes().await.expect("the server answers");
+            assert!(body.is_empty(), "a 204 has no body");
+            return (status, Value::Null);
+        }
         let body = response.json().await.expect("every answer is JSON");
         (status, body)
+    }
+
+    /// Registers a user with a unique name and returns its token and username.
+    pub(crate) async fn register(&self, name: &str) -> (String, String) {
+        let username = format!("{name}{}", conduit_test_support::unique());
+        let (status, body) = self
+            .send(
+                reqwest::Method::POST,
+                "/api/users",
+                None,
+                Some(serde_json::json!({"user": {
+                    "username": username,
+                    "email": format!("{username}@example.com"),
+                    "password": "correct horse battery",
+                }})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let token = body["user"]["token"].as_str().expect("a token").to_owned();
+        (token, username)
     }
 }

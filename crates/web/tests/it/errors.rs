@@ -29,7 +29,10 @@ async fn a_known_path_with_an_unknown_method_is_a_json_404() {
 #[actix_web::test]
 async fn bad_bodies_get_the_error_envelope_and_never_a_500() {
     let state = Ports::default().state();
-    let oversized = format!(r#"{{"user":{{"username":"{}"}}}}"#, "x".repeat(conduit_web::JSON_BODY_LIMIT + 1));
+    let oversized = format!(
+        r#"{{"user":{{"username":"{}"}}}}"#,
+        "x".repeat(conduit_web::JSON_BODY_LIMIT + 1)
+    );
     let cases: Vec<(&str, String, &str, u16, &str)> = vec![
         (
             "malformed JSON",
