@@ -9,6 +9,7 @@
 mod content;
 mod error;
 pub mod postgres;
+pub mod queries;
 pub mod sqlite;
 mod users;
 

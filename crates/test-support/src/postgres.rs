@@ -115,17 +115,14 @@ impl Drop for TestDb {
             );
         }
         // Drop runs outside any async context we can rely on: use a thread with its own runtime.
-        let (name, server_url, pool) = (
-            self.name.clone(),
-            self.server_url.clone(),
-            self.pool.clone(),
-        );
+        // The pool is not closed from there: its connections belong to the test's runtime, which
+        // is blocked in this drop. `WITH (FORCE)` ends them on the server's side instead.
+        let (name, server_url) = (self.name.clone(), self.server_url.clone());
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             runtime.block_on(async move {
-                pool.close().await;
                 let mut admin = PgConnection::connect(&server_url)
                     .await
                     .map_err(std::io::Error::other)?;

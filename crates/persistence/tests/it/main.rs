@@ -2,6 +2,8 @@
 //!
 //! Every store runs the same contract suite from `conduit-test-support`.
 
+// EXPLAIN of every article list query on 100,000 PostgreSQL articles: indexes only.
+mod plans;
 // The contract suite against a PostgreSQL database of its own per test (needs Docker).
 mod postgres;
 // The contract suite against a SQLite file of its own per test.

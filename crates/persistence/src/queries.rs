@@ -1,0 +1,37 @@
+//! The SQL of the article lists, as the stores run it: for `EXPLAIN`, for review, and for the
+//! test that keeps every list query on an index (`tests/it/plans.rs`).
+
+use conduit_domain::article::ArticleFilter;
+
+use crate::content::ListSql;
+
+/// The two statements of one list request and their parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListStatements {
+    /// The page: the viewer's id (or NULL) is `$1`, then the filter values, then limit and offset.
+    pub page: String,
+    /// The total: the filter values from `$1` (for the feed, the reader's id).
+    pub count: String,
+    /// The filter values, in binding order.
+    pub values: Vec<String>,
+}
+
+impl From<ListSql> for ListStatements {
+    fn from(sql: ListSql) -> Self {
+        Self {
+            page: sql.page,
+            count: sql.count,
+            values: sql.values,
+        }
+    }
+}
+
+/// `GET /api/articles` with these filters.
+pub fn article_list(filter: &ArticleFilter) -> ListStatements {
+    ListSql::new(filter).into()
+}
+
+/// `GET /api/articles/feed`.
+pub fn feed() -> ListStatements {
+    ListSql::feed().into()
+}

@@ -1,0 +1,168 @@
+//! Each list request runs a constant number of SQL statements, whatever the page size: no N+1.
+//!
+//! sqlx reports every statement it runs as a `tracing` event with the target `sqlx::query`; a
+//! global subscriber counts them around each request. The server's own logging never shows these
+//! events (they carry SQL text); this counter sees only that they happened.
+
+#[path = "it/support.rs"]
+#[allow(dead_code)] // Not every helper of the end-to-end suite is needed here.
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use reqwest::Method;
+use serde_json::json;
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+use support::TestApp;
+
+/// The summaries (`SELECT a.id, …`) of the statements sqlx has run, in order.
+#[derive(Clone, Default)]
+struct StatementCounter(Arc<Mutex<Vec<String>>>);
+
+/// Reads the `summary` field of a `sqlx::query` event.
+#[derive(Default)]
+struct Summary(String);
+
+impl tracing::field::Visit for Summary {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "summary" {
+            value.clone_into(&mut self.0);
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "summary" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for StatementCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _context: Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            let mut summary = Summary::default();
+            event.record(&mut summary);
+            self.statements().push(summary.0);
+        }
+    }
+}
+
+impl StatementCounter {
+    fn install() -> Self {
+        let counter = Self::default();
+        tracing::subscriber::set_global_default(
+            tracing_subscriber::registry().with(counter.clone()),
+        )
+        .expect("no other subscriber is installed in this binary");
+        counter
+    }
+
+    fn statements(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The statements run while `request` is answered, but for the set-up of a new connection
+    /// (SQLite's `PRAGMA`s), which the pool may do on any request.
+    async fn during(&self, app: &TestApp, path: &str, token: Option<&str>) -> Vec<String> {
+        let before = self.statements().len();
+        let (status, body) = app.send(Method::GET, path, token, None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        self.statements()[before..]
+            .iter()
+            .filter(|summary| !summary.starts_with("PRAGMA"))
+            .cloned()
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn list_requests_run_as_many_statements_for_one_article_as_for_twenty() {
+    let counter = StatementCounter::install();
+    for (store, app) in [
+        ("SQLite", TestApp::on_sqlite().await),
+        ("PostgreSQL", TestApp::on_postgres().await),
+    ] {
+        let (author, author_name) = app.register("author").await;
+        let (reader, _) = app.register("reader").await;
+        app.send(
+            Method::POST,
+            &format!("/api/profiles/{author_name}/follow"),
+            Some(&reader),
+            None,
+        )
+        .await;
+        for n in 0..25 {
+            let (_, created) = app
+                .send(
+                    Method::POST,
+                    "/api/articles",
+                    Some(&author),
+                    Some(json!({"article": {
+                        "title": format!("Article {n}"), "description": "d", "body": "b",
+                        "tagList": ["common", format!("tag{n}")]
+                    }})),
+                )
+                .await;
+            let slug = created["article"]["slug"]
+                .as_str()
+                .expect("a slug")
+                .to_owned();
+            app.send(
+                Method::POST,
+                &format!("/api/articles/{slug}/favorite"),
+                Some(&reader),
+                None,
+            )
+            .await;
+        }
+        let reader_name = {
+            let (_, me) = app
+                .send(Method::GET, "/api/user", Some(&reader), None)
+                .await;
+            me["user"]["username"]
+                .as_str()
+                .expect("a username")
+                .to_owned()
+        };
+
+        for (list, token) in [
+            ("/api/articles", None),
+            ("/api/articles", Some(reader.as_str())),
+            ("/api/articles?tag=common", Some(reader.as_str())),
+            (&format!("/api/articles?author={author_name}") as &str, None),
+            (
+                &format!("/api/articles?favorited={reader_name}&tag=common") as &str,
+                None,
+            ),
+            ("/api/articles/feed", Some(reader.as_str())),
+        ] {
+            let separator = if list.contains('?') { '&' } else { '?' };
+            let one = counter
+                .during(&app, &format!("{list}{separator}limit=1"), token)
+                .await;
+            let twenty = counter
+                .during(&app, &format!("{list}{separator}limit=20"), token)
+                .await;
+            eprintln!(
+                "{store}: GET {list}: {} statements for 1 article, {} for 20",
+                one.len(),
+                twenty.len()
+            );
+            assert_eq!(
+                one.len(),
+                twenty.len(),
+                "{store}: GET {list} grows with the page size: {one:?} then {twenty:?}"
+            );
+            assert_eq!(
+                twenty.len(),
+                2,
+                "{store}: GET {list} runs the page and the count, nothing else: {twenty:?}"
+            );
+        }
+    }
+}
