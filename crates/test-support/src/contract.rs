@@ -4,7 +4,7 @@
 //! the whole list into `#[tokio::test]`s for one store, given an async expression that yields a
 //! [`ContractStore`]:
 //!
-//! ```ignore
+//! ```text
 //! conduit_test_support::store_contract!(async { ContractStore::in_memory() });
 //! ```
 

