@@ -50,7 +50,7 @@ def main():
         slug = call(base, "POST", "/api/articles", {"article": article}, author["token"])["article"]["slug"]
         if n % 7 == 0:
             call(base, "POST", f"/api/articles/{slug}/favorite", token=reader["token"])
-    print(f"seeded {count} articles by {len(authors)} authors; reader token: {reader['token']}")
+    print(f"seeded {count} articles by {len(authors)} authors and one reader")
 
 
 if __name__ == "__main__":
