@@ -12,6 +12,7 @@ pub mod articles;
 pub mod content;
 pub mod ports;
 pub mod profiles;
+pub mod throttle;
 pub mod user;
 pub mod users;
 pub mod validation;

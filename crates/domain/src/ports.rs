@@ -206,9 +206,163 @@ pub enum TokenError {
 /// Issues and checks access tokens. Time is passed in, so the clock stays injectable.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenCodec: Send + Sync {
-    fn issue(&self, user: UserId, now: OffsetDateTime) -> Result<AccessToken, TokenError>;
-    /// The user a valid token speaks for.
-    fn verify(&self, token: &str, now: OffsetDateTime) -> Result<UserId, TokenError>;
+    /// A token for `user` in `session` (its `sid` claim).
+    fn issue(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<AccessToken, TokenError>;
+    /// The user and session a valid token speaks for.
+    fn verify(&self, token: &str, now: OffsetDateTime) -> Result<Caller, TokenError>;
+}
+
+/// The store's identifier of a session: one login (or registration) and the chain of refresh
+/// tokens rotated from it, the "family" that reuse of any one of them revokes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub i64);
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Who a valid access token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub user: UserId,
+    pub session: SessionId,
+}
+
+/// A refresh token as handed to a client: opaque, random, never stored (only its hash is).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken(String);
+
+impl RefreshToken {
+    pub fn new(token: String) -> Self {
+        Self(token)
+    }
+
+    /// The token itself, for the response body only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RefreshToken(<redacted>)")
+    }
+}
+
+/// The hash of a refresh token, as the store keeps it and looks it up.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RefreshTokenHash(pub String);
+
+impl fmt::Debug for RefreshTokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RefreshTokenHash(<redacted>)")
+    }
+}
+
+/// Makes refresh tokens and hashes presented ones.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait RefreshTokenSource: Send + Sync {
+    /// A new token from a CSPRNG (at least 256 bits).
+    fn generate(&self) -> RefreshToken;
+    /// The hash under which the store keeps `token`.
+    fn hash(&self, token: &str) -> RefreshTokenHash;
+}
+
+/// A session to start, with its first refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub user: UserId,
+    pub token: RefreshTokenHash,
+    pub created_at: OffsetDateTime,
+    /// When the first token stops working unless used (the idle expiry).
+    pub token_expires_at: OffsetDateTime,
+    /// When the whole session ends, however often it is refreshed (the absolute expiry).
+    pub expires_at: OffsetDateTime,
+}
+
+/// A session as the store knows it, found through one of its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionState {
+    pub id: SessionId,
+    pub user: UserId,
+    /// The idle expiry of the token that was presented.
+    pub token_expires_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub revoked: bool,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenUse {
+    /// The token had not been used; it is used now.
+    Fresh(SessionState),
+    /// The token had been used before: a replay, or a stolen copy.
+    AlreadyUsed(SessionId),
+    /// No such token.
+    Unknown,
+}
+
+/// Sessions and their refresh tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    async fn start(&self, session: NewSession) -> Result<SessionId, StoreError>;
+    /// Marks the token with this hash used, atomically: of two concurrent calls with the same
+    /// token, exactly one finds it [`TokenUse::Fresh`].
+    async fn use_token(
+        &self,
+        token: &RefreshTokenHash,
+        now: OffsetDateTime,
+    ) -> Result<TokenUse, StoreError>;
+    /// Adds the next token of a session.
+    async fn add_token(
+        &self,
+        session: SessionId,
+        token: RefreshTokenHash,
+        created_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Revokes a session: none of its tokens works again. Idempotent.
+    async fn revoke(&self, session: SessionId, now: OffsetDateTime) -> Result<(), StoreError>;
+    /// Revokes every session of `user`, but `except`.
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        except: Option<SessionId>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+}
+
+/// The breach check could not answer (and is configured to fail closed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the breached-password check is unavailable: {0}")]
+pub struct BreachCheckError(pub String);
+
+/// Whether a password appears in known data breaches.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait BreachedPasswords: Send + Sync {
+    /// `Some(times seen)` when the password has been seen in breaches at least as often as the
+    /// configured threshold, `None` when not (or when the check is off, or failed and fails open).
+    async fn check(&self, password: &Password) -> Result<Option<u64>, BreachCheckError>;
+}
+
+/// No breach check: every password passes. The default until a range API is configured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBreachCheck;
+
+#[async_trait]
+impl BreachedPasswords for NoBreachCheck {
+    async fn check(&self, _password: &Password) -> Result<Option<u64>, BreachCheckError> {
+        Ok(None)
+    }
 }
 
 /// The current time. Production reads the system clock; tests move a fake one by hand.

@@ -126,7 +126,31 @@ impl Password {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The rules that are always on, beyond length: not one of the most common passwords, and not
+    /// the user's own username, e-mail address or the part of it before the `@` (all compared
+    /// regardless of case).
+    pub fn check_policy(&self, username: &Username, email: &Email) -> Result<(), InvalidValue> {
+        let lowered = self.0.to_lowercase();
+        let common = COMMON_PASSWORDS
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .any(|common| common == lowered);
+        if common {
+            return Err(InvalidValue::Rule("is too common"));
+        }
+        let local_part = email.as_str().split('@').next().unwrap_or_default();
+        if [username.canonical().as_str(), email.as_str(), local_part].contains(&lowered.as_str()) {
+            return Err(InvalidValue::Rule(
+                "must not be your username or e-mail address",
+            ));
+        }
+        Ok(())
+    }
 }
+
+/// One password a line; see the file's header.
+const COMMON_PASSWORDS: &str = include_str!("user/common_passwords.txt");
 
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

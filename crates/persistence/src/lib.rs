@@ -10,13 +10,14 @@ mod content;
 mod error;
 pub mod postgres;
 pub mod queries;
+mod sessions;
 pub mod sqlite;
 mod users;
 
 use std::sync::Arc;
 
 use conduit_domain::ports::{
-    ArticleRepository, CommentRepository, ProfileRepository, UserRepository,
+    ArticleRepository, CommentRepository, ProfileRepository, SessionRepository, UserRepository,
 };
 
 pub use error::ConnectError;
@@ -80,6 +81,13 @@ impl Store {
         match self {
             Self::Postgres(pool) => Arc::new(postgres::PgUserRepository::new(pool.clone())),
             Self::Sqlite(pool) => Arc::new(sqlite::SqliteUserRepository::new(pool.clone())),
+        }
+    }
+
+    pub fn sessions(&self) -> Arc<dyn SessionRepository> {
+        match self {
+            Self::Postgres(pool) => Arc::new(postgres::PgSessionRepository::new(pool.clone())),
+            Self::Sqlite(pool) => Arc::new(sqlite::SqliteSessionRepository::new(pool.clone())),
         }
     }
 

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::PoolSettings;
 use crate::content::content_repositories;
+use crate::sessions::session_repository;
 use crate::users::user_repository;
 
 /// The PostgreSQL migrations, embedded in the binary.
@@ -38,4 +39,11 @@ content_repositories!(
     profiles = PgProfileRepository,
     articles = PgArticleRepository,
     comments = PgCommentRepository,
+);
+
+session_repository!(
+    /// Sessions and refresh tokens.
+    PgSessionRepository,
+    PgPool,
+    time = time
 );

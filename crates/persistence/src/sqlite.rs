@@ -10,6 +10,7 @@ use time::macros::format_description;
 
 use crate::PoolSettings;
 use crate::content::content_repositories;
+use crate::sessions::session_repository;
 use crate::users::user_repository;
 
 /// The SQLite migrations, embedded in the binary.
@@ -53,4 +54,11 @@ content_repositories!(
     profiles = SqliteProfileRepository,
     articles = SqliteArticleRepository,
     comments = SqliteCommentRepository,
+);
+
+session_repository!(
+    /// Sessions and refresh tokens.
+    SqliteSessionRepository,
+    SqlitePool,
+    time = time
 );

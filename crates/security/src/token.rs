@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use conduit_domain::ports::{AccessToken, TokenCodec, TokenError};
+use conduit_domain::ports::{AccessToken, Caller, SessionId, TokenCodec, TokenError};
 use conduit_domain::user::UserId;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -71,6 +71,8 @@ pub struct JwtSettings {
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
+    /// The session the token was issued in (OpenID Connect's `sid`).
+    sid: String,
     iss: String,
     aud: String,
     iat: i64,
@@ -118,12 +120,18 @@ impl JwtCodec {
 }
 
 impl TokenCodec for JwtCodec {
-    fn issue(&self, user: UserId, now: OffsetDateTime) -> Result<AccessToken, TokenError> {
+    fn issue(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<AccessToken, TokenError> {
         let issued_at = now.unix_timestamp();
         let ttl = i64::try_from(self.settings.time_to_live.as_secs())
             .map_err(|_| TokenError::Issue("time to live out of range".to_owned()))?;
         let claims = Claims {
             sub: user.to_string(),
+            sid: session.to_string(),
             iss: self.settings.issuer.clone(),
             aud: self.settings.audience.clone(),
             iat: issued_at,
@@ -139,7 +147,7 @@ impl TokenCodec for JwtCodec {
             .map_err(|error| TokenError::Issue(error.to_string()))
     }
 
-    fn verify(&self, token: &str, now: OffsetDateTime) -> Result<UserId, TokenError> {
+    fn verify(&self, token: &str, now: OffsetDateTime) -> Result<Caller, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::HS256
             || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE)
@@ -170,11 +178,17 @@ impl TokenCodec for JwtCodec {
         if claims.nbf > now.saturating_add(leeway) {
             return Err(TokenError::NotYetValid);
         }
-        claims
+        let user = claims
             .sub
             .parse()
             .map(UserId)
-            .map_err(|_| TokenError::Malformed)
+            .map_err(|_| TokenError::Malformed)?;
+        let session = claims
+            .sid
+            .parse()
+            .map(SessionId)
+            .map_err(|_| TokenError::Malformed)?;
+        Ok(Caller { user, session })
     }
 }
 

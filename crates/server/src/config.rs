@@ -11,10 +11,22 @@
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber's `EnvFilter` syntax) |
 //! | `LOG_FORMAT` | `pretty` (`json` in production) | `pretty` or `json` |
 //! | `WORKERS` | one per core | actix-web worker threads |
+//! | `REFRESH_TOKEN_IDLE_TTL` | `14d` | a refresh token unused this long stops working |
+//! | `REFRESH_TOKEN_ABSOLUTE_TTL` | `90d` | a session ends this long after login, refreshed or not |
+//! | `LOGIN_MAX_FAILURES` | `5` | failed logins per account within the window before a 429 |
+//! | `LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed logins per client address within the window |
+//! | `LOGIN_FAILURE_WINDOW` | `15m` | the throttling window |
+//! | `BREACH_CHECK_URL` | off | k-anonymity range API, e.g. `https://api.pwnedpasswords.com` |
+//! | `BREACH_CHECK_THRESHOLD` | `1` | refuse a password seen in breaches this often or more |
+//! | `BREACH_CHECK_TIMEOUT` | `2s` | how long to wait for the range API |
+//! | `BREACH_CHECK_FAIL_OPEN` | `true` | when the API cannot answer: `true` lets the password through, `false` answers 503 |
+//! | `CORS_ALLOWED_ORIGINS` | none | comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials) |
 
 use std::time::Duration;
 
-use conduit_security::{HashingParams, JwtSettings, SigningKey};
+use conduit_domain::throttle::ThrottlePolicy;
+use conduit_domain::users::SessionPolicy;
+use conduit_security::{BreachCheckSettings, HashingParams, JwtSettings, SigningKey};
 
 /// The shortest secret accepted in production: HS256's key should be at least its 256-bit output.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -53,6 +65,11 @@ pub struct Config {
     /// production refuses to start with anything below the minimum.
     pub password_hashing: HashingParams,
     pub hashing_concurrency: usize,
+    pub sessions: SessionPolicy,
+    /// `None` when no range API is configured: the check is off.
+    pub breach_check: Option<BreachCheckSettings>,
+    /// Origins a browser may call the API from; `["*"]` for any.
+    pub cors_allowed_origins: Vec<String>,
     /// Things worth telling the operator that do not stop start-up.
     pub warnings: Vec<String>,
 }
@@ -147,24 +164,120 @@ impl Config {
             })
             .unwrap_or_default();
 
-        let access_token_ttl = match get("ACCESS_TOKEN_TTL") {
-            None => Duration::from_secs(60 * 60),
-            Some(raw) => match humantime::parse_duration(&raw) {
-                Ok(ttl)
-                    if ttl >= Duration::from_secs(1)
-                        && ttl <= Duration::from_secs(30 * 24 * 3600) =>
-                {
-                    ttl
-                }
+        const DAY: u64 = 24 * 3600;
+        let mut duration =
+            |variable: &'static str, default: Duration, max: Duration| match get(variable) {
+                None => default,
+                Some(raw) => match humantime::parse_duration(&raw) {
+                    Ok(value) if value >= Duration::from_secs(1) && value <= max => value,
+                    _ => {
+                        fail(
+                            variable,
+                            format!(
+                                "must be a duration between 1s and {} such as 15m, not {raw:?}",
+                                humantime::format_duration(max)
+                            ),
+                        );
+                        default
+                    }
+                },
+            };
+        let access_token_ttl = duration(
+            "ACCESS_TOKEN_TTL",
+            Duration::from_secs(60 * 60),
+            Duration::from_secs(30 * DAY),
+        );
+        let idle_ttl = duration(
+            "REFRESH_TOKEN_IDLE_TTL",
+            Duration::from_secs(14 * DAY),
+            Duration::from_secs(365 * DAY),
+        );
+        let absolute_ttl = duration(
+            "REFRESH_TOKEN_ABSOLUTE_TTL",
+            Duration::from_secs(90 * DAY),
+            Duration::from_secs(365 * DAY),
+        );
+        let failure_window = duration(
+            "LOGIN_FAILURE_WINDOW",
+            Duration::from_secs(15 * 60),
+            Duration::from_secs(DAY),
+        );
+        let breach_timeout = duration(
+            "BREACH_CHECK_TIMEOUT",
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+        );
+        let mut count = |variable: &'static str, default: u64| match get(variable) {
+            None => default,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(value) if value >= 1 => value,
                 _ => {
                     fail(
-                        "ACCESS_TOKEN_TTL",
-                        format!("must be a duration between 1s and 30d such as 15m, not {raw:?}"),
+                        variable,
+                        format!("must be a whole number of at least 1, not {raw:?}"),
                     );
-                    Duration::from_secs(60 * 60)
+                    default
                 }
             },
         };
+        let max_failures = count("LOGIN_MAX_FAILURES", 5);
+        let max_failures_per_address = count("LOGIN_MAX_FAILURES_PER_ADDRESS", 20);
+        let breach_threshold = count("BREACH_CHECK_THRESHOLD", 1);
+        let breach_fail_open = match get("BREACH_CHECK_FAIL_OPEN").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                fail(
+                    "BREACH_CHECK_FAIL_OPEN",
+                    format!("must be true or false, not {other:?}"),
+                );
+                true
+            }
+        };
+        let breach_check = get("BREACH_CHECK_URL").and_then(|url| {
+            if url.starts_with("https://") || url.starts_with("http://") {
+                Some(BreachCheckSettings {
+                    base_url: url,
+                    timeout: breach_timeout,
+                    threshold: breach_threshold,
+                    fail_open: breach_fail_open,
+                })
+            } else {
+                fail(
+                    "BREACH_CHECK_URL",
+                    format!("must be an http(s) URL, not {url:?}"),
+                );
+                None
+            }
+        });
+        let cors_allowed_origins: Vec<String> = get("CORS_ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                    .filter(|origin| !origin.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for origin in &cors_allowed_origins {
+            let valid = origin == "*"
+                || ((origin.starts_with("https://") || origin.starts_with("http://"))
+                    && !origin.contains('*'));
+            if !valid {
+                fail(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!(
+                        "must list origins such as https://app.example.com, or *, not {origin:?}"
+                    ),
+                );
+            }
+        }
+        if cors_allowed_origins.len() > 1 && cors_allowed_origins.iter().any(|origin| origin == "*")
+        {
+            fail(
+                "CORS_ALLOWED_ORIGINS",
+                "* allows any origin and cannot be combined with others".to_owned(),
+            );
+        }
 
         let log_filter = get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
         if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
@@ -197,9 +310,18 @@ impl Config {
             },
         };
 
+        if absolute_ttl < idle_ttl {
+            warnings.push(
+                "REFRESH_TOKEN_ABSOLUTE_TTL is shorter than REFRESH_TOKEN_IDLE_TTL: sessions end at the absolute limit"
+                    .to_owned(),
+            );
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
+        let to_time = |duration: Duration| {
+            time::Duration::try_from(duration).unwrap_or(time::Duration::seconds(1))
+        };
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {
             app_env,
@@ -218,6 +340,18 @@ impl Config {
             workers,
             password_hashing: HashingParams::OWASP_MINIMUM,
             hashing_concurrency: cores,
+            sessions: SessionPolicy {
+                idle_timeout: to_time(idle_ttl),
+                absolute_timeout: to_time(absolute_ttl),
+                throttle: ThrottlePolicy {
+                    max_failures_per_account: u32::try_from(max_failures).unwrap_or(u32::MAX),
+                    max_failures_per_client: u32::try_from(max_failures_per_address)
+                        .unwrap_or(u32::MAX),
+                    window: to_time(failure_window),
+                },
+            },
+            breach_check,
+            cors_allowed_origins,
             warnings,
         })
     }

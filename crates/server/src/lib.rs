@@ -13,13 +13,14 @@ use std::net::TcpListener;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, dev::Server};
 use conduit_domain::articles::Articles;
-use conduit_domain::ports::{Clock, SystemClock};
+use conduit_domain::ports::{BreachedPasswords, Clock, NoBreachCheck, SystemClock};
 use conduit_domain::profiles::Profiles;
-use conduit_domain::users::Users;
+use conduit_domain::users::{UserPorts, Users};
 use conduit_persistence::{PoolSettings, Store};
-use conduit_security::{Argon2Hasher, JwtCodec};
+use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
 use conduit_web::{AppState, Readiness};
 
 pub use config::{AppEnv, Config, ConfigError};
@@ -33,6 +34,8 @@ pub enum StartError {
     Hasher(#[from] conduit_domain::ports::HashError),
     #[error("production refuses password hashing below OWASP's minimum (m=19 MiB, t=2, p=1)")]
     WeakHashing,
+    #[error("cannot set up the breached-password check: {0}")]
+    BreachCheck(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -78,13 +81,26 @@ impl Application {
         if config.app_env == AppEnv::Production && !config.password_hashing.meets_owasp_minimum() {
             return Err(StartError::WeakHashing);
         }
+        conduit_security::install_tls_provider();
         let store = Store::connect(&config.database_url, PoolSettings::default()).await?;
         let hasher = Argon2Hasher::new(config.password_hashing, config.hashing_concurrency)?;
+        let breaches: Arc<dyn BreachedPasswords> = match &config.breach_check {
+            Some(settings) => Arc::new(
+                RangeApiBreachCheck::new(settings.clone()).map_err(StartError::BreachCheck)?,
+            ),
+            None => Arc::new(NoBreachCheck),
+        };
         let users = Users::new(
-            store.users(),
-            Arc::new(hasher),
-            Arc::new(JwtCodec::new(config.jwt.clone())),
-            clock.clone(),
+            UserPorts {
+                users: store.users(),
+                sessions: store.sessions(),
+                hasher: Arc::new(hasher),
+                tokens: Arc::new(JwtCodec::new(config.jwt.clone())),
+                refresh_tokens: Arc::new(RandomRefreshTokens),
+                breaches,
+                clock: clock.clone(),
+            },
+            config.sessions,
         );
         let state = AppState {
             users,
@@ -104,8 +120,14 @@ impl Application {
                 source,
             })?
             .port();
+        let origins = config.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(conduit_web::security_headers())
+                .wrap(Condition::new(
+                    !origins.is_empty(),
+                    conduit_web::cors(&origins),
+                ))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(conduit_web::configure(state.clone()))
         })

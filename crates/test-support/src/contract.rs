@@ -9,12 +9,13 @@
 //! ```
 
 pub mod content;
+pub mod sessions;
 pub mod users;
 
 use std::sync::Arc;
 
 use conduit_domain::ports::{
-    ArticleRepository, CommentRepository, ProfileRepository, UserRepository,
+    ArticleRepository, CommentRepository, ProfileRepository, SessionRepository, UserRepository,
 };
 use conduit_persistence::Store;
 
@@ -28,6 +29,7 @@ pub struct ContractStore {
     pub profiles: Arc<dyn ProfileRepository>,
     pub articles: Arc<dyn ArticleRepository>,
     pub comments: Arc<dyn CommentRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
     _guard: Box<dyn std::any::Any + Send>,
 }
 
@@ -39,7 +41,8 @@ impl ContractStore {
             users: store.clone(),
             profiles: store.clone(),
             articles: store.clone(),
-            comments: store,
+            comments: store.clone(),
+            sessions: store,
             _guard: Box::new(()),
         }
     }
@@ -51,6 +54,7 @@ impl ContractStore {
             profiles: store.profiles(),
             articles: store.articles(),
             comments: store.comments(),
+            sessions: store.sessions(),
             _guard: Box::new(guard),
         }
     }
@@ -94,6 +98,13 @@ macro_rules! store_contract {
             comments_are_listed_oldest_first_per_article,
             a_comment_is_found_by_id_and_deleted_once,
         );
+        $crate::store_contract!(@sessions $store;
+            a_token_is_fresh_once_then_used,
+            added_tokens_belong_to_their_session_with_their_own_expiry,
+            revoking_a_session_reaches_all_its_tokens_and_no_other_session,
+            revoking_all_spares_the_excepted_session_and_other_users,
+            concurrent_uses_of_one_token_find_it_fresh_exactly_once,
+        );
     };
     (@users $store:expr; $($check:ident),+ $(,)?) => {
         $(
@@ -101,6 +112,15 @@ macro_rules! store_contract {
             async fn $check() {
                 let store: $crate::contract::ContractStore = $store.await;
                 $crate::contract::users::$check(store.users.clone()).await;
+            }
+        )+
+    };
+    (@sessions $store:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let store: $crate::contract::ContractStore = $store.await;
+                $crate::contract::sessions::$check(&store).await;
             }
         )+
     };

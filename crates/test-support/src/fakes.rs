@@ -1,6 +1,6 @@
 //! In-memory fakes of the ports, for tests of multi-step flows.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -9,8 +9,10 @@ use conduit_domain::article::{
     Comment, CommentId, NewArticle, NewComment, Page, Profile, Slug, Tag,
 };
 use conduit_domain::ports::{
-    AccessToken, ArticleRepository, Clock, CommentRepository, HashError, PasswordHasher,
-    ProfileRepository, StoreError, TokenCodec, TokenError, UniqueField, UserRepository,
+    AccessToken, ArticleRepository, Caller, Clock, CommentRepository, HashError, NewSession,
+    PasswordHasher, ProfileRepository, RefreshToken, RefreshTokenHash, RefreshTokenSource,
+    SessionId, SessionRepository, SessionState, StoreError, TokenCodec, TokenError, TokenUse,
+    UniqueField, UserRepository,
 };
 use conduit_domain::user::{
     Email, NewUser, Password, PasswordHash, User, UserChanges, UserId, Username,
@@ -37,6 +39,23 @@ struct State {
     comments: BTreeMap<i64, StoredComment>,
     next_article: i64,
     next_comment: i64,
+    sessions: BTreeMap<i64, StoredSession>,
+    /// By token hash.
+    refresh_tokens: HashMap<RefreshTokenHash, StoredRefreshToken>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredSession {
+    user: UserId,
+    expires_at: OffsetDateTime,
+    revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+struct StoredRefreshToken {
+    session: i64,
+    expires_at: OffsetDateTime,
+    used: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -433,6 +452,97 @@ impl CommentRepository for InMemoryStore {
     }
 }
 
+#[async_trait]
+impl SessionRepository for InMemoryStore {
+    async fn start(&self, session: NewSession) -> Result<SessionId, StoreError> {
+        let mut state = self.lock();
+        let id = state.sessions.keys().next_back().map_or(1, |last| last + 1);
+        state.sessions.insert(
+            id,
+            StoredSession {
+                user: session.user,
+                expires_at: session.expires_at,
+                revoked: false,
+            },
+        );
+        state.refresh_tokens.insert(
+            session.token,
+            StoredRefreshToken {
+                session: id,
+                expires_at: session.token_expires_at,
+                used: false,
+            },
+        );
+        Ok(SessionId(id))
+    }
+
+    async fn use_token(
+        &self,
+        token: &RefreshTokenHash,
+        _now: OffsetDateTime,
+    ) -> Result<TokenUse, StoreError> {
+        let mut state = self.lock();
+        let Some(stored) = state.refresh_tokens.get_mut(token) else {
+            return Ok(TokenUse::Unknown);
+        };
+        if stored.used {
+            return Ok(TokenUse::AlreadyUsed(SessionId(stored.session)));
+        }
+        stored.used = true;
+        let (session_id, token_expires_at) = (stored.session, stored.expires_at);
+        let session = state
+            .sessions
+            .get(&session_id)
+            .ok_or_else(|| StoreError::Unavailable("a token of no session".into()))?;
+        Ok(TokenUse::Fresh(SessionState {
+            id: SessionId(session_id),
+            user: session.user,
+            token_expires_at,
+            expires_at: session.expires_at,
+            revoked: session.revoked,
+        }))
+    }
+
+    async fn add_token(
+        &self,
+        session: SessionId,
+        token: RefreshTokenHash,
+        _created_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.lock().refresh_tokens.insert(
+            token,
+            StoredRefreshToken {
+                session: session.0,
+                expires_at,
+                used: false,
+            },
+        );
+        Ok(())
+    }
+
+    async fn revoke(&self, session: SessionId, _now: OffsetDateTime) -> Result<(), StoreError> {
+        if let Some(stored) = self.lock().sessions.get_mut(&session.0) {
+            stored.revoked = true;
+        }
+        Ok(())
+    }
+
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        except: Option<SessionId>,
+        _now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        for (id, session) in &mut self.lock().sessions {
+            if session.user == user && Some(SessionId(*id)) != except {
+                session.revoked = true;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A clock that moves only when told to.
 #[derive(Debug)]
 pub struct FakeClock {
@@ -490,27 +600,58 @@ impl PasswordHasher for FakeHasher {
     async fn verify_against_dummy(&self, _password: &Password) {}
 }
 
-/// Tokens of the form `fake-token-<id>`, easy to read in assertions; anything else is refused.
-/// For web tests that are not about signing: the real codec has tests of its own.
+/// Access tokens of the form `fake-token-<user>.<session>`, easy to read in assertions; anything
+/// else is refused. For web tests that are not about signing: the real codec has tests of its own.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FakeTokens;
 
 impl FakeTokens {
-    pub fn token_for(user: UserId) -> String {
-        format!("fake-token-{user}")
+    pub fn token_for(user: UserId, session: SessionId) -> String {
+        format!("fake-token-{user}.{session}")
     }
 }
 
 impl TokenCodec for FakeTokens {
-    fn issue(&self, user: UserId, _now: OffsetDateTime) -> Result<AccessToken, TokenError> {
-        Ok(AccessToken::new(Self::token_for(user)))
+    fn issue(
+        &self,
+        user: UserId,
+        session: SessionId,
+        _now: OffsetDateTime,
+    ) -> Result<AccessToken, TokenError> {
+        Ok(AccessToken::new(Self::token_for(user, session)))
     }
 
-    fn verify(&self, token: &str, _now: OffsetDateTime) -> Result<UserId, TokenError> {
-        token
+    fn verify(&self, token: &str, _now: OffsetDateTime) -> Result<Caller, TokenError> {
+        let (user, session) = token
             .strip_prefix("fake-token-")
-            .and_then(|id| id.parse().ok())
-            .map(UserId)
-            .ok_or(TokenError::Malformed)
+            .and_then(|rest| rest.split_once('.'))
+            .ok_or(TokenError::Malformed)?;
+        match (user.parse(), session.parse()) {
+            (Ok(user), Ok(session)) => Ok(Caller {
+                user: UserId(user),
+                session: SessionId(session),
+            }),
+            _ => Err(TokenError::Malformed),
+        }
+    }
+}
+
+/// Refresh tokens `refresh-1`, `refresh-2`, ... in order, hashed as `hashed:<token>`.
+#[derive(Debug, Default)]
+pub struct FakeRefreshTokens {
+    issued: std::sync::atomic::AtomicU64,
+}
+
+impl RefreshTokenSource for FakeRefreshTokens {
+    fn generate(&self) -> RefreshToken {
+        let n = self
+            .issued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        RefreshToken::new(format!("refresh-{n}"))
+    }
+
+    fn hash(&self, token: &str) -> RefreshTokenHash {
+        RefreshTokenHash(format!("hashed:{token}"))
     }
 }

@@ -11,5 +11,7 @@ pub mod fakes;
 pub mod postgres;
 
 pub use builders::{NewArticleBuilder, NewUserBuilder, unique};
-pub use fakes::{FakeClock, FakeHasher, FakeTokens, InMemoryStore, InMemoryUserRepository};
+pub use fakes::{
+    FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore, InMemoryUserRepository,
+};
 pub use postgres::TestDb;

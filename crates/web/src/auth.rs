@@ -3,7 +3,7 @@
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use conduit_domain::ports::TokenError;
+use conduit_domain::ports::{Caller, TokenError};
 use conduit_domain::user::UserId;
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +14,8 @@ use crate::{ApiError, AppState};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CurrentUser {
     pub(crate) id: UserId,
+    /// The user and the session the token was issued in.
+    pub(crate) caller: Caller,
 }
 
 /// The token in the `Authorization` header: `Ok(None)` when there is no header.
@@ -42,8 +44,11 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
             let token = token.map_err(ApiError::Unauthorized)?;
-            let id = state.users.authenticate(token.as_deref()).await?;
-            Ok(Self { id })
+            let caller = state.users.authenticate(token.as_deref()).await?;
+            Ok(Self {
+                id: caller.user,
+                caller,
+            })
         })
     }
 }

@@ -82,7 +82,21 @@ impl From<UpdateUserBody> for ProfileUpdate {
     }
 }
 
-/// The contract's `User`: the caller's own account, with a token.
+/// `POST /users/refresh`: `{"refreshToken": "..."}`.
+#[derive(Deserialize)]
+pub(crate) struct RefreshBody {
+    #[serde(rename = "refreshToken", default)]
+    pub(crate) refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshBody").finish_non_exhaustive()
+    }
+}
+
+/// The contract's `User`: the caller's own account, with a token; and a refresh token when a
+/// session was started or refreshed (an extension of the contract).
 #[derive(Debug, Serialize)]
 pub(crate) struct UserBody {
     email: String,
@@ -90,6 +104,8 @@ pub(crate) struct UserBody {
     username: String,
     bio: Option<String>,
     image: Option<String>,
+    #[serde(rename = "refreshToken", skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
 }
 
 impl From<Authenticated> for UserBody {
@@ -101,6 +117,9 @@ impl From<Authenticated> for UserBody {
             username: user.username.to_string(),
             bio: user.bio.map(|bio| bio.to_string()),
             image: user.image.map(|image| image.to_string()),
+            refresh_token: authenticated
+                .refresh_token
+                .map(|token| token.expose().to_owned()),
         }
     }
 }

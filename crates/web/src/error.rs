@@ -24,6 +24,15 @@ pub enum ApiError {
     /// 403: the caller may not change someone else's resource; the key names its kind.
     #[error("{0} forbidden")]
     Forbidden(&'static str),
+    /// 401: the refresh token is unknown, used, expired or revoked; one answer for all.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// 429: too many failed logins; try again after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// 503: a dependency needed to answer is down; the key names what could not be done.
+    #[error("{0} unavailable")]
+    Unavailable(&'static str, &'static str),
     /// 404: no such resource; the key names its kind (`route`, later `article`, `profile`...).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -53,6 +62,14 @@ impl ApiError {
             Self::Unauthorized(_) => vec![("token".into(), "is invalid".into())],
             Self::InvalidCredentials => vec![("email or password".into(), "is invalid".into())],
             Self::Forbidden(resource) => vec![((*resource).into(), "forbidden".into())],
+            Self::InvalidRefreshToken => vec![("refreshToken".into(), "is invalid".into())],
+            Self::TooManyRequests { retry_after_secs } => vec![(
+                "login".into(),
+                format!(
+                    "is locked after too many failed attempts; try again in {retry_after_secs} seconds"
+                ),
+            )],
+            Self::Unavailable(field, message) => vec![((*field).into(), (*message).into())],
             Self::NotFound(resource) => vec![((*resource).into(), "not found".into())],
             Self::Conflict(field) => vec![((*field).into(), "has already been taken".into())],
             Self::PayloadTooLarge => vec![(
@@ -80,7 +97,11 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::InvalidCredentials | Self::InvalidRefreshToken => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -100,6 +121,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, Self::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Token")));
+        }
+        if let Self::TooManyRequests { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         response.json(self.envelope())
     }
@@ -134,6 +158,26 @@ impl From<UserError> for ApiError {
             UserError::InvalidCredentials => Self::InvalidCredentials,
             UserError::Unauthenticated(reason) => Self::Unauthorized(reason),
             UserError::Unavailable(cause) => Self::Internal(cause),
+            UserError::Throttled { retry_after } => {
+                // Whole seconds, rounded up: a client that waits this long is let in.
+                let whole =
+                    retry_after.whole_seconds() + i64::from(retry_after.subsec_nanoseconds() > 0);
+                Self::TooManyRequests {
+                    retry_after_secs: u64::try_from(whole).unwrap_or(0).max(1),
+                }
+            }
+            UserError::InvalidRefreshToken => Self::InvalidRefreshToken,
+            UserError::RefreshTokenReused => {
+                tracing::warn!("a used refresh token was presented again; its session is revoked");
+                Self::InvalidRefreshToken
+            }
+            UserError::PasswordCheckUnavailable(cause) => {
+                tracing::warn!(cause = %cause, "breached-password check failed (fails closed)");
+                Self::Unavailable(
+                    "password",
+                    "could not be checked against known breaches; try again later",
+                )
+            }
         }
     }
 }

@@ -48,6 +48,38 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// Headers every response carries: no MIME sniffing, no framing, no referrer, and no caching
+/// (every answer is per caller or changes with every write). A handler may set its own.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    use actix_web::http::header;
+    actix_web::middleware::DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// Cross-origin access for browsers on the configured origins: `["*"]` lets any origin read the
+/// API, without credentials (tokens travel in the `Authorization` header, never in cookies).
+/// With no origins configured, wrap nothing: same-origin requests need no CORS.
+pub fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE])
+        .max_age(3600);
+    if origins.iter().any(|origin| origin == "*") {
+        cors = cors.allow_any_origin().send_wildcard();
+    } else {
+        for origin in origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}
+
 /// Registers every route, the extractor configuration and the JSON 404 on an actix `App`:
 /// `App::new().configure(conduit_web::configure(state))`.
 pub fn configure(state: AppState) -> impl FnOnce(&mut ServiceConfig) {

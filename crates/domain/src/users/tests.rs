@@ -4,7 +4,11 @@ use mockall::predicate::eq;
 use time::macros::datetime;
 
 use super::*;
-use crate::ports::{HashError, MockClock, MockPasswordHasher, MockTokenCodec, MockUserRepository};
+use crate::ports::{
+    BreachCheckError, HashError, MockBreachedPasswords, MockClock, MockPasswordHasher,
+    MockRefreshTokenSource, MockSessionRepository, MockTokenCodec, MockUserRepository,
+    RefreshTokenHash, SessionId, SessionState,
+};
 use crate::user::PasswordHash;
 
 const NOW: time::OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -12,35 +16,71 @@ const NOW: time::OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
 /// The mocks of every port, configured per test and then turned into the use cases.
 struct Ports {
     repository: MockUserRepository,
+    sessions: MockSessionRepository,
     hasher: MockPasswordHasher,
     tokens: MockTokenCodec,
+    refresh: MockRefreshTokenSource,
+    breaches: MockBreachedPasswords,
+    clock: Option<Arc<dyn Clock>>,
+    policy: SessionPolicy,
 }
+
+const CALLER: Caller = Caller {
+    user: UserId(4),
+    session: SessionId(40),
+};
 
 impl Ports {
     fn new() -> Self {
         Self {
             repository: MockUserRepository::new(),
+            sessions: MockSessionRepository::new(),
             hasher: MockPasswordHasher::new(),
             tokens: MockTokenCodec::new(),
+            refresh: MockRefreshTokenSource::new(),
+            breaches: MockBreachedPasswords::new(),
+            clock: None,
+            policy: SessionPolicy::default(),
         }
     }
 
-    /// Any token issued is "token-for-<id>".
+    /// Any access token issued is "token-for-<user>-in-<session>"; a refresh token generated is
+    /// "refresh-<n>", hashed as "hash-of-refresh-<n>"; a session started is session 1; no
+    /// password is breached. None of these has to be used.
     fn issuing_tokens(mut self) -> Self {
-        self.tokens
-            .expect_issue()
-            .returning(|id, _| Ok(AccessToken::new(format!("token-for-{id}"))));
+        self.tokens.expect_issue().returning(|id, session, _| {
+            Ok(AccessToken::new(format!("token-for-{id}-in-{session}")))
+        });
+        let generated = std::sync::atomic::AtomicU32::new(0);
+        self.refresh.expect_generate().returning(move || {
+            let n = generated.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            RefreshToken::new(format!("refresh-{n}"))
+        });
+        self.refresh
+            .expect_hash()
+            .returning(|token| RefreshTokenHash(format!("hash-of-{token}")));
+        self.sessions.expect_start().returning(|_| Ok(SessionId(1)));
+        self.breaches.expect_check().returning(|_| Ok(None));
         self
     }
 
     fn users(self) -> Users {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(NOW);
+        let clock = self.clock.unwrap_or_else(|| {
+            let mut clock = MockClock::new();
+            clock.expect_now().return_const(NOW);
+            Arc::new(clock)
+        });
         Users::new(
-            Arc::new(self.repository),
-            Arc::new(self.hasher),
-            Arc::new(self.tokens),
-            Arc::new(clock),
+            UserPorts {
+                users: Arc::new(self.repository),
+                sessions: Arc::new(self.sessions),
+                hasher: Arc::new(self.hasher),
+                tokens: Arc::new(self.tokens),
+                refresh_tokens: Arc::new(self.refresh),
+                breaches: Arc::new(self.breaches),
+                clock,
+            },
+            self.policy,
         )
     }
 }
@@ -118,7 +158,7 @@ async fn register_hashes_the_password_and_stores_the_parsed_user() {
         .expect("registration succeeds");
 
     assert_eq!(authenticated.user.id, UserId(7));
-    assert_eq!(authenticated.token.expose(), "token-for-7");
+    assert_eq!(authenticated.token.expose(), "token-for-7-in-1");
 }
 
 #[tokio::test]
@@ -144,6 +184,7 @@ async fn register_reports_every_invalid_field_and_touches_no_port() {
 #[tokio::test]
 async fn register_rejects_a_username_that_is_taken() {
     let mut ports = Ports::new();
+    ports.breaches.expect_check().returning(|_| Ok(None));
     ports
         .hasher
         .expect_hash()
@@ -166,6 +207,7 @@ async fn register_rejects_a_username_that_is_taken() {
 #[tokio::test]
 async fn register_reports_a_store_failure_as_unavailable() {
     let mut ports = Ports::new();
+    ports.breaches.expect_check().returning(|_| Ok(None));
     ports
         .hasher
         .expect_hash()
@@ -203,11 +245,11 @@ async fn login_with_the_right_password_issues_a_token() {
 
     let authenticated = ports
         .users()
-        .login(credentials("Jake@Jake.jake", "correct horse"))
+        .login(credentials("Jake@Jake.jake", "correct horse"), None)
         .await
         .expect("login succeeds");
 
-    assert_eq!(authenticated.token.expose(), "token-for-3");
+    assert_eq!(authenticated.token.expose(), "token-for-3-in-1");
 }
 
 #[tokio::test]
@@ -221,7 +263,7 @@ async fn login_with_a_wrong_password_is_refused() {
 
     let error = ports
         .users()
-        .login(credentials("jake@jake.jake", "wrong password"))
+        .login(credentials("jake@jake.jake", "wrong password"), None)
         .await
         .expect_err("wrong password");
 
@@ -243,7 +285,7 @@ async fn login_for_an_unknown_email_spends_a_dummy_verification_and_answers_the_
 
     let error = ports
         .users()
-        .login(credentials("nobody@example.com", "correct horse"))
+        .login(credentials("nobody@example.com", "correct horse"), None)
         .await
         .expect_err("unknown e-mail");
 
@@ -255,7 +297,7 @@ async fn login_with_blank_fields_is_invalid_input() {
     let users = Ports::new().users();
 
     let error = users
-        .login(credentials(" ", ""))
+        .login(credentials(" ", ""), None)
         .await
         .expect_err("blank credentials");
 
@@ -270,7 +312,7 @@ async fn login_with_a_password_no_account_could_have_never_reaches_the_store() {
     let users = Ports::new().users();
 
     let error = users
-        .login(credentials("jake@jake.jake", "short"))
+        .login(credentials("jake@jake.jake", "short"), None)
         .await
         .expect_err("too short to be anyone's password");
 
@@ -291,7 +333,7 @@ async fn login_reports_a_hasher_failure_as_unavailable() {
 
     let error = ports
         .users()
-        .login(credentials("jake@jake.jake", "correct horse"))
+        .login(credentials("jake@jake.jake", "correct horse"), None)
         .await
         .expect_err("hasher failure");
 
@@ -306,11 +348,11 @@ async fn authenticate_verifies_the_token_at_the_clocks_time() {
         .expect_verify()
         .with(eq("a.b.c"), eq(NOW))
         .times(1)
-        .returning(|_, _| Ok(UserId(9)));
+        .returning(|_, _| Ok(CALLER));
 
-    let id = ports.users().authenticate(Some("a.b.c")).await;
+    let caller = ports.users().authenticate(Some("a.b.c")).await;
 
-    assert_eq!(id.expect("valid token"), UserId(9));
+    assert_eq!(caller.expect("valid token"), CALLER);
 }
 
 #[tokio::test]
@@ -347,7 +389,11 @@ async fn current_refuses_a_genuine_token_of_a_user_who_no_longer_exists() {
         .with(eq(UserId(5)))
         .returning(|_| Ok(None));
 
-    let error = ports.users().current(UserId(5)).await.expect_err("gone");
+    let gone = Caller {
+        user: UserId(5),
+        session: SessionId(1),
+    };
+    let error = ports.users().current(gone).await.expect_err("gone");
 
     assert!(matches!(
         error,
@@ -383,6 +429,17 @@ async fn update_parses_changes_hashes_a_new_password_and_clears_empty_optionals(
         })
         .times(1)
         .returning(|_, _, _| Ok(Some(stored_user(4, "jake", "new@example.com"))));
+    ports
+        .repository
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(stored_user(4, "jake", "jake@jake.jake"))));
+    // A new password ends every session but the caller's.
+    ports
+        .sessions
+        .expect_revoke_all()
+        .with(eq(UserId(4)), eq(Some(SessionId(40))), eq(NOW))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
 
     let update = ProfileUpdate {
         email: Some("New@Example.com".to_owned()),
@@ -391,7 +448,7 @@ async fn update_parses_changes_hashes_a_new_password_and_clears_empty_optionals(
         image: Some(Some("https://example.com/me.png".to_owned())),
         ..ProfileUpdate::default()
     };
-    let authenticated = ports.users().update(UserId(4), update).await;
+    let authenticated = ports.users().update(CALLER, update).await;
 
     assert_eq!(
         authenticated.expect("update succeeds").user.email.as_str(),
@@ -414,7 +471,7 @@ async fn update_answers_a_taken_username_as_invalid_input() {
     };
     let error = ports
         .users()
-        .update(UserId(4), update)
+        .update(CALLER, update)
         .await
         .expect_err("taken");
 
@@ -433,7 +490,7 @@ async fn update_with_invalid_fields_changes_nothing() {
         image: Some(Some("ftp://example.com/x".to_owned())),
         ..ProfileUpdate::default()
     };
-    let error = users.update(UserId(4), update).await.expect_err("invalid");
+    let error = users.update(CALLER, update).await.expect_err("invalid");
 
     assert_eq!(
         field_errors(error),
@@ -455,9 +512,320 @@ async fn an_empty_update_returns_the_current_user_unchanged() {
 
     let authenticated = ports
         .users()
-        .update(UserId(4), ProfileUpdate::default())
+        .update(CALLER, ProfileUpdate::default())
         .await
         .expect("nothing to change");
 
     assert_eq!(authenticated.user.username.as_str(), "jake");
+}
+
+#[tokio::test]
+async fn registration_starts_a_session_with_a_hashed_refresh_token_and_its_expiries() {
+    let mut ports = Ports::new().issuing_tokens();
+    ports
+        .hasher
+        .expect_hash()
+        .returning(|_| Ok(PasswordHash::from_phc("hash".to_owned())));
+    ports
+        .repository
+        .expect_insert()
+        .returning(|_| Ok(stored_user(7, "jake", "jake@jake.jake")));
+    ports.sessions.checkpoint();
+    ports
+        .sessions
+        .expect_start()
+        .withf(|session| {
+            session.user == UserId(7)
+                && session.token == RefreshTokenHash("hash-of-refresh-1".to_owned())
+                && session.created_at == NOW
+                && session.token_expires_at == NOW + time::Duration::days(14)
+                && session.expires_at == NOW + time::Duration::days(90)
+        })
+        .times(1)
+        .returning(|_| Ok(SessionId(70)));
+
+    let authenticated = ports
+        .users()
+        .register(registration("jake", "jake@jake.jake", "correct horse"))
+        .await
+        .expect("registered");
+
+    assert_eq!(authenticated.token.expose(), "token-for-7-in-70");
+    assert_eq!(
+        authenticated
+            .refresh_token
+            .as_ref()
+            .map(RefreshToken::expose),
+        Some("refresh-1")
+    );
+}
+
+#[tokio::test]
+async fn a_common_password_or_ones_own_name_is_refused_before_hashing() {
+    let users = Ports::new().users();
+
+    for (password, message) in [
+        ("Password123", "is too common"),
+        (
+            "jakejakejake",
+            "must not be your username or e-mail address",
+        ),
+        (
+            "jake@jake.jake",
+            "must not be your username or e-mail address",
+        ),
+    ] {
+        let username = if password == "jakejakejake" {
+            "JakeJakeJake"
+        } else {
+            "jake"
+        };
+        let error = users
+            .register(registration(username, "jake@jake.jake", password))
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            field_errors(error),
+            pairs(&[("password", message)]),
+            "{password}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_breached_password_is_refused_and_an_unavailable_check_is_reported() {
+    let mut ports = Ports::new();
+    ports
+        .breaches
+        .expect_check()
+        .withf(|password| password.expose() == "seen it before")
+        .returning(|_| Ok(Some(42)));
+    ports
+        .breaches
+        .expect_check()
+        .returning(|_| Err(BreachCheckError("timed out".to_owned())));
+    let users = ports.users();
+
+    let breached = users
+        .register(registration("jake", "jake@jake.jake", "seen it before"))
+        .await
+        .expect_err("breached");
+    let unchecked = users
+        .register(registration("jake", "jake@jake.jake", "never seen before"))
+        .await
+        .expect_err("unchecked");
+
+    assert_eq!(
+        field_errors(breached),
+        pairs(&[(
+            "password",
+            "has appeared in 42 known data breaches; choose one that has not"
+        )])
+    );
+    assert!(matches!(unchecked, UserError::PasswordCheckUnavailable(_)));
+}
+
+/// A clock the test moves.
+#[derive(Debug)]
+struct MovableClock(std::sync::Mutex<time::OffsetDateTime>);
+
+impl MovableClock {
+    fn advance(&self, by: time::Duration) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += by;
+    }
+}
+
+impl Clock for MovableClock {
+    fn now(&self) -> time::OffsetDateTime {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[tokio::test]
+async fn logins_are_throttled_per_account_until_the_window_passes_and_a_success_resets_them() {
+    let mut ports = Ports::new().issuing_tokens();
+    ports
+        .repository
+        .expect_find_by_email()
+        .returning(|_| Ok(Some(stored_user(3, "jake", "jake@jake.jake"))));
+    ports
+        .hasher
+        .expect_verify()
+        .returning(|password, _| Ok(password.expose() == "correct horse"));
+    let clock = Arc::new(MovableClock(std::sync::Mutex::new(NOW)));
+    ports.clock = Some(clock.clone());
+    ports.policy.throttle = crate::throttle::ThrottlePolicy {
+        max_failures_per_account: 2,
+        max_failures_per_client: 100,
+        window: time::Duration::minutes(10),
+    };
+    let users = ports.users();
+    let wrong = || credentials("jake@jake.jake", "wrong password");
+
+    for _ in 0..2 {
+        let refused = users.login(wrong(), Some("10.0.0.1")).await;
+        assert!(matches!(refused, Err(UserError::InvalidCredentials)));
+    }
+    clock.advance(time::Duration::minutes(4));
+    // Locked: even the right password waits, and the answer says for how long.
+    let locked = users
+        .login(
+            credentials("jake@jake.jake", "correct horse"),
+            Some("10.0.0.2"),
+        )
+        .await;
+    clock.advance(time::Duration::minutes(6));
+    let after_the_window = users
+        .login(
+            credentials("jake@jake.jake", "correct horse"),
+            Some("10.0.0.2"),
+        )
+        .await;
+    let failure_after_reset = users.login(wrong(), None).await;
+
+    assert!(matches!(
+        locked,
+        Err(UserError::Throttled { retry_after }) if retry_after == time::Duration::minutes(6)
+    ));
+    assert!(after_the_window.is_ok());
+    assert!(matches!(
+        failure_after_reset,
+        Err(UserError::InvalidCredentials)
+    ));
+}
+
+fn fresh(session: i64, user: i64) -> TokenUse {
+    TokenUse::Fresh(SessionState {
+        id: SessionId(session),
+        user: UserId(user),
+        token_expires_at: NOW + time::Duration::days(1),
+        expires_at: NOW + time::Duration::days(30),
+        revoked: false,
+    })
+}
+
+#[tokio::test]
+async fn refreshing_uses_the_token_up_and_adds_the_next_one_to_the_session() {
+    let mut ports = Ports::new().issuing_tokens();
+    ports
+        .sessions
+        .expect_use_token()
+        .with(eq(RefreshTokenHash("hash-of-old".to_owned())), eq(NOW))
+        .times(1)
+        .returning(|_, _| Ok(fresh(5, 3)));
+    ports
+        .repository
+        .expect_find_by_id()
+        .returning(|_| Ok(Some(stored_user(3, "jake", "jake@jake.jake"))));
+    ports
+        .sessions
+        .expect_add_token()
+        .with(
+            eq(SessionId(5)),
+            eq(RefreshTokenHash("hash-of-refresh-1".to_owned())),
+            eq(NOW),
+            // The idle expiry, capped by the session's absolute one.
+            eq(NOW + time::Duration::days(14)),
+        )
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
+
+    let refreshed = ports.users().refresh("old").await.expect("refreshed");
+
+    assert_eq!(refreshed.token.expose(), "token-for-3-in-5");
+    assert_eq!(
+        refreshed.refresh_token.as_ref().map(RefreshToken::expose),
+        Some("refresh-1")
+    );
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_revokes_its_whole_session() {
+    let mut ports = Ports::new().issuing_tokens();
+    ports
+        .sessions
+        .expect_use_token()
+        .returning(|_, _| Ok(TokenUse::AlreadyUsed(SessionId(5))));
+    ports
+        .sessions
+        .expect_revoke()
+        .with(eq(SessionId(5)), eq(NOW))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports.sessions.expect_add_token().never();
+
+    let outcome = ports.users().refresh("stolen").await;
+
+    assert!(matches!(outcome, Err(UserError::RefreshTokenReused)));
+}
+
+#[tokio::test]
+async fn expired_revoked_or_unknown_refresh_tokens_are_refused() {
+    let expired_idle = TokenUse::Fresh(SessionState {
+        token_expires_at: NOW,
+        ..match fresh(1, 3) {
+            TokenUse::Fresh(state) => state,
+            _ => unreachable!(),
+        }
+    });
+    let expired_absolute = TokenUse::Fresh(SessionState {
+        expires_at: NOW - time::Duration::seconds(1),
+        ..match fresh(1, 3) {
+            TokenUse::Fresh(state) => state,
+            _ => unreachable!(),
+        }
+    });
+    let revoked = TokenUse::Fresh(SessionState {
+        revoked: true,
+        ..match fresh(1, 3) {
+            TokenUse::Fresh(state) => state,
+            _ => unreachable!(),
+        }
+    });
+    for found in [expired_idle, expired_absolute, revoked, TokenUse::Unknown] {
+        let mut ports = Ports::new().issuing_tokens();
+        let answer = found.clone();
+        ports
+            .sessions
+            .expect_use_token()
+            .returning(move |_, _| Ok(answer.clone()));
+        ports.sessions.expect_add_token().never();
+
+        let outcome = ports.users().refresh("presented").await;
+
+        assert!(
+            matches!(outcome, Err(UserError::InvalidRefreshToken)),
+            "{found:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn logout_revokes_the_callers_session_and_logout_everywhere_every_session() {
+    let mut ports = Ports::new();
+    ports
+        .sessions
+        .expect_revoke()
+        .with(eq(SessionId(40)), eq(NOW))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports
+        .sessions
+        .expect_revoke_all()
+        .with(eq(UserId(4)), eq(None), eq(NOW))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let users = ports.users();
+
+    users.logout(CALLER).await.expect("logged out");
+    users
+        .logout_everywhere(CALLER)
+        .await
+        .expect("logged out everywhere");
 }

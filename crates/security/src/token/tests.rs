@@ -21,9 +21,17 @@ fn codec() -> JwtCodec {
     JwtCodec::new(settings(SECRET))
 }
 
+/// User `n` in session `100 + n`.
+fn caller(user: i64) -> Caller {
+    Caller {
+        user: UserId(user),
+        session: SessionId(100 + user),
+    }
+}
+
 fn issue(codec: &JwtCodec, user: i64) -> String {
     codec
-        .issue(UserId(user), NOW)
+        .issue(UserId(user), caller(user).session, NOW)
         .expect("issues")
         .expose()
         .to_owned()
@@ -37,7 +45,7 @@ fn forge(header: &Header, claims: &serde_json::Value, secret: &str) -> String {
 
 fn valid_claims() -> serde_json::Value {
     serde_json::json!({
-        "sub": "1", "iss": "conduit", "aud": "conduit-api",
+        "sub": "1", "sid": "101", "iss": "conduit", "aud": "conduit-api",
         "iat": NOW.unix_timestamp(), "nbf": NOW.unix_timestamp(),
         "exp": NOW.unix_timestamp() + 60, "jti": "x",
     })
@@ -55,7 +63,7 @@ fn a_forged_token_with_our_header_and_secret_is_accepted_so_the_forgery_tests_be
 {
     let token = forge(&our_header(), &valid_claims(), SECRET);
 
-    assert_eq!(codec().verify(&token, NOW), Ok(UserId(1)));
+    assert_eq!(codec().verify(&token, NOW), Ok(caller(1)));
 }
 
 #[test]
@@ -95,7 +103,7 @@ fn expiry_is_checked_against_the_given_time_with_leeway() {
 
     assert_eq!(
         codec.verify(&token, expiry + time::Duration::seconds(5)),
-        Ok(UserId(1))
+        Ok(caller(1))
     );
     assert_eq!(
         codec.verify(&token, expiry + time::Duration::seconds(6)),
@@ -124,7 +132,7 @@ fn a_retired_key_listed_for_verification_still_verifies() {
 
     let token = issue(&old, 3);
 
-    assert_eq!(JwtCodec::new(rotated).verify(&token, NOW), Ok(UserId(3)));
+    assert_eq!(JwtCodec::new(rotated).verify(&token, NOW), Ok(caller(3)));
 }
 
 #[test]
@@ -146,6 +154,8 @@ fn headers_and_claims_we_never_issue_are_refused() {
     no_exp.as_object_mut().expect("object").remove("exp");
     let mut non_numeric_subject = valid_claims();
     non_numeric_subject["sub"] = "jake".into();
+    let mut no_session = valid_claims();
+    no_session.as_object_mut().expect("object").remove("sid");
 
     let cases = [
         (
@@ -186,6 +196,11 @@ fn headers_and_claims_we_never_issue_are_refused() {
         (
             "subject",
             forge(&our_header(), &non_numeric_subject, SECRET),
+            TokenError::Malformed,
+        ),
+        (
+            "no session",
+            forge(&our_header(), &no_session, SECRET),
             TokenError::Malformed,
         ),
     ];
@@ -244,7 +259,7 @@ proptest! {
         let codec = codec();
         let token = issue(&codec, user);
 
-        prop_assert_eq!(codec.verify(&token, NOW + time::Duration::seconds(offset)), Ok(UserId(user)));
+        prop_assert_eq!(codec.verify(&token, NOW + time::Duration::seconds(offset)), Ok(caller(user)));
     }
 
     #[test]

@@ -1,17 +1,21 @@
-//! Users and authentication: `POST /users`, `POST /users/login`, `GET /user`, `PUT /user`.
+//! Users and authentication: `POST /users`, `POST /users/login`, `GET /user`, `PUT /user`, and
+//! the session extensions `POST /users/refresh`, `POST /users/logout`, `POST /users/logout-all`.
 
 use actix_web::http::header::{CacheControl, CacheDirective};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use conduit_domain::users::Authenticated;
 
 use crate::auth::CurrentUser;
-use crate::dto::{LoginBody, NewUserBody, UpdateUserBody, UserBody, UserEnvelope};
+use crate::dto::{LoginBody, NewUserBody, RefreshBody, UpdateUserBody, UserBody, UserEnvelope};
 use crate::{ApiError, AppState};
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/users", web::post().to(register))
         .route("/users/login", web::post().to(login))
+        .route("/users/refresh", web::post().to(refresh))
+        .route("/users/logout", web::post().to(logout))
+        .route("/users/logout-all", web::post().to(logout_all))
         .route("/user", web::get().to(current_user))
         .route("/user", web::put().to(update_user));
 }
@@ -36,19 +40,51 @@ async fn register(
     Ok(user_response(HttpResponse::Created(), registered))
 }
 
+/// The client's address, for login throttling: the connection's peer. Behind a reverse proxy
+/// that is the proxy, so the per-address limit then applies to all its clients together.
+fn client_address(request: &HttpRequest) -> Option<String> {
+    request.peer_addr().map(|address| address.ip().to_string())
+}
+
 async fn login(
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: web::Json<UserEnvelope<LoginBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let authenticated = state.users.login(body.into_inner().user.into()).await?;
+    let client = client_address(&request);
+    let authenticated = state
+        .users
+        .login(body.into_inner().user.into(), client.as_deref())
+        .await?;
     Ok(user_response(HttpResponse::Ok(), authenticated))
+}
+
+async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
+    let refreshed = state.users.refresh(&body.refresh_token).await?;
+    Ok(user_response(HttpResponse::Ok(), refreshed))
+}
+
+async fn logout(state: web::Data<AppState>, caller: CurrentUser) -> Result<HttpResponse, ApiError> {
+    state.users.logout(caller.caller).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn logout_all(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    state.users.logout_everywhere(caller.caller).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 async fn current_user(
     state: web::Data<AppState>,
     caller: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
-    let authenticated = state.users.current(caller.id).await?;
+    let authenticated = state.users.current(caller.caller).await?;
     Ok(user_response(HttpResponse::Ok(), authenticated))
 }
 
@@ -59,7 +95,7 @@ async fn update_user(
 ) -> Result<HttpResponse, ApiError> {
     let updated = state
         .users
-        .update(caller.id, body.into_inner().user.into())
+        .update(caller.caller, body.into_inner().user.into())
         .await?;
     Ok(user_response(HttpResponse::Ok(), updated))
 }

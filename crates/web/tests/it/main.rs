@@ -15,3 +15,7 @@ mod profiles;
 mod articles;
 // Comments: list, create, delete.
 mod comments;
+// Refresh, replay, logout, logout-all, throttling, password rules.
+mod sessions;
+// Security headers on every response; CORS for the configured origins only.
+mod headers;

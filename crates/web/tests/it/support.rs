@@ -6,12 +6,12 @@ use actix_web::test::TestRequest;
 use actix_web::{App, test};
 use conduit_domain::articles::Articles;
 use conduit_domain::ports::{
-    ArticleRepository, Clock, CommentRepository, PasswordHasher, ProfileRepository, TokenCodec,
-    UserRepository,
+    ArticleRepository, BreachedPasswords, Clock, CommentRepository, NoBreachCheck, PasswordHasher,
+    ProfileRepository, SessionRepository, TokenCodec, UserRepository,
 };
 use conduit_domain::profiles::Profiles;
-use conduit_domain::users::Users;
-use conduit_test_support::{FakeClock, FakeHasher, FakeTokens, InMemoryStore};
+use conduit_domain::users::{SessionPolicy, UserPorts, Users};
+use conduit_test_support::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
 use conduit_web::{AppState, Readiness};
 use serde_json::Value;
 
@@ -22,6 +22,9 @@ pub(crate) struct Ports {
     pub(crate) profiles: Arc<dyn ProfileRepository>,
     pub(crate) articles: Arc<dyn ArticleRepository>,
     pub(crate) comments: Arc<dyn CommentRepository>,
+    pub(crate) sessions: Arc<dyn SessionRepository>,
+    pub(crate) breaches: Arc<dyn BreachedPasswords>,
+    pub(crate) policy: SessionPolicy,
     pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) tokens: Arc<dyn TokenCodec>,
     pub(crate) ready: bool,
@@ -34,7 +37,10 @@ impl Default for Ports {
             repository: store.clone(),
             profiles: store.clone(),
             articles: store.clone(),
-            comments: store,
+            comments: store.clone(),
+            sessions: store,
+            breaches: Arc::new(NoBreachCheck),
+            policy: SessionPolicy::default(),
             hasher: Arc::new(FakeHasher),
             tokens: Arc::new(FakeTokens),
             ready: true,
@@ -54,7 +60,18 @@ impl Ports {
     pub(crate) fn state(self) -> AppState {
         let clock: Arc<dyn Clock> = Arc::new(FakeClock::starting_now());
         AppState {
-            users: Users::new(self.repository, self.hasher, self.tokens, clock.clone()),
+            users: Users::new(
+                UserPorts {
+                    users: self.repository,
+                    sessions: self.sessions,
+                    hasher: self.hasher,
+                    tokens: self.tokens,
+                    refresh_tokens: Arc::new(FakeRefreshTokens::default()),
+                    breaches: self.breaches,
+                    clock: clock.clone(),
+                },
+                self.policy,
+            ),
             profiles: Profiles::new(self.profiles),
             articles: Articles::new(self.articles, self.comments, clock),
             readiness: Arc::new(FixedReadiness(self.ready)),
@@ -79,7 +96,12 @@ impl Reply {
 /// Sends `request` to the whole app, in-process, over `state`. The body must be JSON, whatever
 /// the status: no handler and no error path may answer otherwise.
 pub(crate) async fn send(state: &AppState, request: TestRequest) -> Reply {
-    let app = test::init_service(App::new().configure(conduit_web::configure(state.clone()))).await;
+    let app = test::init_service(
+        App::new()
+            .wrap(conduit_web::security_headers())
+            .configure(conduit_web::configure(state.clone())),
+    )
+    .await;
     let response = test::call_service(&app, request.to_request()).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();

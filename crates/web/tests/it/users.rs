@@ -1,5 +1,5 @@
 use actix_web::test::TestRequest;
-use conduit_domain::ports::{MockTokenCodec, TokenError};
+use conduit_domain::ports::{MockTokenCodec, SessionId, TokenError};
 use conduit_domain::user::UserId;
 use conduit_test_support::FakeTokens;
 use insta::assert_json_snapshot;
@@ -35,7 +35,8 @@ async fn registration_answers_201_with_the_user_and_a_token() {
         "bio": null,
         "email": "jake@example.com",
         "image": null,
-        "token": "fake-token-1",
+        "refreshToken": "refresh-1",
+        "token": "fake-token-1.1",
         "username": "jake"
       }
     }
@@ -115,7 +116,7 @@ async fn login_with_the_right_password_answers_the_user() {
 
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["user"]["username"], "jake");
-    assert_eq!(reply.body["user"]["token"], "fake-token-1");
+    assert_eq!(reply.body["user"]["token"], "fake-token-1.2");
 }
 
 #[actix_web::test]
@@ -233,7 +234,7 @@ async fn an_expired_token_is_a_401_that_says_so() {
 #[actix_web::test]
 async fn a_valid_token_of_a_user_who_does_not_exist_is_a_401() {
     let state = Ports::default().state();
-    let token = FakeTokens::token_for(UserId(404));
+    let token = FakeTokens::token_for(UserId(404), SessionId(1));
 
     let reply = send(
         &state,
@@ -281,7 +282,7 @@ async fn update_changes_the_named_fields_and_clears_null_ones() {
         "bio": "I like to skateboard",
         "email": "jake2@example.com",
         "image": null,
-        "token": "fake-token-1",
+        "token": "fake-token-1.1",
         "username": "jake"
       }
     }

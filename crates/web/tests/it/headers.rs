@@ -1,0 +1,84 @@
+use actix_web::App;
+use actix_web::http::header;
+use actix_web::test::{self, TestRequest};
+
+use crate::support::{Ports, registration, send};
+
+#[actix_web::test]
+async fn every_response_carries_the_security_headers_errors_included() {
+    let state = Ports::default().state();
+
+    for request in [
+        TestRequest::get().uri("/api/articles"),
+        TestRequest::get().uri("/api/no-such-route"),
+        TestRequest::get().uri("/api/user"),
+        TestRequest::post()
+            .uri("/api/users")
+            .set_json(registration("jake")),
+    ] {
+        let reply = send(&state, request).await;
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{}",
+            reply.status
+        );
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+        assert_eq!(
+            reply.header("content-security-policy"),
+            Some("frame-ancestors 'none'")
+        );
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+    }
+}
+
+/// The status and `Access-Control-Allow-*` headers of a CORS preflight from `origin`.
+async fn preflight(origins: &[&str], origin: &str) -> (u16, actix_web::http::header::HeaderMap) {
+    let origins: Vec<String> = origins.iter().map(|origin| (*origin).to_owned()).collect();
+    let app = test::init_service(
+        App::new()
+            .wrap(conduit_web::cors(&origins))
+            .configure(conduit_web::configure(Ports::default().state())),
+    )
+    .await;
+    let request = TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/api/articles")
+        .insert_header((header::ORIGIN, origin))
+        .insert_header((header::ACCESS_CONTROL_REQUEST_METHOD, "POST"))
+        .insert_header((
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            "authorization, content-type",
+        ))
+        .to_request();
+    let response = test::call_service(&app, request).await;
+    (response.status().as_u16(), response.headers().clone())
+}
+
+fn allowed_origin(headers: &actix_web::http::header::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .and_then(|value| value.to_str().ok())
+}
+
+#[actix_web::test]
+async fn a_configured_origin_may_call_and_another_may_not() {
+    let (status, allowed) = preflight(&["https://app.example"], "https://app.example").await;
+    let (_, refused) = preflight(&["https://app.example"], "https://evil.example").await;
+
+    assert_eq!(status, 200);
+    assert_eq!(allowed_origin(&allowed), Some("https://app.example"));
+    assert_eq!(allowed_origin(&refused), None);
+}
+
+#[actix_web::test]
+async fn any_origin_never_comes_with_credentials() {
+    let (_, headers) = preflight(&["*"], "https://anyone.example").await;
+
+    assert_eq!(allowed_origin(&headers), Some("*"));
+    assert!(
+        headers
+            .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .is_none()
+    );
+}
