@@ -10,7 +10,8 @@ pub(crate) struct TestApp {
     pub(crate) address: String,
     pub(crate) clock: Arc<FakeClock>,
     pub(crate) client: reqwest::Client,
-    _database: Database,
+    database_url: String,
+    _database: Arc<Database>,
 }
 
 /// Held only for its `Drop`: the temporary directory or test database outlives the server's use.
@@ -22,24 +23,65 @@ enum Database {
 
 impl TestApp {
     pub(crate) async fn on_sqlite() -> Self {
-        let directory = tempfile::tempdir().expect("a temporary directory");
-        let url = format!("sqlite://{}", directory.path().join("conduit.db").display());
-        Self::start(url, Database::Sqlite(directory)).await
+        Self::on_sqlite_with(&[]).await
     }
 
     pub(crate) async fn on_postgres() -> Self {
-        let database = TestDb::new().await;
-        Self::start(database.url().to_owned(), Database::Postgres(database)).await
+        Self::on_postgres_with(&[]).await
     }
 
-    async fn start(database_url: String, database: Database) -> Self {
-        let mut config = Config::from_lookup(|_| None).expect("the defaults are valid");
-        config.database_url = database_url;
+    /// On SQLite, configured by these environment variables (and defaults for the rest).
+    pub(crate) async fn on_sqlite_with(variables: &[(&str, &str)]) -> Self {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", directory.path().join("conduit.db").display());
+        let clock = Arc::new(FakeClock::starting_now());
+        Self::start(url, Arc::new(Database::Sqlite(directory)), variables, clock).await
+    }
+
+    /// On PostgreSQL, configured by these environment variables (and defaults for the rest).
+    pub(crate) async fn on_postgres_with(variables: &[(&str, &str)]) -> Self {
+        let database = TestDb::new().await;
+        let url = database.url().to_owned();
+        let clock = Arc::new(FakeClock::starting_now());
+        Self::start(
+            url,
+            Arc::new(Database::Postgres(database)),
+            variables,
+            clock,
+        )
+        .await
+    }
+
+    /// Another server on the same database and clock, configured anew: what a restart with a
+    /// changed environment looks like to clients.
+    pub(crate) async fn restart_with(&self, variables: &[(&str, &str)]) -> Self {
+        Self::start(
+            self.database_url.clone(),
+            Arc::clone(&self._database),
+            variables,
+            Arc::clone(&self.clock),
+        )
+        .await
+    }
+
+    async fn start(
+        database_url: String,
+        database: Arc<Database>,
+        variables: &[(&str, &str)],
+        clock: Arc<FakeClock>,
+    ) -> Self {
+        let mut config = Config::from_lookup(|name| {
+            variables
+                .iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+        .expect("the test's configuration is valid");
+        config.database_url = database_url.clone();
         config.bind_addr = "127.0.0.1:0".to_owned();
         config.workers = Some(1);
         // Cheap hashing keeps the suite fast; production refuses these parameters.
         config.password_hashing = HashingParams::INSECURE_FOR_TESTS;
-        let clock = Arc::new(FakeClock::starting_now());
         let application = Application::build_with_clock(config, clock.clone())
             .await
             .expect("the application starts");
@@ -49,6 +91,7 @@ impl TestApp {
             address,
             clock,
             client: reqwest::Client::new(),
+            database_url,
             _database: database,
         }
     }
@@ -61,6 +104,18 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let (status, _, body) = self.send_full(method, path, token, body).await;
+        (status, body)
+    }
+
+    /// [`Self::send`], with the response headers.
+    pub(crate) async fn send_full(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.address));
@@ -72,13 +127,14 @@ impl TestApp {
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         if status == 204 {
             let body = response.bytes().await.expect("the server answers");
             assert!(body.is_empty(), "a 204 has no body");
-            return (status, Value::Null);
+            return (status, headers, Value::Null);
         }
         let body = response.json().await.expect("every answer is JSON");
-        (status, body)
+        (status, headers, body)
     }
 
     /// Registers a user with a unique name and returns its token and username.
