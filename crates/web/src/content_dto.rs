@@ -6,6 +6,7 @@ use conduit_domain::articles::{ArticleDraft, ArticleEdit, ListQuery};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::macros::format_description;
+use utoipa::{IntoParams, ToSchema};
 
 /// Formats a time the way the contract shows it.
 pub(crate) fn timestamp(at: OffsetDateTime) -> String {
@@ -17,7 +18,8 @@ pub(crate) fn timestamp(at: OffsetDateTime) -> String {
 }
 
 /// The contract's `Profile`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Profile)]
 pub(crate) struct ProfileBody {
     username: String,
     bio: Option<String>,
@@ -36,20 +38,24 @@ impl From<Profile> for ProfileBody {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ProfileResponse)]
 pub(crate) struct ProfileEnvelope {
     pub(crate) profile: ProfileBody,
 }
 
 /// An article in a list: the contract's `Article` without `body`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ArticleListItem)]
 pub(crate) struct ArticleItem {
     slug: String,
     title: String,
     description: String,
     tag_list: Vec<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
     favorited: bool,
     favorites_count: u64,
@@ -77,7 +83,8 @@ impl From<ArticleSummary> for ArticleItem {
 }
 
 /// The contract's `Article`: a list item with its body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Article)]
 pub(crate) struct ArticleBodyOut {
     #[serde(flatten)]
     item: ArticleItem,
@@ -93,7 +100,8 @@ impl From<Article> for ArticleBodyOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SingleArticleResponse)]
 pub(crate) struct ArticleEnvelope {
     pub(crate) article: ArticleBodyOut,
 }
@@ -106,8 +114,9 @@ impl From<Article> for ArticleEnvelope {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = MultipleArticlesResponse)]
 pub(crate) struct ArticlesEnvelope {
     articles: Vec<ArticleItem>,
     articles_count: u64,
@@ -122,24 +131,33 @@ impl From<ArticlePage> for ArticlesEnvelope {
     }
 }
 
-/// `{"article": {...}}` of a request.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ArticleRequest<T> {
-    pub(crate) article: T,
+/// `{"article": {...}}` of a new article. Unknown fields are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewArticleRequest {
+    pub(crate) article: NewArticleBody,
 }
 
-/// Missing fields arrive as empty strings, so the domain can name each one that is blank.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewArticle)]
 pub(crate) struct NewArticleBody {
-    #[serde(default)]
+    #[schema(max_length = 200)]
     title: String,
-    #[serde(default)]
+    #[schema(max_length = 1000)]
     description: String,
-    #[serde(default)]
+    #[schema(max_length = 50000)]
     body: String,
+    /// Up to 10 tags of up to 40 characters each (checked by the domain, after trimming).
     #[serde(default)]
     tag_list: Option<Vec<String>>,
+}
+
+/// `{"article": {...}}` of an update. Fields this API does not know (a `tagList`, the whole
+/// article sent back) are ignored rather than refused, as some frontends send them.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct UpdateArticleRequest {
+    pub(crate) article: UpdateArticleBody,
 }
 
 impl From<NewArticleBody> for ArticleDraft {
@@ -153,10 +171,14 @@ impl From<NewArticleBody> for ArticleDraft {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = UpdateArticle)]
 pub(crate) struct UpdateArticleBody {
+    #[schema(max_length = 200)]
     title: Option<String>,
+    #[schema(max_length = 1000)]
     description: Option<String>,
+    #[schema(max_length = 50000)]
     body: Option<String>,
 }
 
@@ -170,14 +192,34 @@ impl From<UpdateArticleBody> for ArticleEdit {
     }
 }
 
-/// The query string of `GET /articles` and `GET /articles/feed`. Every value is read as text, so
-/// that the domain answers a bad `limit` with a field-keyed 422.
-#[derive(Debug, Default, Deserialize)]
+/// The query string of `GET /articles`. Every value is read as text, so that the domain answers
+/// a bad `limit` with a field-keyed 422.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
+    /// Articles with this tag.
     tag: Option<String>,
+    /// Articles by this user.
     author: Option<String>,
+    /// Articles favourited by this user.
     favorited: Option<String>,
+    /// Page size: at least 1, default 20, larger values clamped to 100.
+    #[param(value_type = Option<u32>, minimum = 1)]
     pub(crate) limit: Option<String>,
+    /// Articles to skip: at least 0, default 0.
+    #[param(value_type = Option<u64>, minimum = 0)]
+    pub(crate) offset: Option<String>,
+}
+
+/// The query string of `GET /articles/feed`: paging only.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageParams {
+    /// Page size: at least 1, default 20, larger values clamped to 100.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    pub(crate) limit: Option<String>,
+    /// Articles to skip: at least 0, default 0.
+    #[param(value_type = Option<u64>, minimum = 0)]
     pub(crate) offset: Option<String>,
 }
 
@@ -194,11 +236,14 @@ impl From<ListParams> for ListQuery {
 }
 
 /// The contract's `Comment`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Comment)]
 pub(crate) struct CommentOut {
     id: i64,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
     body: String,
     author: ProfileBody,
@@ -216,28 +261,36 @@ impl From<Comment> for CommentOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SingleCommentResponse)]
 pub(crate) struct CommentEnvelope {
     pub(crate) comment: CommentOut,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MultipleCommentsResponse)]
 pub(crate) struct CommentsEnvelope {
     pub(crate) comments: Vec<CommentOut>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `{"comment": {...}}`. Unknown fields are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewCommentRequest)]
 pub(crate) struct CommentRequest {
     pub(crate) comment: NewCommentBody,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewComment)]
 pub(crate) struct NewCommentBody {
-    #[serde(default)]
+    #[schema(max_length = 5000)]
     pub(crate) body: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TagsResponse)]
 pub(crate) struct TagsEnvelope {
     tags: Vec<String>,
 }

@@ -1,23 +1,31 @@
-//! Request and response bodies, exactly as the contract spells them. Domain types stay inside:
-//! everything is converted here, at the edge.
+//! Request and response bodies of the users area, exactly as the contract spells them. Domain
+//! types stay inside: everything is converted here, at the edge.
+//!
+//! Each type's `ToSchema` is its JSON Schema, under the contract's name (`NewUser`, `User`...):
+//! the same schema validates requests before they reach a handler (see `validated.rs`) and is
+//! published in the OpenAPI document. Length limits repeat the domain's (`Username::MAX_CHARS`...);
+//! a test in `openapi.rs` keeps them equal.
 
 use conduit_domain::users::{Authenticated, Credentials, ProfileUpdate, Registration};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 
-/// `{"user": {...}}`, the wrapper of every users request and response.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct UserEnvelope<T> {
-    pub(crate) user: T,
+/// `{"user": {...}}` of a registration. Unknown fields are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUserRequest {
+    pub(crate) user: NewUserBody,
 }
 
-/// Missing fields arrive as empty strings, so the domain can name each one that is blank.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewUser)]
 pub(crate) struct NewUserBody {
-    #[serde(default)]
+    #[schema(max_length = 32)]
     username: String,
-    #[serde(default)]
+    #[schema(max_length = 254)]
     email: String,
-    #[serde(default)]
+    #[schema(max_length = 128, format = Password)]
     password: String,
 }
 
@@ -31,11 +39,20 @@ impl From<NewUserBody> for Registration {
     }
 }
 
-#[derive(Deserialize)]
+/// `{"user": {...}}` of a login. Unknown fields are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginUserRequest {
+    pub(crate) user: LoginBody,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = LoginUser)]
 pub(crate) struct LoginBody {
-    #[serde(default)]
+    #[schema(max_length = 254)]
     email: String,
-    #[serde(default)]
+    #[schema(max_length = 128, format = Password)]
     password: String,
 }
 
@@ -54,14 +71,28 @@ impl From<LoginBody> for Credentials {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `{"user": {...}}` of an update. Fields this API does not know are ignored rather than refused:
+/// some frontends send back the whole user object they were given.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct UpdateUserRequest {
+    pub(crate) user: UpdateUserBody,
+}
+
+/// Every field is optional; `bio` and `image` may be `null` (or empty) to clear them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = UpdateUser)]
 pub(crate) struct UpdateUserBody {
+    #[schema(max_length = 32)]
     username: Option<String>,
+    #[schema(max_length = 254)]
     email: Option<String>,
+    #[schema(max_length = 128, format = Password)]
     password: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 1000)]
     bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
     image: Option<Option<String>>,
 }
 
@@ -83,21 +114,30 @@ impl From<UpdateUserBody> for ProfileUpdate {
 }
 
 /// `POST /users/refresh`: `{"refreshToken": "..."}`.
-#[derive(Deserialize)]
-pub(crate) struct RefreshBody {
-    #[serde(rename = "refreshToken", default)]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefreshRequest {
+    #[serde(rename = "refreshToken")]
+    #[schema(max_length = 2048)]
     pub(crate) refresh_token: String,
 }
 
-impl std::fmt::Debug for RefreshBody {
+impl std::fmt::Debug for RefreshRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshBody").finish_non_exhaustive()
+        f.debug_struct("RefreshRequest").finish_non_exhaustive()
     }
 }
 
-/// The contract's `User`: the caller's own account, with a token; and a refresh token when a
-/// session was started or refreshed (an extension of the contract).
-#[derive(Debug, Serialize)]
+/// `{"user": {...}}` of every users response.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserResponse {
+    pub(crate) user: UserBody,
+}
+
+/// The contract's `User`: the caller's own account, with an access token; and a refresh token
+/// when a session was started or refreshed (an extension of the contract).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub(crate) struct UserBody {
     email: String,
     token: String,
@@ -105,6 +145,7 @@ pub(crate) struct UserBody {
     bio: Option<String>,
     image: Option<String>,
     #[serde(rename = "refreshToken", skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     refresh_token: Option<String>,
 }
 
@@ -122,4 +163,10 @@ impl From<Authenticated> for UserBody {
                 .map(|token| token.expose().to_owned()),
         }
     }
+}
+
+/// The contract's error envelope: `{"errors": {"<field>": ["<message>", ...]}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct GenericErrorModel {
+    errors: std::collections::BTreeMap<String, Vec<String>>,
 }

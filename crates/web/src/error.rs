@@ -191,9 +191,11 @@ pub(crate) fn json_config() -> web::JsonConfig {
             let api_error = match error {
                 E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::PayloadTooLarge,
                 E::ContentType => ApiError::UnsupportedMediaType,
-                E::Deserialize(error) if error.is_data() => {
-                    ApiError::Unprocessable(vec![("body".into(), error.to_string())])
-                }
+                // serde's message would repeat the value sent (a password, say): not echoed.
+                E::Deserialize(error) if error.is_data() => ApiError::Unprocessable(vec![(
+                    "body".into(),
+                    "does not have the expected shape".into(),
+                )]),
                 E::Deserialize(error) => {
                     ApiError::MalformedBody(format!("is not valid JSON: {error}"))
                 }

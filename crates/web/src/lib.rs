@@ -10,7 +10,9 @@ mod auth;
 mod content_dto;
 mod dto;
 mod error;
+mod openapi;
 mod routes;
+mod validated;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,6 +24,7 @@ use conduit_domain::profiles::Profiles;
 use conduit_domain::users::Users;
 
 pub use error::ApiError;
+pub use openapi::ApiDoc;
 
 /// The largest JSON body any endpoint accepts. The biggest legitimate body is a new article: a
 /// 50,000-character body (up to 4 bytes a character in UTF-8), a title, a description and ten
@@ -90,6 +93,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut ServiceConfig) {
             .app_data(error::path_config())
             .app_data(error::query_config())
             .configure(routes::health::configure)
+            .configure(openapi::configure)
             .service(
                 web::scope("/api")
                     .configure(routes::users::configure)

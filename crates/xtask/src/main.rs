@@ -66,6 +66,10 @@ fn coverage() -> ExitCode {
         ],
     ];
     let tools = llvm_tools();
+    if let Err(error) = std::fs::create_dir_all("target/coverage") {
+        eprintln!("coverage: cannot create target/coverage: {error}");
+        return ExitCode::FAILURE;
+    }
     for step in steps {
         let mut command = Command::new("cargo");
         command.args(step);

@@ -4,10 +4,14 @@ use actix_web::{HttpResponse, web};
 
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::content_dto::{
-    ArticleEnvelope, ArticleRequest, ArticlesEnvelope, ListParams, NewArticleBody,
-    UpdateArticleBody,
+    ArticleEnvelope, ArticlesEnvelope, ListParams, NewArticleRequest, PageParams,
+    UpdateArticleRequest,
 };
+use crate::dto::GenericErrorModel;
+use crate::validated::Validated;
 use crate::{ApiError, AppState};
+
+const TAG: &str = "Articles";
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
@@ -22,7 +26,16 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         .route("/articles/{slug}/favorite", web::delete().to(unfavorite));
 }
 
-async fn list(
+/// Articles, most recent first, filtered and paged. List items carry no `body`.
+#[utoipa::path(get, path = "/articles", tag = TAG, operation_id = "GetArticles",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of articles and the number of matches", body = ArticlesEnvelope),
+        (status = 401, description = "A token was sent and is unusable", body = GenericErrorModel),
+        (status = 422, description = "Invalid paging", body = GenericErrorModel),
+    ),
+    security((), ("Token" = [])))]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: MaybeUser,
     params: web::Query<ListParams>,
@@ -34,10 +47,19 @@ async fn list(
     Ok(HttpResponse::Ok().json(ArticlesEnvelope::from(page)))
 }
 
-async fn feed(
+/// Articles by the authors the caller follows, most recent first.
+#[utoipa::path(get, path = "/articles/feed", tag = TAG, operation_id = "GetArticlesFeed",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of the feed", body = ArticlesEnvelope),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 422, description = "Invalid paging", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn feed(
     state: web::Data<AppState>,
     caller: CurrentUser,
-    params: web::Query<ListParams>,
+    params: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state
         .articles
@@ -46,10 +68,20 @@ async fn feed(
     Ok(HttpResponse::Ok().json(ArticlesEnvelope::from(page)))
 }
 
-async fn create(
+/// Publish an article; its slug comes from the title.
+#[utoipa::path(post, path = "/articles", tag = TAG, operation_id = "CreateArticle",
+    request_body = NewArticleRequest,
+    responses(
+        (status = 201, description = "The new article", body = ArticleEnvelope),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 409, description = "An article has this title's slug", body = GenericErrorModel),
+        (status = 422, description = "Invalid input", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: CurrentUser,
-    body: web::Json<ArticleRequest<NewArticleBody>>,
+    body: Validated<NewArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let article = state
         .articles
@@ -58,7 +90,17 @@ async fn create(
     Ok(HttpResponse::Created().json(ArticleEnvelope::from(article)))
 }
 
-async fn get_article(
+/// An article.
+#[utoipa::path(get, path = "/articles/{slug}", tag = TAG, operation_id = "GetArticle",
+    params(("slug" = String, Path, description = "Slug of the article")),
+    responses(
+        (status = 200, description = "The article", body = ArticleEnvelope),
+        (status = 401, description = "A token was sent and is unusable", body = GenericErrorModel),
+        (status = 404, description = "No such article", body = GenericErrorModel),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ),
+    security((), ("Token" = [])))]
+pub(crate) async fn get_article(
     state: web::Data<AppState>,
     caller: MaybeUser,
     slug: web::Path<String>,
@@ -67,11 +109,23 @@ async fn get_article(
     Ok(HttpResponse::Ok().json(ArticleEnvelope::from(article)))
 }
 
-async fn update(
+/// Change an article; only its author may. A new title moves it to a new slug.
+#[utoipa::path(put, path = "/articles/{slug}", tag = TAG, operation_id = "UpdateArticle",
+    params(("slug" = String, Path, description = "Slug of the article")),
+    request_body = UpdateArticleRequest,
+    responses(
+        (status = 200, description = "The updated article", body = ArticleEnvelope),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 403, description = "Not the author", body = GenericErrorModel),
+        (status = 404, description = "No such article", body = GenericErrorModel),
+        (status = 422, description = "Invalid input, or the new slug is taken", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn update(
     state: web::Data<AppState>,
     caller: CurrentUser,
     slug: web::Path<String>,
-    body: web::Json<ArticleRequest<UpdateArticleBody>>,
+    body: Validated<UpdateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let article = state
         .articles
@@ -80,7 +134,18 @@ async fn update(
     Ok(HttpResponse::Ok().json(ArticleEnvelope::from(article)))
 }
 
-async fn delete(
+/// Delete an article with its comments and favourites; only its author may.
+#[utoipa::path(delete, path = "/articles/{slug}", tag = TAG, operation_id = "DeleteArticle",
+    params(("slug" = String, Path, description = "Slug of the article")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 403, description = "Not the author", body = GenericErrorModel),
+        (status = 404, description = "No such article", body = GenericErrorModel),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn delete(
     state: web::Data<AppState>,
     caller: CurrentUser,
     slug: web::Path<String>,
@@ -89,7 +154,17 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn favorite(
+/// Favourite an article; idempotent.
+#[utoipa::path(post, path = "/articles/{slug}/favorite", tag = "Favorites", operation_id = "CreateArticleFavorite",
+    params(("slug" = String, Path, description = "Slug of the article")),
+    responses(
+        (status = 200, description = "The article, favourited", body = ArticleEnvelope),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 404, description = "No such article", body = GenericErrorModel),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn favorite(
     state: web::Data<AppState>,
     caller: CurrentUser,
     slug: web::Path<String>,
@@ -98,7 +173,17 @@ async fn favorite(
     Ok(HttpResponse::Ok().json(ArticleEnvelope::from(article)))
 }
 
-async fn unfavorite(
+/// Take a favourite back; idempotent.
+#[utoipa::path(delete, path = "/articles/{slug}/favorite", tag = "Favorites", operation_id = "DeleteArticleFavorite",
+    params(("slug" = String, Path, description = "Slug of the article")),
+    responses(
+        (status = 200, description = "The article, not favourited", body = ArticleEnvelope),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 404, description = "No such article", body = GenericErrorModel),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn unfavorite(
     state: web::Data<AppState>,
     caller: CurrentUser,
     slug: web::Path<String>,

@@ -5,7 +5,11 @@ use conduit_domain::article::CommentId;
 
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::content_dto::{CommentEnvelope, CommentRequest, CommentsEnvelope};
+use crate::dto::GenericErrorModel;
+use crate::validated::Validated;
 use crate::{ApiError, AppState};
+
+const TAG: &str = "Comments";
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
@@ -14,7 +18,17 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         .route("/articles/{slug}/comments/{id}", web::delete().to(delete));
 }
 
-async fn list(
+/// An article's comments, oldest first.
+#[utoipa::path(get, path = "/articles/{slug}/comments", tag = TAG, operation_id = "GetArticleComments",
+    params(("slug" = String, Path, description = "Slug of the article")),
+    responses(
+        (status = 200, description = "The comments", body = CommentsEnvelope),
+        (status = 401, description = "A token was sent and is unusable", body = GenericErrorModel),
+        (status = 404, description = "No such article", body = GenericErrorModel),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ),
+    security((), ("Token" = [])))]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     caller: MaybeUser,
     slug: web::Path<String>,
@@ -25,22 +39,47 @@ async fn list(
     }))
 }
 
-async fn create(
+/// Comment on an article.
+#[utoipa::path(post, path = "/articles/{slug}/comments", tag = TAG, operation_id = "CreateArticleComment",
+    params(("slug" = String, Path, description = "Slug of the article")),
+    request_body = CommentRequest,
+    responses(
+        (status = 201, description = "The new comment", body = CommentEnvelope),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 404, description = "No such article", body = GenericErrorModel),
+        (status = 422, description = "Invalid input", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: CurrentUser,
     slug: web::Path<String>,
-    body: web::Json<CommentRequest>,
+    body: Validated<CommentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let comment = state
         .articles
-        .add_comment(caller.id, &slug, &body.comment.body)
+        .add_comment(caller.id, &slug, &body.into_inner().comment.body)
         .await?;
     Ok(HttpResponse::Created().json(CommentEnvelope {
         comment: comment.into(),
     }))
 }
 
-async fn delete(
+/// Delete a comment; only its author may.
+#[utoipa::path(delete, path = "/articles/{slug}/comments/{id}", tag = TAG, operation_id = "DeleteArticleComment",
+    params(
+        ("slug" = String, Path, description = "Slug of the article"),
+        ("id" = i64, Path, description = "Id of the comment"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 403, description = "Not the comment's author", body = GenericErrorModel),
+        (status = 404, description = "No such article, or no such comment on it", body = GenericErrorModel),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn delete(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<(String, String)>,

@@ -4,7 +4,10 @@ use actix_web::{HttpResponse, web};
 
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::content_dto::ProfileEnvelope;
+use crate::dto::GenericErrorModel;
 use crate::{ApiError, AppState};
+
+const TAG: &str = "Profile";
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
@@ -19,7 +22,17 @@ fn profile_response(profile: conduit_domain::article::Profile) -> HttpResponse {
     })
 }
 
-async fn get_profile(
+/// A profile; `following` is the caller's relation to it (`false` when anonymous).
+#[utoipa::path(get, path = "/profiles/{username}", tag = TAG, operation_id = "GetProfileByUsername",
+    params(("username" = String, Path, description = "Username of the profile to get")),
+    responses(
+        (status = 200, description = "The profile", body = ProfileEnvelope),
+        (status = 401, description = "A token was sent and is unusable", body = GenericErrorModel),
+        (status = 404, description = "No such user", body = GenericErrorModel),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ),
+    security((), ("Token" = [])))]
+pub(crate) async fn get_profile(
     state: web::Data<AppState>,
     caller: MaybeUser,
     username: web::Path<String>,
@@ -28,7 +41,17 @@ async fn get_profile(
     Ok(profile_response(profile))
 }
 
-async fn follow(
+/// Follow a user; idempotent.
+#[utoipa::path(post, path = "/profiles/{username}/follow", tag = TAG, operation_id = "FollowUserByUsername",
+    params(("username" = String, Path, description = "Username of the profile to follow")),
+    responses(
+        (status = 200, description = "The profile, followed", body = ProfileEnvelope),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 404, description = "No such user", body = GenericErrorModel),
+        (status = 422, description = "Following yourself", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn follow(
     state: web::Data<AppState>,
     caller: CurrentUser,
     username: web::Path<String>,
@@ -37,7 +60,17 @@ async fn follow(
     Ok(profile_response(profile))
 }
 
-async fn unfollow(
+/// Stop following a user; idempotent.
+#[utoipa::path(delete, path = "/profiles/{username}/follow", tag = TAG, operation_id = "UnfollowUserByUsername",
+    params(("username" = String, Path, description = "Username of the profile to unfollow")),
+    responses(
+        (status = 200, description = "The profile, not followed", body = ProfileEnvelope),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 404, description = "No such user", body = GenericErrorModel),
+        (status = 422, description = "Unfollowing yourself", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn unfollow(
     state: web::Data<AppState>,
     caller: CurrentUser,
     username: web::Path<String>,

@@ -3,13 +3,20 @@
 use actix_web::{HttpResponse, web};
 
 use crate::content_dto::TagsEnvelope;
+use crate::dto::GenericErrorModel;
 use crate::{ApiError, AppState};
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config.route("/tags", web::get().to(tags));
 }
 
-async fn tags(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// The tags in use, the most used first.
+#[utoipa::path(get, path = "/tags", tag = "Tags", operation_id = "GetTags",
+    responses(
+        (status = 200, description = "Tags", body = TagsEnvelope),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ))]
+pub(crate) async fn tags(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let tags = state.articles.tags().await?;
     Ok(HttpResponse::Ok().json(TagsEnvelope::from(tags)))
 }

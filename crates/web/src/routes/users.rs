@@ -6,8 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use conduit_domain::users::Authenticated;
 
 use crate::auth::CurrentUser;
-use crate::dto::{LoginBody, NewUserBody, RefreshBody, UpdateUserBody, UserBody, UserEnvelope};
+use crate::dto::{
+    GenericErrorModel, LoginUserRequest, NewUserRequest, RefreshRequest, UpdateUserRequest,
+    UserBody, UserResponse,
+};
+use crate::validated::Validated;
 use crate::{ApiError, AppState};
+
+const TAG: &str = "User and Authentication";
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
@@ -27,14 +33,23 @@ fn user_response(
 ) -> HttpResponse {
     response
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .json(UserEnvelope {
+        .json(UserResponse {
             user: UserBody::from(user),
         })
 }
 
-async fn register(
+/// Register a new user; the answer carries an access token and a refresh token.
+#[utoipa::path(post, path = "/users", tag = TAG, operation_id = "CreateUser",
+    request_body = NewUserRequest,
+    responses(
+        (status = 201, description = "Registered and logged in", body = UserResponse),
+        (status = 409, description = "Username or e-mail taken", body = GenericErrorModel),
+        (status = 422, description = "Invalid input", body = GenericErrorModel),
+        (status = 503, description = "The breached-password check could not answer", body = GenericErrorModel),
+    ))]
+pub(crate) async fn register(
     state: web::Data<AppState>,
-    body: web::Json<UserEnvelope<NewUserBody>>,
+    body: Validated<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let registered = state.users.register(body.into_inner().user.into()).await?;
     Ok(user_response(HttpResponse::Created(), registered))
@@ -46,10 +61,19 @@ fn client_address(request: &HttpRequest) -> Option<String> {
     request.peer_addr().map(|address| address.ip().to_string())
 }
 
-async fn login(
+/// Log in; the answer carries an access token and a refresh token.
+#[utoipa::path(post, path = "/users/login", tag = TAG, operation_id = "Login",
+    request_body = LoginUserRequest,
+    responses(
+        (status = 200, description = "Logged in", body = UserResponse),
+        (status = 401, description = "Unknown e-mail or wrong password", body = GenericErrorModel),
+        (status = 422, description = "Invalid input", body = GenericErrorModel),
+        (status = 429, description = "Too many failed logins; see Retry-After", body = GenericErrorModel),
+    ))]
+pub(crate) async fn login(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<UserEnvelope<LoginBody>>,
+    body: Validated<LoginUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let client = client_address(&request);
     let authenticated = state
@@ -59,20 +83,49 @@ async fn login(
     Ok(user_response(HttpResponse::Ok(), authenticated))
 }
 
-async fn refresh(
+/// Exchange a refresh token for a new access token and a new refresh token. A used refresh token
+/// presented again revokes its whole session.
+#[utoipa::path(post, path = "/users/refresh", tag = TAG, operation_id = "RefreshSession",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = UserResponse),
+        (status = 401, description = "Unknown, used, expired or revoked refresh token", body = GenericErrorModel),
+        (status = 422, description = "Invalid input", body = GenericErrorModel),
+    ))]
+pub(crate) async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshBody>,
+    body: Validated<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let refreshed = state.users.refresh(&body.refresh_token).await?;
+    let refreshed = state
+        .users
+        .refresh(&body.into_inner().refresh_token)
+        .await?;
     Ok(user_response(HttpResponse::Ok(), refreshed))
 }
 
-async fn logout(state: web::Data<AppState>, caller: CurrentUser) -> Result<HttpResponse, ApiError> {
+/// End the caller's session: its refresh tokens stop working.
+#[utoipa::path(post, path = "/users/logout", tag = TAG, operation_id = "Logout",
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn logout(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
     state.users.logout(caller.caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn logout_all(
+/// End every session of the caller's user.
+#[utoipa::path(post, path = "/users/logout-all", tag = TAG, operation_id = "LogoutEverywhere",
+    responses(
+        (status = 204, description = "Logged out everywhere"),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn logout_all(
     state: web::Data<AppState>,
     caller: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -80,7 +133,15 @@ async fn logout_all(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn current_user(
+/// The current user, with a fresh access token.
+#[utoipa::path(get, path = "/user", tag = TAG, operation_id = "GetCurrentUser",
+    responses(
+        (status = 200, description = "The current user", body = UserResponse),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 422, description = "Unexpected error", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn current_user(
     state: web::Data<AppState>,
     caller: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -88,10 +149,20 @@ async fn current_user(
     Ok(user_response(HttpResponse::Ok(), authenticated))
 }
 
-async fn update_user(
+/// Update the current user. A new password ends every other session.
+#[utoipa::path(put, path = "/user", tag = TAG, operation_id = "UpdateCurrentUser",
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The updated user", body = UserResponse),
+        (status = 401, description = "Unauthorized", body = GenericErrorModel),
+        (status = 422, description = "Invalid input, or a username or e-mail taken", body = GenericErrorModel),
+        (status = 503, description = "The breached-password check could not answer", body = GenericErrorModel),
+    ),
+    security(("Token" = [])))]
+pub(crate) async fn update_user(
     state: web::Data<AppState>,
     caller: CurrentUser,
-    body: web::Json<UserEnvelope<UpdateUserBody>>,
+    body: Validated<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let updated = state
         .users

@@ -80,7 +80,10 @@ async fn an_invalid_article_is_a_422_naming_each_field() {
 
     let reply = send(
         &state,
-        new_article(&jake, json!({"title": "", "tagList": null})),
+        new_article(
+            &jake,
+            json!({"title": "", "description": " ", "body": "", "tagList": null}),
+        ),
     )
     .await;
 

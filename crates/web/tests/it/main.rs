@@ -19,3 +19,5 @@ mod comments;
 mod sessions;
 // Security headers on every response; CORS for the configured origins only.
 mod headers;
+// GET /api/openapi.json against the contract's operations; the /docs page.
+mod openapi;

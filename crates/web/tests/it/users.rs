@@ -80,12 +80,57 @@ async fn registration_of_a_taken_email_is_a_409() {
 }
 
 #[actix_web::test]
+async fn a_registration_missing_a_field_or_with_an_unknown_one_is_refused_by_its_schema() {
+    let state = Ports::default().state();
+
+    let missing = send(
+        &state,
+        register(
+            json!({"user": {"email": "jake@example.com", "password": "correct horse battery"}}),
+        ),
+    )
+    .await;
+    let unknown = send(
+        &state,
+        register(
+            json!({"user": {"username": "jake", "email": "jake@example.com",
+                                 "password": "correct horse battery", "admin": true}}),
+        ),
+    )
+    .await;
+    let too_long = send(
+        &state,
+        register(
+            json!({"user": {"username": "j".repeat(33), "email": "jake@example.com",
+                                 "password": "correct horse battery"}}),
+        ),
+    )
+    .await;
+
+    assert_eq!(
+        (missing.status, missing.body),
+        (422, json!({"errors": {"username": ["can't be blank"]}}))
+    );
+    assert_eq!(
+        (unknown.status, unknown.body),
+        (422, json!({"errors": {"admin": ["is not allowed"]}}))
+    );
+    assert_eq!(
+        (too_long.status, too_long.body),
+        (
+            422,
+            json!({"errors": {"username": ["is too long (maximum is 32 characters)"]}})
+        )
+    );
+}
+
+#[actix_web::test]
 async fn registration_with_invalid_fields_is_a_422_naming_each_field() {
     let state = Ports::default().state();
 
     let reply = send(
         &state,
-        register(json!({"user": {"email": "nope", "password": "short"}})),
+        register(json!({"user": {"username": " ", "email": "nope", "password": "short"}})),
     )
     .await;
 

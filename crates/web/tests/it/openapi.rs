@@ -1,0 +1,135 @@
+use actix_web::App;
+use actix_web::test::{self, TestRequest};
+use serde_json::Value;
+
+use crate::support::{Ports, send};
+
+/// The contract's operations and status codes, kept as test data: `METHOD PATH CODE...`.
+const CONTRACT: &str = include_str!("../contract-operations.txt");
+
+async fn document() -> Value {
+    let reply = send(
+        &Ports::default().state(),
+        TestRequest::get().uri("/api/openapi.json"),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    reply.body
+}
+
+#[actix_web::test]
+async fn the_document_is_openapi_3_1_for_the_api_under_its_server_url() {
+    let document = document().await;
+
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document["servers"][0]["url"], "/api");
+    assert!(document["components"]["securitySchemes"]["Token"].is_object());
+}
+
+#[actix_web::test]
+async fn every_operation_of_the_contract_is_documented_with_its_status_codes() {
+    let document = document().await;
+    let mut missing = Vec::new();
+
+    let operations = CONTRACT
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty());
+    for line in operations {
+        let mut words = line.split_whitespace();
+        let (Some(method), Some(path)) = (words.next(), words.next()) else {
+            panic!("malformed line: {line}");
+        };
+        let responses = &document["paths"][path][method.to_lowercase()]["responses"];
+        if !responses.is_object() {
+            missing.push(format!("{method} {path}"));
+            continue;
+        }
+        for code in words {
+            if responses.get(code).is_none() {
+                missing.push(format!("{method} {path} {code}"));
+            }
+        }
+    }
+
+    assert!(missing.is_empty(), "not documented: {missing:?}");
+    assert_eq!(
+        CONTRACT
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .count(),
+        19
+    );
+}
+
+#[actix_web::test]
+async fn the_extensions_are_documented_too() {
+    let document = document().await;
+
+    for path in ["/users/refresh", "/users/logout", "/users/logout-all"] {
+        assert!(document["paths"][path]["post"].is_object(), "{path}");
+    }
+    let login = &document["paths"]["/users/login"]["post"]["responses"];
+    assert!(login.get("429").is_some());
+}
+
+#[actix_web::test]
+async fn request_bodies_name_the_schemas_that_validate_them() {
+    let document = document().await;
+    let schema = |path: &str, method: &str| {
+        document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"]
+            .as_str()
+            .map(str::to_owned)
+    };
+
+    assert_eq!(
+        schema("/users", "post").as_deref(),
+        Some("#/components/schemas/NewUserRequest")
+    );
+    assert_eq!(
+        schema("/articles", "post").as_deref(),
+        Some("#/components/schemas/NewArticleRequest")
+    );
+    assert_eq!(
+        schema("/articles/{slug}/comments", "post").as_deref(),
+        Some("#/components/schemas/NewCommentRequest")
+    );
+    let new_user = &document["components"]["schemas"]["NewUser"];
+    assert_eq!(new_user["additionalProperties"], Value::Bool(false));
+    assert_eq!(new_user["properties"]["username"]["maxLength"], 32);
+}
+
+#[actix_web::test]
+async fn the_docs_page_is_served_with_everything_it_needs_embedded() {
+    let app =
+        test::init_service(App::new().configure(conduit_web::configure(Ports::default().state())))
+            .await;
+
+    let redirect = test::call_service(&app, TestRequest::get().uri("/docs").to_request()).await;
+    let response = test::call_service(&app, TestRequest::get().uri("/docs/").to_request()).await;
+    let script = test::call_service(
+        &app,
+        TestRequest::get()
+            .uri("/docs/swagger-ui-bundle.js")
+            .to_request(),
+    )
+    .await;
+
+    assert_eq!(redirect.status().as_u16(), 308);
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        script.status().as_u16(),
+        200,
+        "the assets are in the binary"
+    );
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let page = String::from_utf8_lossy(&test::read_body(response).await).into_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(page.contains("swagger-ui"), "{page}");
+    assert!(!page.contains("src=\"http"), "no script from the network");
+}
