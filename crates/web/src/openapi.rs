@@ -161,7 +161,53 @@ mod tests {
     use conduit_domain::article::{ArticleBody, CommentBody, Description, Title};
     use conduit_domain::user::{Bio, Email, ImageUrl, Password, Username};
 
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Any JSON at all: scalars, and arrays and objects of them, nested.
+    fn any_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            "\\PC{0,40}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("user".to_owned()),
+                        Just("article".to_owned()),
+                        Just("email".to_owned()),
+                        Just("title".to_owned()),
+                        Just("tagList".to_owned()),
+                        "[a-z/~]{1,8}",
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever a client sends, validation answers (never panics), and every violation has
+        /// a field and a message.
+        #[test]
+        fn no_body_panics_the_validator(body in any_json()) {
+            for name in ["NewUserRequest", "LoginUserRequest", "UpdateUserRequest", "RefreshRequest",
+                         "NewArticleRequest", "UpdateArticleRequest", "NewCommentRequest"] {
+                let violations = violations(name, &body).map_err(|error| TestCaseError::fail(error.to_string()))?;
+                for (field, message) in violations {
+                    prop_assert!(!field.is_empty() && !message.is_empty());
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_schema_compiles_into_a_validator() {
