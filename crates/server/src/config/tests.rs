@@ -110,3 +110,65 @@ fn the_configuration_never_prints_the_secret() {
 
     assert!(!format!("{config:?}").contains(secret));
 }
+
+#[test]
+fn sessions_throttling_and_the_breach_check_have_defaults_and_can_be_set() {
+    let defaults = config(&[]).expect("valid");
+    let set = config(&[
+        ("REFRESH_TOKEN_IDLE_TTL", "1d"),
+        ("REFRESH_TOKEN_ABSOLUTE_TTL", "30d"),
+        ("LOGIN_MAX_FAILURES", "3"),
+        ("LOGIN_FAILURE_WINDOW", "5m"),
+        ("BREACH_CHECK_URL", "https://api.pwnedpasswords.com"),
+        ("BREACH_CHECK_THRESHOLD", "10"),
+        ("BREACH_CHECK_FAIL_OPEN", "false"),
+        (
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.example/, http://localhost:4200",
+        ),
+    ])
+    .expect("valid");
+
+    assert_eq!(defaults.sessions, SessionPolicy::default());
+    assert_eq!(defaults.breach_check, None);
+    assert!(defaults.cors_allowed_origins.is_empty());
+    assert_eq!(set.sessions.idle_timeout, time::Duration::days(1));
+    assert_eq!(set.sessions.absolute_timeout, time::Duration::days(30));
+    assert_eq!(set.sessions.throttle.max_failures_per_account, 3);
+    assert_eq!(set.sessions.throttle.window, time::Duration::minutes(5));
+    assert_eq!(
+        set.breach_check,
+        Some(BreachCheckSettings {
+            base_url: "https://api.pwnedpasswords.com".to_owned(),
+            timeout: Duration::from_secs(2),
+            threshold: 10,
+            fail_open: false,
+        })
+    );
+    assert_eq!(
+        set.cors_allowed_origins,
+        ["https://app.example", "http://localhost:4200"]
+    );
+}
+
+#[test]
+fn bad_session_breach_and_cors_settings_are_each_reported() {
+    let errors = variables_in_error(&[
+        ("REFRESH_TOKEN_IDLE_TTL", "never"),
+        ("LOGIN_MAX_FAILURES", "0"),
+        ("BREACH_CHECK_FAIL_OPEN", "maybe"),
+        ("BREACH_CHECK_URL", "ftp://example.com"),
+        ("CORS_ALLOWED_ORIGINS", "*, https://app.example"),
+    ]);
+
+    assert_eq!(
+        errors,
+        [
+            "REFRESH_TOKEN_IDLE_TTL",
+            "LOGIN_MAX_FAILURES",
+            "BREACH_CHECK_FAIL_OPEN",
+            "BREACH_CHECK_URL",
+            "CORS_ALLOWED_ORIGINS"
+        ]
+    );
+}
