@@ -1,5 +1,5 @@
 //! No response body and no log line ever shows a password, a password hash, the JWT secret, or a
-//! token where it does not belong: a whole journey (with failures) runs against the real server,
+//! token where it does not belong, and no log line shows SQL text: a whole journey (with failures) runs against the real server,
 //! logging through the server's own subscriber at `trace` into a buffer, and both are searched.
 //!
 //! A binary of its own: it installs the global subscriber.
@@ -212,6 +212,9 @@ async fn no_response_or_log_line_shows_a_secret() {
         "the server's logs were captured"
     );
     assert!(logs.contains("presented again"), "the replay was logged");
+    for sql in ["SELECT ", "INSERT INTO", "UPDATE users"] {
+        assert!(!logs.contains(sql), "the logs show SQL text ({sql:?})");
+    }
     let never_anywhere = [PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, SECRET, "$argon2"];
     for secret in never_anywhere {
         assert!(!logs.contains(secret), "the logs show {secret:?}");
