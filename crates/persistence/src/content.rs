@@ -396,12 +396,12 @@ macro_rules! content_repositories {
                 follower: conduit_domain::user::UserId,
                 followee: conduit_domain::user::UserId,
             ) -> Result<(), conduit_domain::ports::StoreError> {
-                sqlx::query($crate::content::FOLLOW)
-                    .bind(follower.0)
-                    .bind(followee.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
+                $crate::error::execute!(
+                    &self.pool,
+                    $crate::content::FOLLOW,
+                    follower.0,
+                    followee.0
+                )?;
                 Ok(())
             }
 
@@ -410,12 +410,12 @@ macro_rules! content_repositories {
                 follower: conduit_domain::user::UserId,
                 followee: conduit_domain::user::UserId,
             ) -> Result<(), conduit_domain::ports::StoreError> {
-                sqlx::query($crate::content::UNFOLLOW)
-                    .bind(follower.0)
-                    .bind(followee.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
+                $crate::error::execute!(
+                    &self.pool,
+                    $crate::content::UNFOLLOW,
+                    follower.0,
+                    followee.0
+                )?;
                 Ok(())
             }
         }
@@ -565,12 +565,9 @@ macro_rules! content_repositories {
                 &self,
                 id: conduit_domain::article::ArticleId,
             ) -> Result<bool, conduit_domain::ports::StoreError> {
-                let done = sqlx::query($crate::content::DELETE_ARTICLE)
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
-                Ok(done.rows_affected() > 0)
+                let changed =
+                    $crate::error::execute!(&self.pool, $crate::content::DELETE_ARTICLE, id.0)?;
+                Ok(changed > 0)
             }
 
             async fn list(
@@ -603,12 +600,7 @@ macro_rules! content_repositories {
                 article: conduit_domain::article::ArticleId,
                 user: conduit_domain::user::UserId,
             ) -> Result<(), conduit_domain::ports::StoreError> {
-                sqlx::query($crate::content::FAVORITE)
-                    .bind(user.0)
-                    .bind(article.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
+                $crate::error::execute!(&self.pool, $crate::content::FAVORITE, user.0, article.0)?;
                 Ok(())
             }
 
@@ -617,12 +609,12 @@ macro_rules! content_repositories {
                 article: conduit_domain::article::ArticleId,
                 user: conduit_domain::user::UserId,
             ) -> Result<(), conduit_domain::ports::StoreError> {
-                sqlx::query($crate::content::UNFAVORITE)
-                    .bind(user.0)
-                    .bind(article.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
+                $crate::error::execute!(
+                    &self.pool,
+                    $crate::content::UNFAVORITE,
+                    user.0,
+                    article.0
+                )?;
                 Ok(())
             }
 
@@ -724,12 +716,9 @@ macro_rules! content_repositories {
                 &self,
                 id: conduit_domain::article::CommentId,
             ) -> Result<bool, conduit_domain::ports::StoreError> {
-                let done = sqlx::query($crate::content::DELETE_COMMENT)
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
-                Ok(done.rows_affected() > 0)
+                let changed =
+                    $crate::error::execute!(&self.pool, $crate::content::DELETE_COMMENT, id.0)?;
+                Ok(changed > 0)
             }
         }
     };

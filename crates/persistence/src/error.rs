@@ -42,3 +42,18 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     tracing::error!(error = %error, "database operation failed");
     StoreError::Unavailable(error.to_string())
 }
+
+/// Runs a statement with its parameters on an executor (a pool or a transaction) and answers the
+/// number of rows it changed, with driver errors mapped by [`store_error`].
+macro_rules! execute {
+    ($executor:expr, $sql:expr $(, $param:expr)* $(,)?) => {
+        sqlx::query($sql)
+            $(.bind($param))*
+            .execute($executor)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err($crate::error::store_error)
+    };
+}
+
+pub(crate) use execute;

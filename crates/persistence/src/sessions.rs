@@ -131,14 +131,7 @@ macro_rules! session_repository {
                 created_at: time::OffsetDateTime,
                 expires_at: time::OffsetDateTime,
             ) -> Result<(), conduit_domain::ports::StoreError> {
-                sqlx::query($crate::sessions::INSERT_TOKEN)
-                    .bind(token.0)
-                    .bind(session.0)
-                    .bind($time(created_at))
-                    .bind($time(expires_at))
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
+                $crate::error::execute!(&self.pool, $crate::sessions::INSERT_TOKEN, token.0, session.0, $time(created_at), $time(expires_at))?;
                 Ok(())
             }
 
@@ -147,12 +140,7 @@ macro_rules! session_repository {
                 session: conduit_domain::ports::SessionId,
                 now: time::OffsetDateTime,
             ) -> Result<(), conduit_domain::ports::StoreError> {
-                sqlx::query($crate::sessions::REVOKE)
-                    .bind(session.0)
-                    .bind($time(now))
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
+                $crate::error::execute!(&self.pool, $crate::sessions::REVOKE, session.0, $time(now))?;
                 Ok(())
             }
 
@@ -162,13 +150,7 @@ macro_rules! session_repository {
                 except: Option<conduit_domain::ports::SessionId>,
                 now: time::OffsetDateTime,
             ) -> Result<(), conduit_domain::ports::StoreError> {
-                sqlx::query($crate::sessions::REVOKE_ALL)
-                    .bind(user.0)
-                    .bind(except.map(|session| session.0))
-                    .bind($time(now))
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?;
+                $crate::error::execute!(&self.pool, $crate::sessions::REVOKE_ALL, user.0, except.map(|session| session.0), $time(now))?;
                 Ok(())
             }
         }
