@@ -66,7 +66,8 @@ pub(crate) const TAGS: &str =
     "SELECT tag FROM article_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag";
 
 pub(crate) const PROFILE_BY_USERNAME: &str = "
-    SELECT u.id, u.username, u.bio, u.image,
+    SELECT u.id AS author_id, u.username AS author_username, u.bio AS author_bio,
+        u.image AS author_image,
         EXISTS (SELECT 1 FROM follows f
                 WHERE f.follower_id = $2 AND f.followee_id = u.id) AS following
     FROM users u WHERE u.username_key = $1";
@@ -190,23 +191,13 @@ pub(crate) struct ArticleRow {
     favorites_count: i64,
 }
 
-/// The author columns of a view, with the viewer's `following`.
+/// The author columns of a view (and of `PROFILE_BY_USERNAME`), with the viewer's `following`.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct AuthorRow {
     author_id: i64,
     author_username: String,
     author_bio: Option<String>,
     author_image: Option<String>,
-    following: bool,
-}
-
-/// A `PROFILE_BY_USERNAME` row.
-#[derive(Debug, sqlx::FromRow)]
-pub(crate) struct ProfileRow {
-    id: i64,
-    username: String,
-    bio: Option<String>,
-    image: Option<String>,
     following: bool,
 }
 
@@ -226,55 +217,31 @@ fn corrupt(kind: &str, id: i64, field: &str) -> StoreError {
     StoreError::Unavailable(format!("{kind} {id} has an invalid {field}"))
 }
 
-fn author(
-    id: i64,
-    username: &str,
-    bio: Option<&str>,
-    image: Option<&str>,
-    following: bool,
-) -> Result<Author, StoreError> {
-    Ok(Author {
-        id: UserId(id),
-        profile: Profile {
-            username: Username::parse(username).map_err(|_| corrupt("user", id, "username"))?,
-            bio: bio
-                .map(Bio::parse)
-                .transpose()
-                .map_err(|_| corrupt("user", id, "bio"))?,
-            image: image
-                .map(ImageUrl::parse)
-                .transpose()
-                .map_err(|_| corrupt("user", id, "image"))?,
-            following,
-        },
-    })
-}
-
 impl TryFrom<AuthorRow> for Author {
     type Error = StoreError;
 
     fn try_from(row: AuthorRow) -> Result<Self, StoreError> {
-        author(
-            row.author_id,
-            &row.author_username,
-            row.author_bio.as_deref(),
-            row.author_image.as_deref(),
-            row.following,
-        )
-    }
-}
-
-impl TryFrom<ProfileRow> for Author {
-    type Error = StoreError;
-
-    fn try_from(row: ProfileRow) -> Result<Self, StoreError> {
-        author(
-            row.id,
-            &row.username,
-            row.bio.as_deref(),
-            row.image.as_deref(),
-            row.following,
-        )
+        let id = row.author_id;
+        Ok(Author {
+            id: UserId(id),
+            profile: Profile {
+                username: Username::parse(&row.author_username)
+                    .map_err(|_| corrupt("user", id, "username"))?,
+                bio: row
+                    .author_bio
+                    .as_deref()
+                    .map(Bio::parse)
+                    .transpose()
+                    .map_err(|_| corrupt("user", id, "bio"))?,
+                image: row
+                    .author_image
+                    .as_deref()
+                    .map(ImageUrl::parse)
+                    .transpose()
+                    .map_err(|_| corrupt("user", id, "image"))?,
+                following: row.following,
+            },
+        })
     }
 }
 
@@ -379,7 +346,7 @@ macro_rules! content_repositories {
                 viewer: Option<conduit_domain::user::UserId>,
             ) -> Result<Option<conduit_domain::article::Author>, conduit_domain::ports::StoreError>
             {
-                sqlx::query_as::<_, $crate::content::ProfileRow>(
+                sqlx::query_as::<_, $crate::content::AuthorRow>(
                     $crate::content::PROFILE_BY_USERNAME,
                 )
                 .bind(username.canonical())
