@@ -700,14 +700,19 @@ async fn logins_are_throttled_per_account_until_the_window_passes_and_a_success_
     ));
 }
 
-fn fresh(session: i64, user: i64) -> TokenUse {
-    TokenUse::Fresh(SessionState {
+/// A live session's state: its token expires in a day, the session in thirty.
+fn state(session: i64, user: i64) -> SessionState {
+    SessionState {
         id: SessionId(session),
         user: UserId(user),
         token_expires_at: NOW + time::Duration::days(1),
         expires_at: NOW + time::Duration::days(30),
         revoked: false,
-    })
+    }
+}
+
+fn fresh(session: i64, user: i64) -> TokenUse {
+    TokenUse::Fresh(state(session, user))
 }
 
 #[tokio::test]
@@ -769,24 +774,15 @@ async fn a_reused_refresh_token_revokes_its_whole_session() {
 async fn expired_revoked_or_unknown_refresh_tokens_are_refused() {
     let expired_idle = TokenUse::Fresh(SessionState {
         token_expires_at: NOW,
-        ..match fresh(1, 3) {
-            TokenUse::Fresh(state) => state,
-            _ => unreachable!(),
-        }
+        ..state(1, 3)
     });
     let expired_absolute = TokenUse::Fresh(SessionState {
         expires_at: NOW - time::Duration::seconds(1),
-        ..match fresh(1, 3) {
-            TokenUse::Fresh(state) => state,
-            _ => unreachable!(),
-        }
+        ..state(1, 3)
     });
     let revoked = TokenUse::Fresh(SessionState {
         revoked: true,
-        ..match fresh(1, 3) {
-            TokenUse::Fresh(state) => state,
-            _ => unreachable!(),
-        }
+        ..state(1, 3)
     });
     for found in [expired_idle, expired_absolute, revoked, TokenUse::Unknown] {
         let mut ports = Ports::new().issuing_tokens();
