@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use time::OffsetDateTime;
+use crate::Timestamp;
 
 use crate::user::{Bio, ImageUrl, UserId, Username};
 use crate::validation::{InvalidValue, ValidationErrors, checked_text};
@@ -192,8 +192,8 @@ pub struct ArticleSummary {
     pub description: Description,
     /// In the order the author gave them.
     pub tags: Vec<Tag>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub author: Author,
     /// Whether the caller has favourited it; always `false` for an anonymous caller.
     pub favorited: bool,
@@ -216,7 +216,7 @@ pub struct NewArticle {
     pub description: Description,
     pub body: ArticleBody,
     pub tags: Vec<Tag>,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 /// A partial update of an article: `None` leaves a field as it is. A new title comes with its slug.
@@ -239,8 +239,8 @@ pub struct Comment {
     pub id: CommentId,
     pub article: ArticleId,
     pub body: CommentBody,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub author: Author,
 }
 
@@ -250,7 +250,7 @@ pub struct NewComment {
     pub article: ArticleId,
     pub author: UserId,
     pub body: CommentBody,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 /// One page of a list: `limit` items after skipping `offset`.

@@ -13,8 +13,10 @@ pub mod content;
 pub mod ports;
 pub mod profiles;
 pub mod throttle;
+pub mod timestamp;
 pub mod user;
 pub mod users;
 pub mod validation;
 
+pub use timestamp::Timestamp;
 pub use validation::{InvalidValue, ValidationErrors};

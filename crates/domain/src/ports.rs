@@ -6,8 +6,8 @@
 
 use std::fmt;
 
+use crate::Timestamp;
 use async_trait::async_trait;
-use time::OffsetDateTime;
 
 use crate::article::{
     Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, Author, Comment, CommentId,
@@ -59,7 +59,7 @@ pub trait UserRepository: Send + Sync {
         &self,
         id: UserId,
         changes: UserChanges,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Result<Option<User>, StoreError>;
 }
 
@@ -98,7 +98,7 @@ pub trait ArticleRepository: Send + Sync {
         &self,
         id: ArticleId,
         changes: ArticleChanges,
-        now: OffsetDateTime,
+        now: Timestamp,
         viewer: UserId,
     ) -> Result<Option<Article>, StoreError>;
     /// Deletes the article with its tags, favourites and comments; `false` if there was none.
@@ -211,10 +211,10 @@ pub trait TokenCodec: Send + Sync {
         &self,
         user: UserId,
         session: SessionId,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Result<AccessToken, TokenError>;
     /// The user and session a valid token speaks for.
-    fn verify(&self, token: &str, now: OffsetDateTime) -> Result<Caller, TokenError>;
+    fn verify(&self, token: &str, now: Timestamp) -> Result<Caller, TokenError>;
 }
 
 /// The store's identifier of a session: one login (or registration) and the chain of refresh
@@ -280,11 +280,11 @@ pub trait RefreshTokenSource: Send + Sync {
 pub struct NewSession {
     pub user: UserId,
     pub token: RefreshTokenHash,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
     /// When the first token stops working unless used (the idle expiry).
-    pub token_expires_at: OffsetDateTime,
+    pub token_expires_at: Timestamp,
     /// When the whole session ends, however often it is refreshed (the absolute expiry).
-    pub expires_at: OffsetDateTime,
+    pub expires_at: Timestamp,
 }
 
 /// A session as the store knows it, found through one of its tokens.
@@ -293,8 +293,8 @@ pub struct SessionState {
     pub id: SessionId,
     pub user: UserId,
     /// The idle expiry of the token that was presented.
-    pub token_expires_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
+    pub token_expires_at: Timestamp,
+    pub expires_at: Timestamp,
     pub revoked: bool,
 }
 
@@ -319,24 +319,24 @@ pub trait SessionRepository: Send + Sync {
     async fn use_token(
         &self,
         token: &RefreshTokenHash,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Result<TokenUse, StoreError>;
     /// Adds the next token of a session.
     async fn add_token(
         &self,
         session: SessionId,
         token: RefreshTokenHash,
-        created_at: OffsetDateTime,
-        expires_at: OffsetDateTime,
+        created_at: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<(), StoreError>;
     /// Revokes a session: none of its tokens works again. Idempotent.
-    async fn revoke(&self, session: SessionId, now: OffsetDateTime) -> Result<(), StoreError>;
+    async fn revoke(&self, session: SessionId, now: Timestamp) -> Result<(), StoreError>;
     /// Revokes every session of `user`, but `except`.
     async fn revoke_all(
         &self,
         user: UserId,
         except: Option<SessionId>,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Result<(), StoreError>;
 }
 
@@ -368,17 +368,15 @@ impl BreachedPasswords for NoBreachCheck {
 /// The current time. Production reads the system clock; tests move a fake one by hand.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait Clock: Send + Sync {
-    fn now(&self) -> OffsetDateTime;
+    fn now(&self) -> Timestamp;
 }
 
-/// The system clock, read to the millisecond: the precision the contract shows
-/// (`2026-02-18T03:22:56.637Z`) and every store keeps, so a stored time reads back unchanged.
+/// The system clock, read to the millisecond like every [`Timestamp`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        let now = OffsetDateTime::now_utc();
-        now.replace_millisecond(now.millisecond()).unwrap_or(now)
+    fn now(&self) -> Timestamp {
+        Timestamp::from_offset(time::OffsetDateTime::now_utc())
     }
 }

@@ -7,7 +7,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use time::{Duration, OffsetDateTime};
+use time::Duration;
+
+use crate::Timestamp;
 
 /// The limits, from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +35,7 @@ impl Default for ThrottlePolicy {
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
     policy: ThrottlePolicy,
-    failures: Mutex<HashMap<Key, VecDeque<OffsetDateTime>>>,
+    failures: Mutex<HashMap<Key, VecDeque<Timestamp>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -59,7 +61,7 @@ impl LoginThrottle {
         &self,
         account: &str,
         client: Option<&str>,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Option<Duration> {
         let mut failures = self.lock();
         let account_wait = self.wait(
@@ -79,7 +81,7 @@ impl LoginThrottle {
         account_wait.max(client_wait)
     }
 
-    pub fn record_failure(&self, account: &str, client: Option<&str>, now: OffsetDateTime) {
+    pub fn record_failure(&self, account: &str, client: Option<&str>, now: Timestamp) {
         let mut failures = self.lock();
         if failures.len() > PRUNE_ABOVE {
             let window = self.policy.window;
@@ -101,10 +103,10 @@ impl LoginThrottle {
     /// Drops failures older than the window; when `limit` remain, the wait until the oldest leaves.
     fn wait(
         &self,
-        failures: &mut HashMap<Key, VecDeque<OffsetDateTime>>,
+        failures: &mut HashMap<Key, VecDeque<Timestamp>>,
         key: &Key,
         limit: u32,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Option<Duration> {
         let times = failures.get_mut(key)?;
         while times
@@ -121,7 +123,7 @@ impl LoginThrottle {
         Some(oldest_relevant + self.policy.window - now)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<OffsetDateTime>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Timestamp>>> {
         self.failures
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -134,7 +136,7 @@ mod tests {
 
     use super::*;
 
-    const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
+    const T0: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 
     fn throttle() -> LoginThrottle {
         LoginThrottle::new(ThrottlePolicy {

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use time::OffsetDateTime;
+use crate::Timestamp;
 
 use crate::validation::{InvalidValue, checked_text};
 
@@ -222,8 +222,8 @@ pub struct User {
     pub bio: Option<Bio>,
     pub image: Option<ImageUrl>,
     pub password_hash: PasswordHash,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// What the store needs to create a user; the store assigns the id.
@@ -232,7 +232,7 @@ pub struct NewUser {
     pub username: Username,
     pub email: Email,
     pub password_hash: PasswordHash,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 /// A partial update: `None` leaves a field as it is; `Some(None)` clears an optional one.
@@ -252,7 +252,7 @@ impl UserChanges {
 
     /// The user as it is after these changes, stamped `now`; stores that cannot update with
     /// `RETURNING` (the in-memory fake) use this so that every store agrees.
-    pub fn apply_to(&self, user: &User, now: OffsetDateTime) -> User {
+    pub fn apply_to(&self, user: &User, now: Timestamp) -> User {
         let mut updated = user.clone();
         if let Some(username) = &self.username {
             updated.username = username.clone();

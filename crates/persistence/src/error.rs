@@ -11,49 +11,40 @@ pub enum ConnectError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Every unique constraint a write can break, with the field it guards: by the constraint's name
+/// (as the migrations declare it and PostgreSQL reports it) and by the columns SQLite names in its
+/// message instead (`UNIQUE constraint failed: users.email`).
+const UNIQUE_CONSTRAINTS: [(&str, &str, UniqueField); 3] = [
+    (
+        "users_username_key",
+        "users.username_key",
+        UniqueField::Username,
+    ),
+    ("users_email_key", "users.email", UniqueField::Email),
+    ("articles_slug_key", "articles.slug", UniqueField::Slug),
+];
+
+/// The field a unique violation is about, found by exact name.
+fn violated_field(error: &dyn sqlx::error::DatabaseError) -> Option<UniqueField> {
+    let sqlite_columns = error.message().strip_prefix("UNIQUE constraint failed: ");
+    UNIQUE_CONSTRAINTS
+        .iter()
+        .find(|(constraint, columns, _)| {
+            error.constraint() == Some(*constraint) || sqlite_columns == Some(*columns)
+        })
+        .map(|(_, _, field)| *field)
+}
+
 /// Maps a driver error to the domain's: unique violations become conflicts on the field the
 /// violated constraint guards; everything else is logged here and reported as unavailable.
 pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     if let Some(database_error) = error.as_database_error()
         && database_error.is_unique_violation()
+        && let Some(field) = violated_field(database_error)
     {
-        // Postgres names the constraint; SQLite names it in the message only.
-        let constraint = database_error
-            .constraint()
-            .map(str::to_owned)
-            .unwrap_or_else(|| database_error.message().to_owned());
-        if constraint.contains("username") {
-            return StoreError::Conflict {
-                field: UniqueField::Username,
-            };
-        }
-        if constraint.contains("email") {
-            return StoreError::Conflict {
-                field: UniqueField::Email,
-            };
-        }
-        if constraint.contains("slug") {
-            return StoreError::Conflict {
-                field: UniqueField::Slug,
-            };
-        }
+        return StoreError::Conflict { field };
     }
     // sqlx errors carry the server's message and never the SQL text or its parameters.
     tracing::error!(error = %error, "database operation failed");
     StoreError::Unavailable(error.to_string())
 }
-
-/// Runs a statement with its parameters on an executor (a pool or a transaction) and answers the
-/// number of rows it changed, with driver errors mapped by [`store_error`].
-macro_rules! execute {
-    ($executor:expr, $sql:expr $(, $param:expr)* $(,)?) => {
-        sqlx::query($sql)
-            $(.bind($param))*
-            .execute($executor)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err($crate::error::store_error)
-    };
-}
-
-pub(crate) use execute;

@@ -6,9 +6,13 @@
 //! never leave this crate: unique violations become `StoreError::Conflict`, everything else
 //! `StoreError::Unavailable` with context for the logs.
 
-mod content;
+mod articles;
+mod comments;
+mod db;
 mod error;
+mod list_query;
 pub mod postgres;
+mod profiles;
 pub mod queries;
 mod sessions;
 pub mod sqlite;
@@ -19,6 +23,12 @@ use std::sync::Arc;
 use conduit_domain::ports::{
     ArticleRepository, CommentRepository, ProfileRepository, SessionRepository, UserRepository,
 };
+
+use crate::articles::SqlArticleRepository;
+use crate::comments::SqlCommentRepository;
+use crate::profiles::SqlProfileRepository;
+use crate::sessions::SqlSessionRepository;
+use crate::users::SqlUserRepository;
 
 pub use error::ConnectError;
 
@@ -78,38 +88,23 @@ impl Store {
     }
 
     pub fn users(&self) -> Arc<dyn UserRepository> {
-        match self {
-            Self::Postgres(pool) => Arc::new(postgres::PgUserRepository::new(pool.clone())),
-            Self::Sqlite(pool) => Arc::new(sqlite::SqliteUserRepository::new(pool.clone())),
-        }
+        Arc::new(SqlUserRepository::new(self.clone()))
     }
 
     pub fn sessions(&self) -> Arc<dyn SessionRepository> {
-        match self {
-            Self::Postgres(pool) => Arc::new(postgres::PgSessionRepository::new(pool.clone())),
-            Self::Sqlite(pool) => Arc::new(sqlite::SqliteSessionRepository::new(pool.clone())),
-        }
+        Arc::new(SqlSessionRepository::new(self.clone()))
     }
 
     pub fn profiles(&self) -> Arc<dyn ProfileRepository> {
-        match self {
-            Self::Postgres(pool) => Arc::new(postgres::PgProfileRepository::new(pool.clone())),
-            Self::Sqlite(pool) => Arc::new(sqlite::SqliteProfileRepository::new(pool.clone())),
-        }
+        Arc::new(SqlProfileRepository::new(self.clone()))
     }
 
     pub fn articles(&self) -> Arc<dyn ArticleRepository> {
-        match self {
-            Self::Postgres(pool) => Arc::new(postgres::PgArticleRepository::new(pool.clone())),
-            Self::Sqlite(pool) => Arc::new(sqlite::SqliteArticleRepository::new(pool.clone())),
-        }
+        Arc::new(SqlArticleRepository::new(self.clone()))
     }
 
     pub fn comments(&self) -> Arc<dyn CommentRepository> {
-        match self {
-            Self::Postgres(pool) => Arc::new(postgres::PgCommentRepository::new(pool.clone())),
-            Self::Sqlite(pool) => Arc::new(sqlite::SqliteCommentRepository::new(pool.clone())),
-        }
+        Arc::new(SqlCommentRepository::new(self.clone()))
     }
 
     /// Closes every connection; waits for those in use to be returned.

@@ -2,12 +2,7 @@
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use time::OffsetDateTime;
-
 use crate::PoolSettings;
-use crate::content::content_repositories;
-use crate::sessions::session_repository;
-use crate::users::user_repository;
 
 /// The PostgreSQL migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -21,29 +16,3 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<PgPool, sqlx::
         .connect_with(options)
         .await
 }
-
-user_repository!(
-    /// Users in PostgreSQL.
-    PgUserRepository,
-    PgPool
-);
-
-/// PostgreSQL keeps times as `timestamptz`: bound as they are.
-fn time(at: OffsetDateTime) -> OffsetDateTime {
-    at
-}
-
-content_repositories!(
-    pool = PgPool,
-    time = time,
-    profiles = PgProfileRepository,
-    articles = PgArticleRepository,
-    comments = PgCommentRepository,
-);
-
-session_repository!(
-    /// Sessions and refresh tokens.
-    PgSessionRepository,
-    PgPool,
-    time = time
-);

@@ -3,7 +3,7 @@
 
 use conduit_domain::article::ArticleFilter;
 
-use crate::content::ListSql;
+use crate::list_query::ListSql;
 
 /// The two statements of one list request and their parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]

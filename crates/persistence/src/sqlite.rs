@@ -1,17 +1,15 @@
 //! The SQLite store: the embedded default, so that `cargo run` needs no database server.
+//!
+//! SQLite keeps times as text, RFC 3339 in UTC with exactly three fractional digits, so that
+//! comparing the text compares the times (`db::DbTime`). sqlx's own encoding drops trailing
+//! zeros, and `12:00:00Z` would sort after `12:00:00.5Z`.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-use time::OffsetDateTime;
-use time::macros::format_description;
-
 use crate::PoolSettings;
-use crate::content::content_repositories;
-use crate::sessions::session_repository;
-use crate::users::user_repository;
 
 /// The SQLite migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -30,35 +28,3 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<SqlitePool, sq
         .connect_with(options)
         .await
 }
-
-user_repository!(
-    /// Users in a SQLite file.
-    SqliteUserRepository,
-    SqlitePool
-);
-
-/// SQLite keeps times as text: RFC 3339 in UTC with exactly three fractional digits (the
-/// precision of every clock here), so that comparing the text compares the times. sqlx's own
-/// encoding drops trailing zeros, and `12:00:00Z` would sort after `12:00:00.5Z`.
-fn time(at: OffsetDateTime) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
-}
-
-content_repositories!(
-    pool = SqlitePool,
-    time = time,
-    profiles = SqliteProfileRepository,
-    articles = SqliteArticleRepository,
-    comments = SqliteCommentRepository,
-);
-
-session_repository!(
-    /// Sessions and refresh tokens.
-    SqliteSessionRepository,
-    SqlitePool,
-    time = time
-);

@@ -1,29 +1,31 @@
-//! The user repository, written once for both kinds of store.
-//!
-//! The SQL is the same for PostgreSQL and SQLite (sqlx binds `$N` on both), so one macro
-//! generates both adapters. Rejected alternative: sqlx's `Any` driver, which would lose
-//! PostgreSQL's native types and constraint names.
+//! Users: [`SqlUserRepository`], one adapter for both databases (see `db.rs`).
 
-use conduit_domain::ports::StoreError;
-use conduit_domain::user::{Bio, Email, ImageUrl, PasswordHash, User, UserId, Username};
-use time::OffsetDateTime;
+use async_trait::async_trait;
+use conduit_domain::Timestamp;
+use conduit_domain::ports::{StoreError, UserRepository};
+use conduit_domain::user::{
+    Bio, Email, ImageUrl, NewUser, PasswordHash, User, UserChanges, UserId, Username,
+};
 
-pub(crate) const INSERT: &str = "
+use crate::Store;
+use crate::db::{Args, DbTime};
+
+const INSERT: &str = "
     INSERT INTO users (username, username_key, email, password_hash, created_at, updated_at)
     VALUES ($1, $2, $3, $4, $5, $5)
     RETURNING id, username, email, bio, image, password_hash, created_at, updated_at";
 
-pub(crate) const FIND_BY_ID: &str = "
+const FIND_BY_ID: &str = "
     SELECT id, username, email, bio, image, password_hash, created_at, updated_at
     FROM users WHERE id = $1";
 
-pub(crate) const FIND_BY_EMAIL: &str = "
+const FIND_BY_EMAIL: &str = "
     SELECT id, username, email, bio, image, password_hash, created_at, updated_at
     FROM users WHERE email = $1";
 
 /// `$n` for a field that may be left alone is paired with a flag, so that "clear it" (NULL) and
 /// "leave it" can be told apart for the optional fields.
-pub(crate) const UPDATE: &str = "
+const UPDATE: &str = "
     UPDATE users SET
         username      = COALESCE($2, username),
         username_key  = COALESCE($3, username_key),
@@ -37,15 +39,15 @@ pub(crate) const UPDATE: &str = "
 
 /// A `users` row as the database returns it.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct UserRow {
+struct UserRow {
     id: i64,
     username: String,
     email: String,
     bio: Option<String>,
     image: Option<String>,
     password_hash: String,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
+    created_at: DbTime,
+    updated_at: DbTime,
 }
 
 impl TryFrom<UserRow> for User {
@@ -73,98 +75,84 @@ impl TryFrom<UserRow> for User {
                 .transpose()
                 .map_err(|_| corrupt("image"))?,
             password_hash: PasswordHash::from_phc(row.password_hash),
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
         })
     }
 }
 
-/// Generates a [`UserRepository`](conduit_domain::ports::UserRepository) adapter over a pool.
-macro_rules! user_repository {
-    ($(#[$meta:meta])* $name:ident, $pool:ty) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone)]
-        pub struct $name {
-            pool: $pool,
-        }
-
-        impl $name {
-            pub fn new(pool: $pool) -> Self {
-                Self { pool }
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl conduit_domain::ports::UserRepository for $name {
-            async fn insert(
-                &self,
-                user: conduit_domain::user::NewUser,
-            ) -> Result<conduit_domain::user::User, conduit_domain::ports::StoreError> {
-                sqlx::query_as::<_, $crate::users::UserRow>($crate::users::INSERT)
-                    .bind(user.username.as_str())
-                    .bind(user.username.canonical())
-                    .bind(user.email.as_str())
-                    .bind(user.password_hash.as_str())
-                    .bind(user.created_at)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?
-                    .try_into()
-            }
-
-            async fn find_by_id(
-                &self,
-                id: conduit_domain::user::UserId,
-            ) -> Result<Option<conduit_domain::user::User>, conduit_domain::ports::StoreError> {
-                sqlx::query_as::<_, $crate::users::UserRow>($crate::users::FIND_BY_ID)
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?
-                    .map(TryInto::try_into)
-                    .transpose()
-            }
-
-            async fn find_by_email(
-                &self,
-                email: &conduit_domain::user::Email,
-            ) -> Result<Option<conduit_domain::user::User>, conduit_domain::ports::StoreError> {
-                sqlx::query_as::<_, $crate::users::UserRow>($crate::users::FIND_BY_EMAIL)
-                    .bind(email.as_str())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?
-                    .map(TryInto::try_into)
-                    .transpose()
-            }
-
-            async fn update(
-                &self,
-                id: conduit_domain::user::UserId,
-                changes: conduit_domain::user::UserChanges,
-                now: time::OffsetDateTime,
-            ) -> Result<Option<conduit_domain::user::User>, conduit_domain::ports::StoreError> {
-                let bio = changes.bio.as_ref().map(|bio| bio.as_ref().map(|b| b.as_str()));
-                let image = changes.image.as_ref().map(|image| image.as_ref().map(|i| i.as_str()));
-                sqlx::query_as::<_, $crate::users::UserRow>($crate::users::UPDATE)
-                    .bind(id.0)
-                    .bind(changes.username.as_ref().map(|u| u.as_str()))
-                    .bind(changes.username.as_ref().map(|u| u.canonical()))
-                    .bind(changes.email.as_ref().map(|e| e.as_str()))
-                    .bind(changes.password_hash.as_ref().map(|h| h.as_str()))
-                    .bind(bio.is_some())
-                    .bind(bio.flatten())
-                    .bind(image.is_some())
-                    .bind(image.flatten())
-                    .bind(now)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::error::store_error)?
-                    .map(TryInto::try_into)
-                    .transpose()
-            }
-        }
-    };
+/// Users in either database.
+#[derive(Debug, Clone)]
+pub(crate) struct SqlUserRepository {
+    store: Store,
 }
 
-pub(crate) use user_repository;
+impl SqlUserRepository {
+    pub(crate) fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl UserRepository for SqlUserRepository {
+    async fn insert(&self, user: NewUser) -> Result<User, StoreError> {
+        let args = Args::new()
+            .bind(user.username.as_str())
+            .bind(user.username.canonical())
+            .bind(user.email.as_str())
+            .bind(user.password_hash.as_str())
+            .bind(user.created_at);
+        self.store
+            .fetch_one::<UserRow>(INSERT, args)
+            .await?
+            .try_into()
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.store
+            .fetch_optional::<UserRow>(FIND_BY_ID, Args::new().bind(id.0))
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.store
+            .fetch_optional::<UserRow>(FIND_BY_EMAIL, Args::new().bind(email.as_str()))
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        let bio = changes
+            .bio
+            .as_ref()
+            .map(|bio| bio.as_ref().map(Bio::as_str));
+        let image = changes
+            .image
+            .as_ref()
+            .map(|image| image.as_ref().map(ImageUrl::as_str));
+        let args = Args::new()
+            .bind(id.0)
+            .bind(changes.username.as_ref().map(Username::as_str))
+            .bind(changes.username.as_ref().map(Username::canonical))
+            .bind(changes.email.as_ref().map(Email::as_str))
+            .bind(changes.password_hash.as_ref().map(PasswordHash::as_str))
+            .bind(bio.is_some())
+            .bind(bio.flatten())
+            .bind(image.is_some())
+            .bind(image.flatten())
+            .bind(now);
+        self.store
+            .fetch_optional::<UserRow>(UPDATE, args)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+}

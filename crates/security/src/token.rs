@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
+use conduit_domain::Timestamp;
 use conduit_domain::ports::{AccessToken, Caller, SessionId, TokenCodec, TokenError};
 use conduit_domain::user::UserId;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
 /// The media type of our access tokens (RFC 9068), so that no other JWT can pass for one.
 const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -124,9 +124,9 @@ impl TokenCodec for JwtCodec {
         &self,
         user: UserId,
         session: SessionId,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Result<AccessToken, TokenError> {
-        let issued_at = now.unix_timestamp();
+        let issued_at = now.unix_seconds();
         let ttl = i64::try_from(self.settings.time_to_live.as_secs())
             .map_err(|_| TokenError::Issue("time to live out of range".to_owned()))?;
         let claims = Claims {
@@ -147,7 +147,7 @@ impl TokenCodec for JwtCodec {
             .map_err(|error| TokenError::Issue(error.to_string()))
     }
 
-    fn verify(&self, token: &str, now: OffsetDateTime) -> Result<Caller, TokenError> {
+    fn verify(&self, token: &str, now: Timestamp) -> Result<Caller, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::HS256
             || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE)
@@ -170,7 +170,7 @@ impl TokenCodec for JwtCodec {
             })?
             .claims;
 
-        let now = now.unix_timestamp();
+        let now = now.unix_seconds();
         let leeway = i64::try_from(self.settings.leeway.as_secs()).unwrap_or(i64::MAX);
         if now > claims.exp.saturating_add(leeway) {
             return Err(TokenError::Expired);

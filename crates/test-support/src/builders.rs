@@ -3,9 +3,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use conduit_domain::Timestamp;
 use conduit_domain::article::{ArticleBody, Description, NewArticle, Slug, Tag, Title};
 use conduit_domain::user::{Email, NewUser, PasswordHash, UserId, Username};
-use time::OffsetDateTime;
 use time::macros::datetime;
 
 /// A short suffix unique within this process and, with high probability, across processes.
@@ -22,7 +22,7 @@ pub struct NewUserBuilder {
     username: String,
     email: String,
     password_hash: String,
-    created_at: OffsetDateTime,
+    created_at: Timestamp,
 }
 
 impl Default for NewUserBuilder {
@@ -38,7 +38,7 @@ impl NewUserBuilder {
             username: format!("user{suffix}"),
             email: format!("user{suffix}@example.com"),
             password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".to_owned(),
-            created_at: datetime!(2026-01-02 03:04:05.678 UTC),
+            created_at: Timestamp::from_offset(datetime!(2026-01-02 03:04:05.678 UTC)),
         }
     }
 
@@ -57,8 +57,8 @@ impl NewUserBuilder {
         self
     }
 
-    pub fn created_at(mut self, at: OffsetDateTime) -> Self {
-        self.created_at = at;
+    pub fn created_at(mut self, at: impl Into<Timestamp>) -> Self {
+        self.created_at = at.into();
         self
     }
 
@@ -83,7 +83,7 @@ pub struct NewArticleBuilder {
     description: String,
     body: String,
     tags: Vec<String>,
-    created_at: OffsetDateTime,
+    created_at: Timestamp,
 }
 
 impl NewArticleBuilder {
@@ -94,7 +94,7 @@ impl NewArticleBuilder {
             description: "What it is about".to_owned(),
             body: "Some *Markdown*.".to_owned(),
             tags: Vec::new(),
-            created_at: datetime!(2026-01-02 03:04:05.678 UTC),
+            created_at: Timestamp::from_offset(datetime!(2026-01-02 03:04:05.678 UTC)),
         }
     }
 
@@ -108,8 +108,8 @@ impl NewArticleBuilder {
         self
     }
 
-    pub fn created_at(mut self, at: OffsetDateTime) -> Self {
-        self.created_at = at;
+    pub fn created_at(mut self, at: impl Into<Timestamp>) -> Self {
+        self.created_at = at.into();
         self
     }
 

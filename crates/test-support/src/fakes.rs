@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use conduit_domain::Timestamp;
 use conduit_domain::article::{
     Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, ArticleSummary, Author,
     Comment, CommentId, NewArticle, NewComment, Page, Profile, Slug, Tag,
@@ -17,7 +18,6 @@ use conduit_domain::ports::{
 use conduit_domain::user::{
     Email, NewUser, Password, PasswordHash, User, UserChanges, UserId, Username,
 };
-use time::OffsetDateTime;
 
 /// Every store port over maps in memory. It passes the same contract suite as the real stores.
 #[derive(Debug, Default)]
@@ -47,21 +47,21 @@ struct State {
 #[derive(Debug, Clone)]
 struct StoredSession {
     user: UserId,
-    expires_at: OffsetDateTime,
+    expires_at: Timestamp,
     revoked: bool,
 }
 
 #[derive(Debug, Clone)]
 struct StoredRefreshToken {
     session: i64,
-    expires_at: OffsetDateTime,
+    expires_at: Timestamp,
     used: bool,
 }
 
 #[derive(Debug, Clone)]
 struct StoredArticle {
     new: NewArticle,
-    updated_at: OffsetDateTime,
+    updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone)]
@@ -221,7 +221,7 @@ impl UserRepository for InMemoryStore {
         &self,
         id: UserId,
         changes: UserChanges,
-        now: OffsetDateTime,
+        now: Timestamp,
     ) -> Result<Option<User>, StoreError> {
         let mut state = self.lock();
         let users = &mut state.users;
@@ -303,7 +303,7 @@ impl ArticleRepository for InMemoryStore {
         &self,
         id: ArticleId,
         changes: ArticleChanges,
-        now: OffsetDateTime,
+        now: Timestamp,
         viewer: UserId,
     ) -> Result<Option<Article>, StoreError> {
         let mut state = self.lock();
@@ -479,7 +479,7 @@ impl SessionRepository for InMemoryStore {
     async fn use_token(
         &self,
         token: &RefreshTokenHash,
-        _now: OffsetDateTime,
+        _now: Timestamp,
     ) -> Result<TokenUse, StoreError> {
         let mut state = self.lock();
         let Some(stored) = state.refresh_tokens.get_mut(token) else {
@@ -507,8 +507,8 @@ impl SessionRepository for InMemoryStore {
         &self,
         session: SessionId,
         token: RefreshTokenHash,
-        _created_at: OffsetDateTime,
-        expires_at: OffsetDateTime,
+        _created_at: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         self.lock().refresh_tokens.insert(
             token,
@@ -521,7 +521,7 @@ impl SessionRepository for InMemoryStore {
         Ok(())
     }
 
-    async fn revoke(&self, session: SessionId, _now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn revoke(&self, session: SessionId, _now: Timestamp) -> Result<(), StoreError> {
         if let Some(stored) = self.lock().sessions.get_mut(&session.0) {
             stored.revoked = true;
         }
@@ -532,7 +532,7 @@ impl SessionRepository for InMemoryStore {
         &self,
         user: UserId,
         except: Option<SessionId>,
-        _now: OffsetDateTime,
+        _now: Timestamp,
     ) -> Result<(), StoreError> {
         for (id, session) in &mut self.lock().sessions {
             if session.user == user && Some(SessionId(*id)) != except {
@@ -546,13 +546,14 @@ impl SessionRepository for InMemoryStore {
 /// A clock that moves only when told to.
 #[derive(Debug)]
 pub struct FakeClock {
-    now: Mutex<OffsetDateTime>,
+    now: Mutex<Timestamp>,
 }
 
 impl FakeClock {
-    pub fn at(now: OffsetDateTime) -> Self {
+    /// A clock at `now`, truncated to the millisecond like every [`Timestamp`].
+    pub fn at(now: impl Into<Timestamp>) -> Self {
         Self {
-            now: Mutex::new(now),
+            now: Mutex::new(now.into()),
         }
     }
 
@@ -571,7 +572,7 @@ impl FakeClock {
 }
 
 impl Clock for FakeClock {
-    fn now(&self) -> OffsetDateTime {
+    fn now(&self) -> Timestamp {
         *self
             .now
             .lock()
@@ -616,12 +617,12 @@ impl TokenCodec for FakeTokens {
         &self,
         user: UserId,
         session: SessionId,
-        _now: OffsetDateTime,
+        _now: Timestamp,
     ) -> Result<AccessToken, TokenError> {
         Ok(AccessToken::new(Self::token_for(user, session)))
     }
 
-    fn verify(&self, token: &str, _now: OffsetDateTime) -> Result<Caller, TokenError> {
+    fn verify(&self, token: &str, _now: Timestamp) -> Result<Caller, TokenError> {
         let (user, session) = token
             .strip_prefix("fake-token-")
             .and_then(|rest| rest.split_once('.'))

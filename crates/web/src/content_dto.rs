@@ -4,18 +4,7 @@
 use conduit_domain::article::{Article, ArticlePage, ArticleSummary, Comment, Profile, Tag};
 use conduit_domain::articles::{ArticleDraft, ArticleEdit, ListQuery};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::macros::format_description;
 use utoipa::{IntoParams, ToSchema};
-
-/// Formats a time the way the contract shows it.
-pub(crate) fn timestamp(at: OffsetDateTime) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
-}
 
 /// The contract's `Profile`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,8 +62,8 @@ impl From<ArticleSummary> for ArticleItem {
                 .iter()
                 .map(|tag| tag.as_str().to_owned())
                 .collect(),
-            created_at: timestamp(article.created_at),
-            updated_at: timestamp(article.updated_at),
+            created_at: article.created_at.to_string(),
+            updated_at: article.updated_at.to_string(),
             favorited: article.favorited,
             favorites_count: article.favorites_count,
             author: article.author.profile.into(),
@@ -253,8 +242,8 @@ impl From<Comment> for CommentOut {
     fn from(comment: Comment) -> Self {
         Self {
             id: comment.id.0,
-            created_at: timestamp(comment.created_at),
-            updated_at: timestamp(comment.updated_at),
+            created_at: comment.created_at.to_string(),
+            updated_at: comment.updated_at.to_string(),
             body: comment.body.to_string(),
             author: comment.author.profile.into(),
         }

@@ -4,10 +4,11 @@ use mockall::predicate::{always, eq};
 use time::macros::datetime;
 
 use super::*;
+use crate::Timestamp;
 use crate::article::{ArticleId, ArticleSummary, Author, Profile};
 use crate::ports::{MockArticleRepository, MockClock, MockCommentRepository, UniqueField};
 
-const NOW: time::OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
+const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 const AUTHOR: UserId = UserId(1);
 const READER: UserId = UserId(2);
 

@@ -4,6 +4,7 @@ use mockall::predicate::eq;
 use time::macros::datetime;
 
 use super::*;
+use crate::Timestamp;
 use crate::ports::{
     BreachCheckError, HashError, MockBreachedPasswords, MockClock, MockPasswordHasher,
     MockRefreshTokenSource, MockSessionRepository, MockTokenCodec, MockUserRepository,
@@ -11,7 +12,7 @@ use crate::ports::{
 };
 use crate::user::PasswordHash;
 
-const NOW: time::OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
+const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 
 /// The mocks of every port, configured per test and then turned into the use cases.
 struct Ports {
@@ -627,7 +628,7 @@ async fn a_breached_password_is_refused_and_an_unavailable_check_is_reported() {
 
 /// A clock the test moves.
 #[derive(Debug)]
-struct MovableClock(std::sync::Mutex<time::OffsetDateTime>);
+struct MovableClock(std::sync::Mutex<Timestamp>);
 
 impl MovableClock {
     fn advance(&self, by: time::Duration) {
@@ -639,7 +640,7 @@ impl MovableClock {
 }
 
 impl Clock for MovableClock {
-    fn now(&self) -> time::OffsetDateTime {
+    fn now(&self) -> Timestamp {
         *self
             .0
             .lock()

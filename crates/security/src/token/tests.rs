@@ -3,7 +3,7 @@ use time::macros::datetime;
 
 use super::*;
 
-const NOW: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
+const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-03-01 09:00 UTC));
 const SECRET: &str = "an-hmac-secret-of-at-least-32-bytes!!";
 
 fn settings(secret: &str) -> JwtSettings {
@@ -46,8 +46,8 @@ fn forge(header: &Header, claims: &serde_json::Value, secret: &str) -> String {
 fn valid_claims() -> serde_json::Value {
     serde_json::json!({
         "sub": "1", "sid": "101", "iss": "conduit", "aud": "conduit-api",
-        "iat": NOW.unix_timestamp(), "nbf": NOW.unix_timestamp(),
-        "exp": NOW.unix_timestamp() + 60, "jti": "x",
+        "iat": NOW.unix_seconds(), "nbf": NOW.unix_seconds(),
+        "exp": NOW.unix_seconds() + 60, "jti": "x",
     })
 }
 
@@ -85,7 +85,7 @@ fn tokens_carry_every_registered_claim_and_a_kid_header() {
         );
     }
     assert_eq!(claims["sub"], "42");
-    assert_eq!(claims["exp"], NOW.unix_timestamp() + 15 * 60);
+    assert_eq!(claims["exp"], NOW.unix_seconds() + 15 * 60);
 }
 
 #[test]

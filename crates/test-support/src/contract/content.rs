@@ -2,19 +2,20 @@
 
 use std::sync::Arc;
 
+use conduit_domain::Timestamp;
 use conduit_domain::article::{
     ArticleChanges, ArticleFilter, ArticleId, ArticleSummary, CommentBody, CommentId, NewComment,
     Page, Slug, Tag, Title,
 };
 use conduit_domain::ports::{StoreError, UniqueField};
 use conduit_domain::user::{UserId, Username};
+use time::Duration;
 use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
 
 use super::ContractStore;
 use crate::builders::{NewArticleBuilder, NewUserBuilder};
 
-const T0: OffsetDateTime = datetime!(2026-03-01 10:00:00.000 UTC);
+const T0: Timestamp = Timestamp::from_offset(datetime!(2026-03-01 10:00:00.000 UTC));
 
 async fn user(store: &ContractStore) -> (UserId, Username) {
     let user = store
@@ -567,7 +568,7 @@ async fn comment_on(
     store: &ContractStore,
     article: ArticleId,
     author: UserId,
-    at: OffsetDateTime,
+    at: Timestamp,
 ) -> CommentId {
     store
         .comments

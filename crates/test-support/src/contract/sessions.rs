@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
+use conduit_domain::Timestamp;
 use conduit_domain::ports::{NewSession, RefreshTokenHash, SessionId, SessionState, TokenUse};
 use conduit_domain::user::UserId;
+use time::Duration;
 use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
 
 use super::ContractStore;
 use crate::builders::{NewUserBuilder, unique};
 
-const T0: OffsetDateTime = datetime!(2026-04-01 08:00:00.000 UTC);
+const T0: Timestamp = Timestamp::from_offset(datetime!(2026-04-01 08:00:00.000 UTC));
 
 async fn user(store: &ContractStore) -> UserId {
     store

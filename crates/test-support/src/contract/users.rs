@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use conduit_domain::Timestamp;
 use conduit_domain::ports::{StoreError, UniqueField, UserRepository};
 use conduit_domain::user::{Bio, Email, ImageUrl, UserChanges, UserId, Username};
 use time::macros::datetime;
@@ -135,7 +136,7 @@ pub async fn update_changes_only_what_it_names(users: Users) {
         .insert(NewUserBuilder::new().build())
         .await
         .expect("inserts");
-    let later = datetime!(2026-05-06 07:08:09.123 UTC);
+    let later = Timestamp::from_offset(datetime!(2026-05-06 07:08:09.123 UTC));
     let bio = Bio::parse("I work at statefarm").expect("valid");
     let email = Email::parse(&format!("new{}@example.com", unique())).expect("valid");
     let changes = UserChanges {
@@ -224,7 +225,11 @@ pub async fn update_of_an_unknown_user_finds_nothing(users: Users) {
     };
 
     let outcome = users
-        .update(UserId(i64::MAX), changes, datetime!(2026-01-01 0:00 UTC))
+        .update(
+            UserId(i64::MAX),
+            changes,
+            Timestamp::from_offset(datetime!(2026-01-01 0:00 UTC)),
+        )
         .await;
 
     assert_eq!(outcome, Ok(None));

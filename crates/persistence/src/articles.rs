@@ -1,0 +1,303 @@
+//! Articles, their tags and favourites: [`SqlArticleRepository`], one adapter for both databases.
+//!
+//! Reads return what the caller sees (`following`, `favorited`, `favoritesCount`) from one
+//! statement, whatever the page size: the author is joined, the relations are `EXISTS`
+//! subqueries, and the tag list is stored with the article. A list takes two statements, the page
+//! and the count (`list_query.rs`).
+
+use async_trait::async_trait;
+use conduit_domain::Timestamp;
+use conduit_domain::article::{
+    Article, ArticleBody, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, ArticleSummary,
+    Description, NewArticle, Page, Slug, Tag, Title,
+};
+use conduit_domain::ports::{ArticleRepository, StoreError};
+use conduit_domain::user::UserId;
+use sqlx::AssertSqlSafe;
+
+use crate::Store;
+use crate::db::{Args, DbTime};
+use crate::list_query::ListSql;
+use crate::profiles::{AUTHOR_COLUMNS, AuthorRow, corrupt};
+
+/// The columns of an article as the viewer `$1` sees it; `body` is `a.body` or `NULL` (lists).
+pub(crate) fn article_view(body: &str) -> String {
+    format!(
+        "SELECT a.id, a.slug, a.title, a.description, {body} AS body, a.tag_list,
+            a.created_at, a.updated_at, {AUTHOR_COLUMNS},
+            EXISTS (SELECT 1 FROM favorites fv
+                    WHERE fv.user_id = $1 AND fv.article_id = a.id) AS favorited,
+            (SELECT COUNT(*) FROM favorites fc WHERE fc.article_id = a.id) AS favorites_count
+        FROM articles a JOIN users u ON u.id = a.author_id"
+    )
+}
+
+/// One article with its body, as the viewer `$1` sees it; `$2` is the value of `column`.
+fn article_by(column: &str) -> AssertSqlSafe<String> {
+    AssertSqlSafe(format!("{} WHERE a.{column} = $2", article_view("a.body")))
+}
+
+const INSERT: &str = "
+    INSERT INTO articles (slug, author_id, title, description, body, tag_list, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+    RETURNING id";
+
+const UPDATE: &str = "
+    UPDATE articles SET
+        slug        = COALESCE($2, slug),
+        title       = COALESCE($3, title),
+        description = COALESCE($4, description),
+        body        = COALESCE($5, body),
+        updated_at  = $6
+    WHERE id = $1
+    RETURNING id";
+
+const DELETE: &str = "DELETE FROM articles WHERE id = $1";
+
+/// Racing favourites of one user meet at the primary key: one row, whatever the order.
+const FAVORITE: &str =
+    "INSERT INTO favorites (user_id, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+const UNFAVORITE: &str = "DELETE FROM favorites WHERE user_id = $1 AND article_id = $2";
+
+const TAGS: &str = "SELECT tag FROM article_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag";
+
+/// `INSERT INTO article_tags` of `count` tags for the article `$1`, the tags from `$2`.
+fn insert_tags(count: usize) -> String {
+    let rows: Vec<String> = (0..count).map(|n| format!("(${}, $1)", n + 2)).collect();
+    format!(
+        "INSERT INTO article_tags (tag, article_id) VALUES {}",
+        rows.join(", ")
+    )
+}
+
+/// An article row as [`article_view`] returns it.
+#[derive(Debug, sqlx::FromRow)]
+struct ArticleRow {
+    id: i64,
+    slug: String,
+    title: String,
+    description: String,
+    body: Option<String>,
+    tag_list: String,
+    created_at: DbTime,
+    updated_at: DbTime,
+    #[sqlx(flatten)]
+    author: AuthorRow,
+    favorited: bool,
+    favorites_count: i64,
+}
+
+impl TryFrom<ArticleRow> for ArticleSummary {
+    type Error = StoreError;
+
+    fn try_from(row: ArticleRow) -> Result<Self, StoreError> {
+        let id = row.id;
+        let bad = |field| corrupt("article", id, field);
+        let tags: Vec<String> = serde_json::from_str(&row.tag_list).map_err(|_| bad("tag list"))?;
+        Ok(Self {
+            id: ArticleId(id),
+            slug: Slug::parse(&row.slug).map_err(|_| bad("slug"))?,
+            title: Title::parse(&row.title).map_err(|_| bad("title"))?,
+            description: Description::parse(&row.description).map_err(|_| bad("description"))?,
+            tags: tags
+                .iter()
+                .map(|tag| Tag::parse(tag))
+                .collect::<Result<_, _>>()
+                .map_err(|_| bad("tag"))?,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+            author: row.author.try_into()?,
+            favorited: row.favorited,
+            favorites_count: u64::try_from(row.favorites_count).map_err(|_| bad("count"))?,
+        })
+    }
+}
+
+impl TryFrom<ArticleRow> for Article {
+    type Error = StoreError;
+
+    fn try_from(mut row: ArticleRow) -> Result<Self, StoreError> {
+        let id = row.id;
+        let body = row
+            .body
+            .take()
+            .ok_or_else(|| corrupt("article", id, "body"))
+            .and_then(|body| {
+                ArticleBody::parse(&body).map_err(|_| corrupt("article", id, "body"))
+            })?;
+        Ok(Self {
+            summary: row.try_into()?,
+            body,
+        })
+    }
+}
+
+/// The tag list as stored with the article.
+fn tag_list_json(tags: &[Tag]) -> Result<String, StoreError> {
+    let tags: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    serde_json::to_string(&tags)
+        .map_err(|error| StoreError::Unavailable(format!("cannot encode a tag list: {error}")))
+}
+
+/// A row count or offset as SQL's signed 64-bit integer.
+fn sql_int(value: impl TryInto<i64>) -> i64 {
+    value.try_into().unwrap_or(i64::MAX)
+}
+
+/// Articles, tags and favourites in either database.
+#[derive(Debug, Clone)]
+pub(crate) struct SqlArticleRepository {
+    store: Store,
+}
+
+impl SqlArticleRepository {
+    pub(crate) fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// The two statements of a list, on one connection.
+    async fn page(
+        &self,
+        sql: ListSql,
+        viewer: Option<i64>,
+        page: Page,
+    ) -> Result<ArticlePage, StoreError> {
+        let mut rows_args = Args::new().bind(viewer);
+        let mut count_args = Args::new();
+        if sql.count_by_viewer {
+            count_args = count_args.bind(viewer);
+        }
+        for value in sql.values {
+            count_args = count_args.bind(value.clone());
+            rows_args = rows_args.bind(value);
+        }
+        let rows_args = rows_args
+            .bind(sql_int(page.limit()))
+            .bind(sql_int(page.offset()));
+        let mut pooled = self.store.acquire().await?;
+        let rows: Vec<ArticleRow> = pooled
+            .conn()
+            .fetch_all(AssertSqlSafe(sql.page), rows_args)
+            .await?;
+        let (total,): (i64,) = pooled
+            .conn()
+            .fetch_one(AssertSqlSafe(sql.count), count_args)
+            .await?;
+        Ok(ArticlePage {
+            articles: rows
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_, _>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+}
+
+#[async_trait]
+impl ArticleRepository for SqlArticleRepository {
+    async fn insert(&self, article: NewArticle) -> Result<Article, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let args = Args::new()
+            .bind(article.slug.as_str())
+            .bind(article.author.0)
+            .bind(article.title.as_str())
+            .bind(article.description.as_str())
+            .bind(article.body.as_str())
+            .bind(tag_list_json(&article.tags)?)
+            .bind(article.created_at);
+        let (id,): (i64,) = tx.conn().fetch_one(INSERT, args).await?;
+        if !article.tags.is_empty() {
+            let args = article
+                .tags
+                .iter()
+                .fold(Args::new().bind(id), |args, tag| args.bind(tag.as_str()));
+            let sql = AssertSqlSafe(insert_tags(article.tags.len()));
+            tx.conn().execute(sql, args).await?;
+        }
+        let args = Args::new().bind(article.author.0).bind(id);
+        let row: ArticleRow = tx.conn().fetch_one(article_by("id"), args).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn find_by_slug(
+        &self,
+        slug: &Slug,
+        viewer: Option<UserId>,
+    ) -> Result<Option<Article>, StoreError> {
+        let args = Args::new().bind(viewer.map(|id| id.0)).bind(slug.as_str());
+        self.store
+            .fetch_optional::<ArticleRow>(article_by("slug"), args)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    async fn update(
+        &self,
+        id: ArticleId,
+        changes: ArticleChanges,
+        now: Timestamp,
+        viewer: UserId,
+    ) -> Result<Option<Article>, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let (title, slug) = changes.title.unzip();
+        let args = Args::new()
+            .bind(id.0)
+            .bind(slug.as_ref().map(Slug::as_str))
+            .bind(title.as_ref().map(Title::as_str))
+            .bind(changes.description.as_ref().map(Description::as_str))
+            .bind(changes.body.as_ref().map(ArticleBody::as_str))
+            .bind(now);
+        let updated: Option<(i64,)> = tx.conn().fetch_optional(UPDATE, args).await?;
+        let Some((updated,)) = updated else {
+            return Ok(None);
+        };
+        let args = Args::new().bind(viewer.0).bind(updated);
+        let row: ArticleRow = tx.conn().fetch_one(article_by("id"), args).await?;
+        tx.commit().await?;
+        row.try_into().map(Some)
+    }
+
+    async fn delete(&self, id: ArticleId) -> Result<bool, StoreError> {
+        let changed = self.store.execute(DELETE, Args::new().bind(id.0)).await?;
+        Ok(changed > 0)
+    }
+
+    async fn list(
+        &self,
+        filter: &ArticleFilter,
+        page: Page,
+        viewer: Option<UserId>,
+    ) -> Result<ArticlePage, StoreError> {
+        self.page(ListSql::new(filter), viewer.map(|id| id.0), page)
+            .await
+    }
+
+    async fn feed(&self, reader: UserId, page: Page) -> Result<ArticlePage, StoreError> {
+        self.page(ListSql::feed(), Some(reader.0), page).await
+    }
+
+    async fn favorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
+        let args = Args::new().bind(user.0).bind(article.0);
+        self.store.execute(FAVORITE, args).await?;
+        Ok(())
+    }
+
+    async fn unfavorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
+        let args = Args::new().bind(user.0).bind(article.0);
+        self.store.execute(UNFAVORITE, args).await?;
+        Ok(())
+    }
+
+    async fn tags(&self) -> Result<Vec<Tag>, StoreError> {
+        let tags: Vec<(String,)> = self.store.fetch_all(TAGS, Args::new()).await?;
+        tags.iter()
+            .map(|(tag,)| {
+                Tag::parse(tag).map_err(|_| {
+                    StoreError::Unavailable(format!("an invalid tag is stored: {tag:?}"))
+                })
+            })
+            .collect()
+    }
+}

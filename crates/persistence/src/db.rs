@@ -1,0 +1,378 @@
+//! One SQL text, two databases: the only place that knows there are two.
+//!
+//! Every repository writes its statements once, with `$N` placeholders (sqlx binds them on
+//! PostgreSQL and on SQLite alike), and runs them through [`Conn`] with their arguments in
+//! [`Args`]. `Conn` matches on the database once per call; nothing else in this crate does.
+//! Rejected alternative: sqlx's `Any` driver, which has no time types and hides PostgreSQL's
+//! constraint names; a generic `Database` parameter, whose bounds would repeat on every function.
+
+use std::fmt;
+
+use conduit_domain::Timestamp;
+use conduit_domain::ports::StoreError;
+use sqlx::error::BoxDynError;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgRow, PgTypeInfo, PgValueRef};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteArgumentsBuffer, SqliteRow, SqliteTypeInfo, SqliteValueRef,
+};
+use sqlx::{
+    Arguments, Database, Decode, Encode, FromRow, IntoArguments, PgConnection, Postgres,
+    SqlSafeStr, Sqlite, SqliteConnection, Transaction, Type,
+};
+use time::OffsetDateTime;
+
+use crate::Store;
+use crate::error::store_error;
+
+/// A time as both databases keep it: `timestamptz` in PostgreSQL, and in SQLite the text
+/// [`Timestamp`] writes (RFC 3339, UTC, exactly three fractional digits), whose text order is the
+/// time order. Times are bound and read only through this type, so no query can bind a raw
+/// `OffsetDateTime` in another format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DbTime(pub(crate) Timestamp);
+
+impl From<DbTime> for Timestamp {
+    fn from(time: DbTime) -> Self {
+        time.0
+    }
+}
+
+impl Type<Postgres> for DbTime {
+    fn type_info() -> PgTypeInfo {
+        <OffsetDateTime as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for DbTime {
+    fn encode_by_ref(
+        &self,
+        buffer: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+        <OffsetDateTime as Encode<Postgres>>::encode_by_ref(&self.0.as_offset(), buffer)
+    }
+}
+
+impl Decode<'_, Postgres> for DbTime {
+    fn decode(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
+        <OffsetDateTime as Decode<Postgres>>::decode(value).map(|at| Self(Timestamp::from(at)))
+    }
+}
+
+impl Type<Sqlite> for DbTime {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl Encode<'_, Sqlite> for DbTime {
+    fn encode_by_ref(
+        &self,
+        buffer: &mut SqliteArgumentsBuffer,
+    ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+        <String as Encode<Sqlite>>::encode(self.0.to_string(), buffer)
+    }
+}
+
+impl Decode<'_, Sqlite> for DbTime {
+    fn decode(value: SqliteValueRef<'_>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<Sqlite>>::decode(value)?;
+        Timestamp::parse(text)
+            .map(Self)
+            .map_err(|_| format!("{text:?} is not a stored time").into())
+    }
+}
+
+/// One argument of a statement: the kinds of value this crate binds, and no others.
+#[derive(Clone, PartialEq)]
+pub(crate) enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+    Time(Option<DbTime>),
+}
+
+impl fmt::Debug for Value {
+    /// Arguments can be password hashes or token hashes: never printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Value(<redacted>)")
+    }
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Self {
+        Self::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Self {
+        Self::Int(value)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Self {
+        Self::Text(Some(value.to_owned()))
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Self {
+        Self::Text(Some(value))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(value: Option<&str>) -> Self {
+        Self::Text(value.map(str::to_owned))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(value: Option<String>) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(value: bool) -> Self {
+        Self::Bool(value)
+    }
+}
+
+impl From<Timestamp> for Value {
+    fn from(value: Timestamp) -> Self {
+        Self::Time(Some(DbTime(value)))
+    }
+}
+
+/// The arguments of one statement, in placeholder order: `Args::new().bind(id).bind(now)`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Args(Vec<Value>);
+
+impl Args {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends the argument of the next placeholder.
+    pub(crate) fn bind(mut self, value: impl Into<Value>) -> Self {
+        self.0.push(value.into());
+        self
+    }
+
+    /// The arguments as one database's driver takes them.
+    fn encode<A>(self) -> Result<A, StoreError>
+    where
+        A: Arguments,
+        for<'t> Option<i64>: Encode<'t, A::Database> + Type<A::Database>,
+        for<'t> Option<String>: Encode<'t, A::Database> + Type<A::Database>,
+        for<'t> bool: Encode<'t, A::Database> + Type<A::Database>,
+        for<'t> Option<DbTime>: Encode<'t, A::Database> + Type<A::Database>,
+    {
+        let mut arguments = A::default();
+        for value in self.0 {
+            match value {
+                Value::Int(value) => arguments.add(value),
+                Value::Text(value) => arguments.add(value),
+                Value::Bool(value) => arguments.add(value),
+                Value::Time(value) => arguments.add(value),
+            }
+            .map_err(|error| {
+                StoreError::Unavailable(format!("cannot encode an argument: {error}"))
+            })?;
+        }
+        Ok(arguments)
+    }
+}
+
+/// A row type that both drivers can read (what `#[derive(sqlx::FromRow)]` gives).
+pub(crate) trait Row:
+    for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{
+}
+
+impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{}
+
+/// A connection to either database: from the pool, or inside a transaction.
+#[derive(Debug)]
+pub(crate) enum Conn<'c> {
+    Postgres(&'c mut PgConnection),
+    Sqlite(&'c mut SqliteConnection),
+}
+
+impl Conn<'_> {
+    /// The one row the statement returns.
+    pub(crate) async fn fetch_one<R: Row>(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<R, StoreError> {
+        match self {
+            Self::Postgres(conn) => query_as(sql, args)?.fetch_one(&mut **conn).await,
+            Self::Sqlite(conn) => query_as(sql, args)?.fetch_one(&mut **conn).await,
+        }
+        .map_err(store_error)
+    }
+
+    /// The row the statement returns, if any.
+    pub(crate) async fn fetch_optional<R: Row>(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<Option<R>, StoreError> {
+        match self {
+            Self::Postgres(conn) => query_as(sql, args)?.fetch_optional(&mut **conn).await,
+            Self::Sqlite(conn) => query_as(sql, args)?.fetch_optional(&mut **conn).await,
+        }
+        .map_err(store_error)
+    }
+
+    /// Every row the statement returns.
+    pub(crate) async fn fetch_all<R: Row>(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<Vec<R>, StoreError> {
+        match self {
+            Self::Postgres(conn) => query_as(sql, args)?.fetch_all(&mut **conn).await,
+            Self::Sqlite(conn) => query_as(sql, args)?.fetch_all(&mut **conn).await,
+        }
+        .map_err(store_error)
+    }
+
+    /// Runs a statement that returns no rows; answers how many rows it changed.
+    pub(crate) async fn execute(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<u64, StoreError> {
+        match self {
+            Self::Postgres(conn) => sqlx::query_with(sql, args.encode::<PgArguments>()?)
+                .execute(&mut **conn)
+                .await
+                .map(|done| done.rows_affected()),
+            Self::Sqlite(conn) => sqlx::query_with(sql, args.encode::<SqliteArguments>()?)
+                .execute(&mut **conn)
+                .await
+                .map(|done| done.rows_affected()),
+        }
+        .map_err(store_error)
+    }
+}
+
+/// `sqlx::query_as_with`, with the arguments encoded for `DB`.
+fn query_as<'q, DB, R>(
+    sql: impl SqlSafeStr,
+    args: Args,
+) -> Result<sqlx::query::QueryAs<'q, DB, R, DB::Arguments>, StoreError>
+where
+    DB: Database,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<DbTime>: Encode<'t, DB> + Type<DB>,
+    DB::Arguments: IntoArguments<DB>,
+    R: for<'r> FromRow<'r, DB::Row>,
+{
+    Ok(sqlx::query_as_with(sql, args.encode::<DB::Arguments>()?))
+}
+
+/// A connection taken from the pool for one or more statements.
+#[derive(Debug)]
+pub(crate) enum Pooled {
+    Postgres(PoolConnection<Postgres>),
+    Sqlite(PoolConnection<Sqlite>),
+}
+
+impl Pooled {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Postgres(conn) => Conn::Postgres(conn),
+            Self::Sqlite(conn) => Conn::Sqlite(conn),
+        }
+    }
+}
+
+/// A transaction on either database: everything run through [`Tx::conn`] is written by
+/// [`Tx::commit`] or by nothing (dropping it rolls back).
+#[derive(Debug)]
+pub(crate) enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Tx {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Postgres(tx) => Conn::Postgres(tx),
+            Self::Sqlite(tx) => Conn::Sqlite(tx),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Postgres(tx) => tx.commit().await,
+            Self::Sqlite(tx) => tx.commit().await,
+        }
+        .map_err(store_error)
+    }
+}
+
+impl Store {
+    /// A connection from the pool.
+    pub(crate) async fn acquire(&self) -> Result<Pooled, StoreError> {
+        match self {
+            Self::Postgres(pool) => pool.acquire().await.map(Pooled::Postgres),
+            Self::Sqlite(pool) => pool.acquire().await.map(Pooled::Sqlite),
+        }
+        .map_err(store_error)
+    }
+
+    /// Runs one statement on a connection from the pool: [`Conn::fetch_one`].
+    pub(crate) async fn fetch_one<R: Row>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<R, StoreError> {
+        self.acquire().await?.conn().fetch_one(sql, args).await
+    }
+
+    /// Runs one statement on a connection from the pool: [`Conn::fetch_optional`].
+    pub(crate) async fn fetch_optional<R: Row>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<Option<R>, StoreError> {
+        self.acquire().await?.conn().fetch_optional(sql, args).await
+    }
+
+    /// Runs one statement on a connection from the pool: [`Conn::fetch_all`].
+    pub(crate) async fn fetch_all<R: Row>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<Vec<R>, StoreError> {
+        self.acquire().await?.conn().fetch_all(sql, args).await
+    }
+
+    /// Runs one statement on a connection from the pool: [`Conn::execute`].
+    pub(crate) async fn execute(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<u64, StoreError> {
+        self.acquire().await?.conn().execute(sql, args).await
+    }
+
+    /// A transaction on a connection from the pool.
+    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+        match self {
+            Self::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
+            Self::Sqlite(pool) => pool.begin().await.map(Tx::Sqlite),
+        }
+        .map_err(store_error)
+    }
+}
