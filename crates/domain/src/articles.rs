@@ -1,15 +1,17 @@
 //! The articles use cases: write, read, list, feed, favourite, tags, and comments on articles.
 
+mod model;
+
 use std::sync::Arc;
 
-use crate::article::{
-    Article, ArticleBody, ArticleChanges, ArticleFilter, ArticlePage, Comment, CommentBody,
-    CommentId, Description, NewArticle, NewComment, Page, Slug, Tag, Title,
-};
-use crate::content::ContentError;
+use crate::accounts::{UserId, Username};
+use crate::errors::ResourceError;
 use crate::ports::{ArticleRepository, Clock, CommentRepository, StoreError};
-use crate::user::{UserId, Username};
 use crate::validation::ValidationErrors;
+pub use model::{
+    Article, ArticleBody, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, ArticleSummary,
+    Comment, CommentBody, CommentId, Description, NewArticle, NewComment, Page, Slug, Tag, Title,
+};
 
 const ARTICLE: &str = "article";
 const COMMENT: &str = "comment";
@@ -69,12 +71,12 @@ impl Articles {
     }
 
     /// Publishes an article. Its slug comes from the title; a title whose slug another article
-    /// already has is refused with [`ContentError::Taken`] (the contract's 409), never renamed.
+    /// already has is refused with [`ResourceError::Taken`] (the contract's 409), never renamed.
     pub async fn create(
         &self,
         author: UserId,
         draft: ArticleDraft,
-    ) -> Result<Article, ContentError> {
+    ) -> Result<Article, ResourceError> {
         let mut errors = ValidationErrors::new();
         let title = errors.check("title", &draft.title, Title::parse);
         let description = errors.check("description", &draft.description, Description::parse);
@@ -89,7 +91,7 @@ impl Articles {
         let (Some(title), Some(description), Some(body), Some(tags)) =
             (title, description, body, tags)
         else {
-            return Err(ContentError::Invalid(errors));
+            return Err(ResourceError::Invalid(errors));
         };
         let article = NewArticle {
             author,
@@ -104,12 +106,12 @@ impl Articles {
     }
 
     /// The article at `slug`, as `viewer` sees it.
-    pub async fn get(&self, slug: &str, viewer: Option<UserId>) -> Result<Article, ContentError> {
-        let slug = Slug::parse(slug).map_err(|_| ContentError::NotFound(ARTICLE))?;
+    pub async fn get(&self, slug: &str, viewer: Option<UserId>) -> Result<Article, ResourceError> {
+        let slug = Slug::parse(slug).map_err(|_| ResourceError::NotFound(ARTICLE))?;
         self.articles
             .find_by_slug(&slug, viewer)
             .await?
-            .ok_or(ContentError::NotFound(ARTICLE))
+            .ok_or(ResourceError::NotFound(ARTICLE))
     }
 
     /// Changes an article; only its author may. A new title gives a new slug; one that another
@@ -119,7 +121,7 @@ impl Articles {
         caller: UserId,
         slug: &str,
         edit: ArticleEdit,
-    ) -> Result<Article, ContentError> {
+    ) -> Result<Article, ResourceError> {
         let mut errors = ValidationErrors::new();
         let changes = ArticleChanges {
             title: edit
@@ -139,7 +141,7 @@ impl Articles {
                 .as_deref()
                 .and_then(|raw| errors.check("body", raw, ArticleBody::parse)),
         };
-        errors.into_result().map_err(ContentError::Invalid)?;
+        errors.into_result().map_err(ResourceError::Invalid)?;
 
         let article = self.own(caller, slug).await?;
         if changes.is_empty() {
@@ -150,20 +152,20 @@ impl Articles {
             .await
             .map_err(|error| match error {
                 StoreError::Conflict { field } => {
-                    ContentError::invalid(field.as_str(), "has already been taken")
+                    ResourceError::invalid(field.as_str(), "has already been taken")
                 }
                 other => other.into(),
             })?
-            .ok_or(ContentError::NotFound(ARTICLE))
+            .ok_or(ResourceError::NotFound(ARTICLE))
     }
 
     /// Deletes an article, with its comments and favourites; only its author may.
-    pub async fn delete(&self, caller: UserId, slug: &str) -> Result<(), ContentError> {
+    pub async fn delete(&self, caller: UserId, slug: &str) -> Result<(), ResourceError> {
         let article = self.own(caller, slug).await?;
         if self.articles.delete(article.summary.id).await? {
             Ok(())
         } else {
-            Err(ContentError::NotFound(ARTICLE))
+            Err(ResourceError::NotFound(ARTICLE))
         }
     }
 
@@ -173,9 +175,9 @@ impl Articles {
         &self,
         query: ListQuery,
         viewer: Option<UserId>,
-    ) -> Result<ArticlePage, ContentError> {
+    ) -> Result<ArticlePage, ResourceError> {
         let page = Page::parse(query.limit.as_deref(), query.offset.as_deref())
-            .map_err(ContentError::Invalid)?;
+            .map_err(ResourceError::Invalid)?;
         let given = |value: Option<String>| value.filter(|value| !value.is_empty());
         let (tag, author, favorited) = (
             given(query.tag),
@@ -205,27 +207,27 @@ impl Articles {
         reader: UserId,
         limit: Option<&str>,
         offset: Option<&str>,
-    ) -> Result<ArticlePage, ContentError> {
-        let page = Page::parse(limit, offset).map_err(ContentError::Invalid)?;
+    ) -> Result<ArticlePage, ResourceError> {
+        let page = Page::parse(limit, offset).map_err(ResourceError::Invalid)?;
         Ok(self.articles.feed(reader, page).await?)
     }
 
     /// Favourites an article; doing it twice counts once.
-    pub async fn favorite(&self, caller: UserId, slug: &str) -> Result<Article, ContentError> {
+    pub async fn favorite(&self, caller: UserId, slug: &str) -> Result<Article, ResourceError> {
         let article = self.get(slug, Some(caller)).await?;
         self.articles.favorite(article.summary.id, caller).await?;
         self.get(slug, Some(caller)).await
     }
 
     /// Takes a favourite back; taking back one never given changes nothing.
-    pub async fn unfavorite(&self, caller: UserId, slug: &str) -> Result<Article, ContentError> {
+    pub async fn unfavorite(&self, caller: UserId, slug: &str) -> Result<Article, ResourceError> {
         let article = self.get(slug, Some(caller)).await?;
         self.articles.unfavorite(article.summary.id, caller).await?;
         self.get(slug, Some(caller)).await
     }
 
     /// The tags in use.
-    pub async fn tags(&self) -> Result<Vec<Tag>, ContentError> {
+    pub async fn tags(&self) -> Result<Vec<Tag>, ResourceError> {
         Ok(self.articles.tags().await?)
     }
 
@@ -234,7 +236,7 @@ impl Articles {
         &self,
         slug: &str,
         viewer: Option<UserId>,
-    ) -> Result<Vec<Comment>, ContentError> {
+    ) -> Result<Vec<Comment>, ResourceError> {
         let article = self.get(slug, viewer).await?;
         Ok(self.comments.list(article.summary.id, viewer).await?)
     }
@@ -244,9 +246,9 @@ impl Articles {
         caller: UserId,
         slug: &str,
         body: &str,
-    ) -> Result<Comment, ContentError> {
+    ) -> Result<Comment, ResourceError> {
         let body = CommentBody::parse(body)
-            .map_err(|error| ContentError::invalid("body", error.to_string()))?;
+            .map_err(|error| ResourceError::invalid("body", error.to_string()))?;
         let article = self.get(slug, Some(caller)).await?;
         Ok(self
             .comments
@@ -265,31 +267,31 @@ impl Articles {
         caller: UserId,
         slug: &str,
         id: CommentId,
-    ) -> Result<(), ContentError> {
+    ) -> Result<(), ResourceError> {
         let article = self.get(slug, Some(caller)).await?;
         let comment = self
             .comments
             .find(id, Some(caller))
             .await?
             .filter(|comment| comment.article == article.summary.id)
-            .ok_or(ContentError::NotFound(COMMENT))?;
+            .ok_or(ResourceError::NotFound(COMMENT))?;
         if comment.author.id != caller {
-            return Err(ContentError::Forbidden(COMMENT));
+            return Err(ResourceError::Forbidden(COMMENT));
         }
         if self.comments.delete(id).await? {
             Ok(())
         } else {
-            Err(ContentError::NotFound(COMMENT))
+            Err(ResourceError::NotFound(COMMENT))
         }
     }
 
     /// The article at `slug`, if `caller` wrote it.
-    async fn own(&self, caller: UserId, slug: &str) -> Result<Article, ContentError> {
+    async fn own(&self, caller: UserId, slug: &str) -> Result<Article, ResourceError> {
         let article = self.get(slug, Some(caller)).await?;
         if article.summary.author.id == caller {
             Ok(article)
         } else {
-            Err(ContentError::Forbidden(ARTICLE))
+            Err(ResourceError::Forbidden(ARTICLE))
         }
     }
 }

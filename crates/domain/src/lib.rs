@@ -7,16 +7,18 @@
 //! (`mocks` feature) or fakes (`conduit-test-support`) in tests.
 //! It depends on no other crate of ours and must never depend on actix, sqlx, reqwest or tokio.
 
-pub mod article;
+pub mod accounts;
 pub mod articles;
-pub mod content;
+pub mod errors;
 pub mod ports;
 pub mod profiles;
+pub mod sessions;
 pub mod throttle;
 pub mod timestamp;
-pub mod user;
-pub mod users;
 pub mod validation;
+
+#[cfg(test)]
+mod testing;
 
 pub use timestamp::Timestamp;
 pub use validation::{InvalidValue, ValidationErrors};

@@ -9,11 +9,14 @@ use std::fmt;
 use crate::Timestamp;
 use async_trait::async_trait;
 
-use crate::article::{
-    Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, Author, Comment, CommentId,
-    NewArticle, NewComment, Page, Slug, Tag,
+use crate::accounts::{
+    Email, NewUser, Password, PasswordHash, User, UserChanges, UserId, Username,
 };
-use crate::user::{Email, NewUser, Password, PasswordHash, User, UserChanges, UserId, Username};
+use crate::articles::{
+    Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, Comment, CommentId, NewArticle,
+    NewComment, Page, Slug, Tag,
+};
+use crate::profiles::Author;
 
 /// A field whose value must be unique across users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,11 +1,27 @@
-//! The profiles use cases: look a user up, follow, unfollow.
+//! The profiles use case: look a user up, follow, unfollow; and [`Profile`], a user as another
+//! user sees them.
 
 use std::sync::Arc;
 
-use crate::article::{Author, Profile};
-use crate::content::ContentError;
+use crate::accounts::{Bio, ImageUrl, UserId, Username};
+use crate::errors::ResourceError;
 use crate::ports::ProfileRepository;
-use crate::user::{UserId, Username};
+
+/// Another user as the caller sees them: `following` is the caller's own relation to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub username: Username,
+    pub bio: Option<Bio>,
+    pub image: Option<ImageUrl>,
+    pub following: bool,
+}
+
+/// A user's profile together with the id the store knows them by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub id: UserId,
+    pub profile: Profile,
+}
 
 const PROFILE: &str = "profile";
 
@@ -31,15 +47,15 @@ impl Profiles {
         &self,
         username: &str,
         viewer: Option<UserId>,
-    ) -> Result<Profile, ContentError> {
+    ) -> Result<Profile, ResourceError> {
         Ok(self.find(username, viewer).await?.profile)
     }
 
     /// Follows `username`; following someone already followed changes nothing.
-    pub async fn follow(&self, follower: UserId, username: &str) -> Result<Profile, ContentError> {
+    pub async fn follow(&self, follower: UserId, username: &str) -> Result<Profile, ResourceError> {
         let followee = self.find(username, Some(follower)).await?;
         if followee.id == follower {
-            return Err(ContentError::invalid(
+            return Err(ResourceError::invalid(
                 PROFILE,
                 "cannot be followed by itself",
             ));
@@ -56,10 +72,10 @@ impl Profiles {
         &self,
         follower: UserId,
         username: &str,
-    ) -> Result<Profile, ContentError> {
+    ) -> Result<Profile, ResourceError> {
         let followee = self.find(username, Some(follower)).await?;
         if followee.id == follower {
-            return Err(ContentError::invalid(
+            return Err(ResourceError::invalid(
                 PROFILE,
                 "cannot be unfollowed by itself",
             ));
@@ -72,12 +88,12 @@ impl Profiles {
     }
 
     /// A username that breaks the rules belongs to no one: 404 without asking the store.
-    async fn find(&self, username: &str, viewer: Option<UserId>) -> Result<Author, ContentError> {
-        let username = Username::parse(username).map_err(|_| ContentError::NotFound(PROFILE))?;
+    async fn find(&self, username: &str, viewer: Option<UserId>) -> Result<Author, ResourceError> {
+        let username = Username::parse(username).map_err(|_| ResourceError::NotFound(PROFILE))?;
         self.repository
             .find_by_username(&username, viewer)
             .await?
-            .ok_or(ContentError::NotFound(PROFILE))
+            .ok_or(ResourceError::NotFound(PROFILE))
     }
 }
 

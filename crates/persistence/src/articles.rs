@@ -7,12 +7,12 @@
 
 use async_trait::async_trait;
 use conduit_domain::Timestamp;
-use conduit_domain::article::{
+use conduit_domain::accounts::UserId;
+use conduit_domain::articles::{
     Article, ArticleBody, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, ArticleSummary,
     Description, NewArticle, Page, Slug, Tag, Title,
 };
 use conduit_domain::ports::{ArticleRepository, StoreError};
-use conduit_domain::user::UserId;
 use sqlx::AssertSqlSafe;
 
 use crate::Store;

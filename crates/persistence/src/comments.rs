@@ -1,9 +1,9 @@
 //! Comments: [`SqlCommentRepository`], one adapter for both databases.
 
 use async_trait::async_trait;
-use conduit_domain::article::{ArticleId, Comment, CommentBody, CommentId, NewComment};
+use conduit_domain::accounts::UserId;
+use conduit_domain::articles::{ArticleId, Comment, CommentBody, CommentId, NewComment};
 use conduit_domain::ports::{CommentRepository, StoreError};
-use conduit_domain::user::UserId;
 use sqlx::AssertSqlSafe;
 
 use crate::Store;

@@ -1,7 +1,7 @@
 //! The SQL of the article lists, built from the filters present, so that each shape of query gets
 //! a plan of its own (docs/query-plans.md).
 
-use conduit_domain::article::ArticleFilter;
+use conduit_domain::articles::ArticleFilter;
 
 use crate::articles::article_view;
 

@@ -1,9 +1,9 @@
 //! Profiles and follows: [`SqlProfileRepository`], and the author columns every view reads.
 
 use async_trait::async_trait;
-use conduit_domain::article::{Author, Profile};
+use conduit_domain::accounts::{Bio, ImageUrl, UserId, Username};
 use conduit_domain::ports::{ProfileRepository, StoreError};
-use conduit_domain::user::{Bio, ImageUrl, UserId, Username};
+use conduit_domain::profiles::{Author, Profile};
 
 use crate::Store;
 use crate::db::Args;

@@ -1,7 +1,7 @@
 //! The SQL of the article lists, as the stores run it: for `EXPLAIN`, for review, and for the
 //! test that keeps every list query on an index (`tests/it/plans.rs`).
 
-use conduit_domain::article::ArticleFilter;
+use conduit_domain::articles::ArticleFilter;
 
 use crate::list_query::ListSql;
 

@@ -5,10 +5,10 @@
 
 use async_trait::async_trait;
 use conduit_domain::Timestamp;
+use conduit_domain::accounts::UserId;
 use conduit_domain::ports::{
     NewSession, RefreshTokenHash, SessionId, SessionRepository, SessionState, StoreError, TokenUse,
 };
-use conduit_domain::user::UserId;
 
 use crate::Store;
 use crate::db::{Args, DbTime};

@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 use conduit_domain::Timestamp;
-use conduit_domain::ports::{StoreError, UserRepository};
-use conduit_domain::user::{
+use conduit_domain::accounts::{
     Bio, Email, ImageUrl, NewUser, PasswordHash, User, UserChanges, UserId, Username,
 };
+use conduit_domain::ports::{StoreError, UserRepository};
 
 use crate::Store;
 use crate::db::{Args, DbTime};

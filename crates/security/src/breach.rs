@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use conduit_domain::accounts::Password;
 use conduit_domain::ports::{BreachCheckError, BreachedPasswords};
-use conduit_domain::user::Password;
 use sha1::{Digest, Sha1};
 
 /// From configuration.

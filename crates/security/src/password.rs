@@ -5,8 +5,8 @@ use std::sync::Arc;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
+use conduit_domain::accounts::{Password, PasswordHash};
 use conduit_domain::ports::{HashError, PasswordHasher};
-use conduit_domain::user::{Password, PasswordHash};
 use tokio::sync::Semaphore;
 
 /// Argon2id cost parameters.

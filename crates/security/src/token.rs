@@ -9,8 +9,8 @@ use std::fmt;
 use std::time::Duration;
 
 use conduit_domain::Timestamp;
+use conduit_domain::accounts::UserId;
 use conduit_domain::ports::{AccessToken, Caller, SessionId, TokenCodec, TokenError};
-use conduit_domain::user::UserId;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};

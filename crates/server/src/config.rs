@@ -24,8 +24,8 @@
 
 use std::time::Duration;
 
+use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::ThrottlePolicy;
-use conduit_domain::users::SessionPolicy;
 use conduit_security::{BreachCheckSettings, HashingParams, JwtSettings, SigningKey};
 
 /// The shortest secret accepted in production: HS256's key should be at least its 256-bit output.
@@ -66,6 +66,7 @@ pub struct Config {
     pub password_hashing: HashingParams,
     pub hashing_concurrency: usize,
     pub sessions: SessionPolicy,
+    pub throttle: ThrottlePolicy,
     /// `None` when no range API is configured: the check is off.
     pub breach_check: Option<BreachCheckSettings>,
     /// Origins a browser may call the API from; `["*"]` for any.
@@ -343,12 +344,12 @@ impl Config {
             sessions: SessionPolicy {
                 idle_timeout: to_time(idle_ttl),
                 absolute_timeout: to_time(absolute_ttl),
-                throttle: ThrottlePolicy {
-                    max_failures_per_account: u32::try_from(max_failures).unwrap_or(u32::MAX),
-                    max_failures_per_client: u32::try_from(max_failures_per_address)
-                        .unwrap_or(u32::MAX),
-                    window: to_time(failure_window),
-                },
+            },
+            throttle: ThrottlePolicy {
+                max_failures_per_account: u32::try_from(max_failures).unwrap_or(u32::MAX),
+                max_failures_per_client: u32::try_from(max_failures_per_address)
+                    .unwrap_or(u32::MAX),
+                window: to_time(failure_window),
             },
             breach_check,
             cors_allowed_origins,

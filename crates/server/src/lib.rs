@@ -15,10 +15,11 @@ use std::sync::Arc;
 
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, dev::Server};
+use conduit_domain::accounts::{AccountPorts, Accounts};
 use conduit_domain::articles::Articles;
 use conduit_domain::ports::{BreachedPasswords, Clock, NoBreachCheck, SystemClock};
 use conduit_domain::profiles::Profiles;
-use conduit_domain::users::{UserPorts, Users};
+use conduit_domain::sessions::{SessionPorts, Sessions};
 use conduit_persistence::{PoolSettings, Store};
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
 use conduit_web::{AppState, Readiness};
@@ -90,20 +91,29 @@ impl Application {
             ),
             None => Arc::new(NoBreachCheck),
         };
-        let users = Users::new(
-            UserPorts {
+        let sessions = Sessions::new(
+            SessionPorts {
                 users: store.users(),
                 sessions: store.sessions(),
-                hasher: Arc::new(hasher),
                 tokens: Arc::new(JwtCodec::new(config.jwt.clone())),
                 refresh_tokens: Arc::new(RandomRefreshTokens),
-                breaches,
                 clock: clock.clone(),
             },
             config.sessions,
         );
+        let accounts = Accounts::new(
+            AccountPorts {
+                users: store.users(),
+                hasher: Arc::new(hasher),
+                breaches,
+                clock: clock.clone(),
+            },
+            sessions.clone(),
+            config.throttle,
+        );
         let state = AppState {
-            users,
+            accounts,
+            sessions,
             profiles: Profiles::new(store.profiles()),
             articles: Articles::new(store.articles(), store.comments(), clock),
             readiness: Arc::new(StoreReadiness(store.clone())),

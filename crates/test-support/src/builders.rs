@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use conduit_domain::Timestamp;
-use conduit_domain::article::{ArticleBody, Description, NewArticle, Slug, Tag, Title};
-use conduit_domain::user::{Email, NewUser, PasswordHash, UserId, Username};
+use conduit_domain::accounts::{Email, NewUser, PasswordHash, UserId, Username};
+use conduit_domain::articles::{ArticleBody, Description, NewArticle, Slug, Tag, Title};
 use time::macros::datetime;
 
 /// A short suffix unique within this process and, with high probability, across processes.

@@ -5,9 +5,12 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use conduit_domain::Timestamp;
-use conduit_domain::article::{
-    Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, ArticleSummary, Author,
-    Comment, CommentId, NewArticle, NewComment, Page, Profile, Slug, Tag,
+use conduit_domain::accounts::{
+    Email, NewUser, Password, PasswordHash, User, UserChanges, UserId, Username,
+};
+use conduit_domain::articles::{
+    Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, ArticleSummary, Comment,
+    CommentId, NewArticle, NewComment, Page, Slug, Tag,
 };
 use conduit_domain::ports::{
     AccessToken, ArticleRepository, Caller, Clock, CommentRepository, HashError, NewSession,
@@ -15,9 +18,7 @@ use conduit_domain::ports::{
     SessionId, SessionRepository, SessionState, StoreError, TokenCodec, TokenError, TokenUse,
     UniqueField, UserRepository,
 };
-use conduit_domain::user::{
-    Email, NewUser, Password, PasswordHash, User, UserChanges, UserId, Username,
-};
+use conduit_domain::profiles::{Author, Profile};
 
 /// Every store port over maps in memory. It passes the same contract suite as the real stores.
 #[derive(Debug, Default)]

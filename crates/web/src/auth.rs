@@ -3,8 +3,8 @@
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use conduit_domain::accounts::UserId;
 use conduit_domain::ports::{Caller, TokenError};
-use conduit_domain::user::UserId;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -44,7 +44,7 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
             let token = token.map_err(ApiError::Unauthorized)?;
-            let caller = state.users.authenticate(token.as_deref()).await?;
+            let caller = state.sessions.authenticate(token.as_deref()).await?;
             Ok(Self {
                 id: caller.user,
                 caller,

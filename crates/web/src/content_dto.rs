@@ -1,8 +1,9 @@
 //! Request and response bodies of profiles, articles, comments and tags, as the contract spells
 //! them. Times are RFC 3339 in UTC with milliseconds: `2026-02-18T03:22:56.637Z`.
 
-use conduit_domain::article::{Article, ArticlePage, ArticleSummary, Comment, Profile, Tag};
+use conduit_domain::articles::{Article, ArticlePage, ArticleSummary, Comment, Tag};
 use conduit_domain::articles::{ArticleDraft, ArticleEdit, ListQuery};
+use conduit_domain::profiles::Profile;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

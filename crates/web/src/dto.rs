@@ -6,7 +6,8 @@
 //! published in the OpenAPI document. Length limits repeat the domain's (`Username::MAX_CHARS`...);
 //! a test in `openapi.rs` keeps them equal.
 
-use conduit_domain::users::{Authenticated, Credentials, ProfileUpdate, Registration};
+use conduit_domain::accounts::{Credentials, ProfileUpdate, Registration};
+use conduit_domain::sessions::Authenticated;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 

@@ -4,9 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use conduit_domain::ValidationErrors;
-use conduit_domain::content::ContentError;
+use conduit_domain::errors::ResourceError;
 use conduit_domain::ports::TokenError;
-use conduit_domain::users::UserError;
+use conduit_domain::sessions::AuthError;
 use serde_json::json;
 
 /// An error answered to a client, in the contract's error envelope.
@@ -138,27 +138,27 @@ fn unprocessable(errors: &ValidationErrors) -> ApiError {
     )
 }
 
-impl From<ContentError> for ApiError {
-    fn from(error: ContentError) -> Self {
+impl From<ResourceError> for ApiError {
+    fn from(error: ResourceError) -> Self {
         match error {
-            ContentError::Invalid(errors) => unprocessable(&errors),
-            ContentError::NotFound(resource) => Self::NotFound(resource),
-            ContentError::Forbidden(resource) => Self::Forbidden(resource),
-            ContentError::Taken(field) => Self::Conflict(field.as_str()),
-            ContentError::Unavailable(cause) => Self::Internal(cause),
+            ResourceError::Invalid(errors) => unprocessable(&errors),
+            ResourceError::NotFound(resource) => Self::NotFound(resource),
+            ResourceError::Forbidden(resource) => Self::Forbidden(resource),
+            ResourceError::Taken(field) => Self::Conflict(field.as_str()),
+            ResourceError::Unavailable(cause) => Self::Internal(cause),
         }
     }
 }
 
-impl From<UserError> for ApiError {
-    fn from(error: UserError) -> Self {
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
         match error {
-            UserError::Invalid(errors) => unprocessable(&errors),
-            UserError::Taken(field) => Self::Conflict(field.as_str()),
-            UserError::InvalidCredentials => Self::InvalidCredentials,
-            UserError::Unauthenticated(reason) => Self::Unauthorized(reason),
-            UserError::Unavailable(cause) => Self::Internal(cause),
-            UserError::Throttled { retry_after } => {
+            AuthError::Invalid(errors) => unprocessable(&errors),
+            AuthError::Taken(field) => Self::Conflict(field.as_str()),
+            AuthError::InvalidCredentials => Self::InvalidCredentials,
+            AuthError::Unauthenticated(reason) => Self::Unauthorized(reason),
+            AuthError::Unavailable(cause) => Self::Internal(cause),
+            AuthError::Throttled { retry_after } => {
                 // Whole seconds, rounded up: a client that waits this long is let in.
                 let whole =
                     retry_after.whole_seconds() + i64::from(retry_after.subsec_nanoseconds() > 0);
@@ -166,12 +166,12 @@ impl From<UserError> for ApiError {
                     retry_after_secs: u64::try_from(whole).unwrap_or(0).max(1),
                 }
             }
-            UserError::InvalidRefreshToken => Self::InvalidRefreshToken,
-            UserError::RefreshTokenReused => {
+            AuthError::InvalidRefreshToken => Self::InvalidRefreshToken,
+            AuthError::RefreshTokenReused => {
                 tracing::warn!("a used refresh token was presented again; its session is revoked");
                 Self::InvalidRefreshToken
             }
-            UserError::PasswordCheckUnavailable(cause) => {
+            AuthError::PasswordCheckUnavailable(cause) => {
                 tracing::warn!(cause = %cause, "breached-password check failed (fails closed)");
                 Self::Unavailable(
                     "password",

@@ -19,9 +19,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::web::{self, ServiceConfig};
+use conduit_domain::accounts::Accounts;
 use conduit_domain::articles::Articles;
 use conduit_domain::profiles::Profiles;
-use conduit_domain::users::Users;
+use conduit_domain::sessions::Sessions;
 
 pub use error::ApiError;
 pub use openapi::ApiDoc;
@@ -39,7 +40,8 @@ pub trait Readiness: Send + Sync {
 /// What the handlers need, shared by every worker.
 #[derive(Clone)]
 pub struct AppState {
-    pub users: Users,
+    pub accounts: Accounts,
+    pub sessions: Sessions,
     pub profiles: Profiles,
     pub articles: Articles,
     pub readiness: Arc<dyn Readiness>,

@@ -158,8 +158,8 @@ async fn to_docs() -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
-    use conduit_domain::article::{ArticleBody, CommentBody, Description, Title};
-    use conduit_domain::user::{Bio, Email, ImageUrl, Password, Username};
+    use conduit_domain::accounts::{Bio, Email, ImageUrl, Password, Username};
+    use conduit_domain::articles::{ArticleBody, CommentBody, Description, Title};
 
     use proptest::prelude::*;
 

@@ -5,8 +5,9 @@ use time::macros::datetime;
 
 use super::*;
 use crate::Timestamp;
-use crate::article::{ArticleId, ArticleSummary, Author, Profile};
+use crate::articles::{ArticleId, ArticleSummary};
 use crate::ports::{MockArticleRepository, MockClock, MockCommentRepository, UniqueField};
+use crate::profiles::{Author, Profile};
 
 const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 const AUTHOR: UserId = UserId(1);
@@ -94,9 +95,9 @@ fn draft(title: &str) -> ArticleDraft {
     }
 }
 
-fn invalid_fields(outcome: Result<impl std::fmt::Debug, ContentError>) -> Vec<&'static str> {
+fn invalid_fields(outcome: Result<impl std::fmt::Debug, ResourceError>) -> Vec<&'static str> {
     match outcome {
-        Err(ContentError::Invalid(errors)) => errors.iter().map(|(field, _)| field).collect(),
+        Err(ResourceError::Invalid(errors)) => errors.iter().map(|(field, _)| field).collect(),
         other => panic!("expected invalid input, got {other:?}"),
     }
 }
@@ -154,7 +155,7 @@ async fn a_slug_in_use_is_a_conflict() {
 
     assert!(matches!(
         outcome,
-        Err(ContentError::Taken(UniqueField::Slug))
+        Err(ResourceError::Taken(UniqueField::Slug))
     ));
 }
 
@@ -165,7 +166,7 @@ async fn a_malformed_slug_is_not_found_without_asking_the_store() {
 
     let outcome = ports.articles().get("Not A Slug", None).await;
 
-    assert!(matches!(outcome, Err(ContentError::NotFound("article"))));
+    assert!(matches!(outcome, Err(ResourceError::NotFound("article"))));
 }
 
 #[tokio::test]
@@ -179,7 +180,7 @@ async fn only_the_author_may_update_and_nothing_is_written_otherwise() {
 
     let outcome = ports.articles().update(READER, "mine", edit).await;
 
-    assert!(matches!(outcome, Err(ContentError::Forbidden("article"))));
+    assert!(matches!(outcome, Err(ResourceError::Forbidden("article"))));
 }
 
 #[tokio::test]
@@ -259,7 +260,10 @@ async fn only_the_author_may_delete() {
     let by_reader = articles.delete(READER, "mine").await;
     let by_author = articles.delete(AUTHOR, "mine").await;
 
-    assert!(matches!(by_reader, Err(ContentError::Forbidden("article"))));
+    assert!(matches!(
+        by_reader,
+        Err(ResourceError::Forbidden("article"))
+    ));
     assert!(by_author.is_ok());
 }
 
@@ -366,7 +370,7 @@ async fn favouriting_an_unknown_article_is_not_found() {
 
     let outcome = ports.articles().favorite(READER, "other").await;
 
-    assert!(matches!(outcome, Err(ContentError::NotFound("article"))));
+    assert!(matches!(outcome, Err(ResourceError::NotFound("article"))));
 }
 
 #[tokio::test]
@@ -417,7 +421,7 @@ async fn a_comment_of_another_article_is_not_found_and_not_deleted() {
         .delete_comment(READER, "mine", CommentId(1))
         .await;
 
-    assert!(matches!(outcome, Err(ContentError::NotFound("comment"))));
+    assert!(matches!(outcome, Err(ResourceError::NotFound("comment"))));
 }
 
 #[tokio::test]
@@ -442,7 +446,7 @@ async fn only_a_comments_author_may_delete_it() {
 
     assert!(matches!(
         by_article_author,
-        Err(ContentError::Forbidden("comment"))
+        Err(ResourceError::Forbidden("comment"))
     ));
     assert!(by_comment_author.is_ok());
 }

@@ -49,8 +49,11 @@ async fn an_unknown_or_impossible_username_is_not_found() {
     // Not a valid username at all: the store is not asked (the mock allows one call only).
     let impossible = profiles.get("no body/../x", None).await;
 
-    assert!(matches!(unknown, Err(ContentError::NotFound("profile"))));
-    assert!(matches!(impossible, Err(ContentError::NotFound("profile"))));
+    assert!(matches!(unknown, Err(ResourceError::NotFound("profile"))));
+    assert!(matches!(
+        impossible,
+        Err(ResourceError::NotFound("profile"))
+    ));
 }
 
 #[tokio::test]
@@ -97,7 +100,7 @@ async fn nobody_follows_themselves() {
 
     let outcome = profiles.follow(UserId(1), "jake").await;
 
-    let Err(ContentError::Invalid(errors)) = outcome else {
+    let Err(ResourceError::Invalid(errors)) = outcome else {
         panic!("expected invalid input, got {outcome:?}");
     };
     assert_eq!(
@@ -116,5 +119,5 @@ async fn a_store_failure_is_reported_as_unavailable() {
 
     let outcome = profiles.get("jake", None).await;
 
-    assert!(matches!(outcome, Err(ContentError::Unavailable(_))));
+    assert!(matches!(outcome, Err(ResourceError::Unavailable(_))));
 }

@@ -3,8 +3,8 @@
 //!
 //! The plans are printed (`--no-capture`) and kept in docs/query-plans.md.
 
-use conduit_domain::article::{ArticleFilter, Tag};
-use conduit_domain::user::Username;
+use conduit_domain::accounts::Username;
+use conduit_domain::articles::{ArticleFilter, Tag};
 use conduit_persistence::queries::{self, ListStatements};
 use conduit_test_support::TestDb;
 use sqlx::PgPool;

@@ -134,8 +134,8 @@ fn sessions_throttling_and_the_breach_check_have_defaults_and_can_be_set() {
     assert!(defaults.cors_allowed_origins.is_empty());
     assert_eq!(set.sessions.idle_timeout, time::Duration::days(1));
     assert_eq!(set.sessions.absolute_timeout, time::Duration::days(30));
-    assert_eq!(set.sessions.throttle.max_failures_per_account, 3);
-    assert_eq!(set.sessions.throttle.window, time::Duration::minutes(5));
+    assert_eq!(set.throttle.max_failures_per_account, 3);
+    assert_eq!(set.throttle.window, time::Duration::minutes(5));
     assert_eq!(
         set.breach_check,
         Some(BreachCheckSettings {

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use conduit_domain::Timestamp;
-use conduit_domain::article::{
+use conduit_domain::accounts::{UserId, Username};
+use conduit_domain::articles::{
     ArticleChanges, ArticleFilter, ArticleId, ArticleSummary, CommentBody, CommentId, NewComment,
     Page, Slug, Tag, Title,
 };
 use conduit_domain::ports::{StoreError, UniqueField};
-use conduit_domain::user::{UserId, Username};
 use time::Duration;
 use time::macros::datetime;
 
@@ -244,7 +244,7 @@ pub async fn an_update_to_a_taken_slug_is_a_conflict_and_changes_nothing(store: 
 pub async fn an_update_or_delete_of_an_unknown_article_finds_nothing(store: &ContractStore) {
     let (author, _) = user(store).await;
     let changes = ArticleChanges {
-        body: Some(conduit_domain::article::ArticleBody::parse("x").expect("valid")),
+        body: Some(conduit_domain::articles::ArticleBody::parse("x").expect("valid")),
         ..ArticleChanges::default()
     };
 

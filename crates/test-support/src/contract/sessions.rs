@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use conduit_domain::Timestamp;
+use conduit_domain::accounts::UserId;
 use conduit_domain::ports::{NewSession, RefreshTokenHash, SessionId, SessionState, TokenUse};
-use conduit_domain::user::UserId;
 use time::Duration;
 use time::macros::datetime;
 

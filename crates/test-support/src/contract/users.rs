@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use conduit_domain::Timestamp;
+use conduit_domain::accounts::{Bio, Email, ImageUrl, UserChanges, UserId, Username};
 use conduit_domain::ports::{StoreError, UniqueField, UserRepository};
-use conduit_domain::user::{Bio, Email, ImageUrl, UserChanges, UserId, Username};
 use time::macros::datetime;
 
 use crate::builders::{NewUserBuilder, unique};

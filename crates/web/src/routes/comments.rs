@@ -1,7 +1,7 @@
 //! Comments: `GET` and `POST /articles/{slug}/comments`, `DELETE /articles/{slug}/comments/{id}`.
 
 use actix_web::{HttpResponse, web};
-use conduit_domain::article::CommentId;
+use conduit_domain::articles::CommentId;
 
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::content_dto::{CommentEnvelope, CommentRequest, CommentsEnvelope};

@@ -16,7 +16,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         .route("/profiles/{username}/follow", web::delete().to(unfollow));
 }
 
-fn profile_response(profile: conduit_domain::article::Profile) -> HttpResponse {
+fn profile_response(profile: conduit_domain::profiles::Profile) -> HttpResponse {
     HttpResponse::Ok().json(ProfileEnvelope {
         profile: profile.into(),
     })

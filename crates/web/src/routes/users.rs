@@ -3,7 +3,7 @@
 
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
-use conduit_domain::users::Authenticated;
+use conduit_domain::sessions::Authenticated;
 
 use crate::auth::CurrentUser;
 use crate::dto::{
@@ -51,7 +51,10 @@ pub(crate) async fn register(
     state: web::Data<AppState>,
     body: Validated<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let registered = state.users.register(body.into_inner().user.into()).await?;
+    let registered = state
+        .accounts
+        .register(body.into_inner().user.into())
+        .await?;
     Ok(user_response(HttpResponse::Created(), registered))
 }
 
@@ -77,7 +80,7 @@ pub(crate) async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let client = client_address(&request);
     let authenticated = state
-        .users
+        .accounts
         .login(body.into_inner().user.into(), client.as_deref())
         .await?;
     Ok(user_response(HttpResponse::Ok(), authenticated))
@@ -97,7 +100,7 @@ pub(crate) async fn refresh(
     body: Validated<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let refreshed = state
-        .users
+        .sessions
         .refresh(&body.into_inner().refresh_token)
         .await?;
     Ok(user_response(HttpResponse::Ok(), refreshed))
@@ -114,7 +117,7 @@ pub(crate) async fn logout(
     state: web::Data<AppState>,
     caller: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
-    state.users.logout(caller.caller).await?;
+    state.sessions.logout(caller.caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -129,7 +132,7 @@ pub(crate) async fn logout_all(
     state: web::Data<AppState>,
     caller: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
-    state.users.logout_everywhere(caller.caller).await?;
+    state.sessions.logout_everywhere(caller.caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -145,7 +148,7 @@ pub(crate) async fn current_user(
     state: web::Data<AppState>,
     caller: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
-    let authenticated = state.users.current(caller.caller).await?;
+    let authenticated = state.accounts.current(caller.caller).await?;
     Ok(user_response(HttpResponse::Ok(), authenticated))
 }
 
@@ -165,7 +168,7 @@ pub(crate) async fn update_user(
     body: Validated<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let updated = state
-        .users
+        .accounts
         .update(caller.caller, body.into_inner().user.into())
         .await?;
     Ok(user_response(HttpResponse::Ok(), updated))

@@ -3,7 +3,6 @@ use std::sync::Arc;
 use actix_web::test::TestRequest;
 use conduit_domain::ports::{BreachCheckError, MockBreachedPasswords};
 use conduit_domain::throttle::ThrottlePolicy;
-use conduit_domain::users::SessionPolicy;
 use serde_json::json;
 
 use crate::support::{Ports, authed, registration, send};
@@ -154,12 +153,9 @@ async fn logging_out_needs_an_access_token() {
 #[actix_web::test]
 async fn too_many_failed_logins_answer_429_with_retry_after() {
     let state = Ports {
-        policy: SessionPolicy {
-            throttle: ThrottlePolicy {
-                max_failures_per_account: 2,
-                ..ThrottlePolicy::default()
-            },
-            ..SessionPolicy::default()
+        throttle: ThrottlePolicy {
+            max_failures_per_account: 2,
+            ..ThrottlePolicy::default()
         },
         ..Ports::default()
     }

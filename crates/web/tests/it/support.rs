@@ -4,13 +4,15 @@ use std::sync::Arc;
 
 use actix_web::test::TestRequest;
 use actix_web::{App, test};
+use conduit_domain::accounts::{AccountPorts, Accounts};
 use conduit_domain::articles::Articles;
 use conduit_domain::ports::{
     ArticleRepository, BreachedPasswords, Clock, CommentRepository, NoBreachCheck, PasswordHasher,
     ProfileRepository, SessionRepository, TokenCodec, UserRepository,
 };
 use conduit_domain::profiles::Profiles;
-use conduit_domain::users::{SessionPolicy, UserPorts, Users};
+use conduit_domain::sessions::{SessionPolicy, SessionPorts, Sessions};
+use conduit_domain::throttle::ThrottlePolicy;
 use conduit_test_support::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
 use conduit_web::{AppState, Readiness};
 use serde_json::Value;
@@ -25,6 +27,7 @@ pub(crate) struct Ports {
     pub(crate) sessions: Arc<dyn SessionRepository>,
     pub(crate) breaches: Arc<dyn BreachedPasswords>,
     pub(crate) policy: SessionPolicy,
+    pub(crate) throttle: ThrottlePolicy,
     pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) tokens: Arc<dyn TokenCodec>,
     pub(crate) ready: bool,
@@ -41,6 +44,7 @@ impl Default for Ports {
             sessions: store,
             breaches: Arc::new(NoBreachCheck),
             policy: SessionPolicy::default(),
+            throttle: ThrottlePolicy::default(),
             hasher: Arc::new(FakeHasher),
             tokens: Arc::new(FakeTokens),
             ready: true,
@@ -59,19 +63,28 @@ impl Readiness for FixedReadiness {
 impl Ports {
     pub(crate) fn state(self) -> AppState {
         let clock: Arc<dyn Clock> = Arc::new(FakeClock::starting_now());
+        let sessions = Sessions::new(
+            SessionPorts {
+                users: self.repository.clone(),
+                sessions: self.sessions,
+                tokens: self.tokens,
+                refresh_tokens: Arc::new(FakeRefreshTokens::default()),
+                clock: clock.clone(),
+            },
+            self.policy,
+        );
         AppState {
-            users: Users::new(
-                UserPorts {
+            accounts: Accounts::new(
+                AccountPorts {
                     users: self.repository,
-                    sessions: self.sessions,
                     hasher: self.hasher,
-                    tokens: self.tokens,
-                    refresh_tokens: Arc::new(FakeRefreshTokens::default()),
                     breaches: self.breaches,
                     clock: clock.clone(),
                 },
-                self.policy,
+                sessions.clone(),
+                self.throttle,
             ),
+            sessions,
             profiles: Profiles::new(self.profiles),
             articles: Articles::new(self.articles, self.comments, clock),
             readiness: Arc::new(FixedReadiness(self.ready)),

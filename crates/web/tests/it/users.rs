@@ -1,6 +1,6 @@
 use actix_web::test::TestRequest;
+use conduit_domain::accounts::UserId;
 use conduit_domain::ports::{MockTokenCodec, SessionId, TokenError};
-use conduit_domain::user::UserId;
 use conduit_test_support::FakeTokens;
 use insta::assert_json_snapshot;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! [`ContentError`]: why a profiles, articles or comments use case refused.
+//! [`ResourceError`]: why a profiles, articles or comments use case refused.
 
 use crate::ports::{StoreError, UniqueField};
 use crate::validation::ValidationErrors;
@@ -6,7 +6,7 @@ use crate::validation::ValidationErrors;
 /// Why a use case about profiles, articles or comments refused. The `&'static str`s name the kind
 /// of resource (`"profile"`, `"article"`, `"comment"`), the key of the contract's error envelope.
 #[derive(Debug, thiserror::Error)]
-pub enum ContentError {
+pub enum ResourceError {
     /// The input broke a rule; the errors name the fields.
     #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
@@ -23,7 +23,7 @@ pub enum ContentError {
     Unavailable(String),
 }
 
-impl From<StoreError> for ContentError {
+impl From<StoreError> for ResourceError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict { field } => Self::Taken(field),
@@ -32,7 +32,7 @@ impl From<StoreError> for ContentError {
     }
 }
 
-impl ContentError {
+impl ResourceError {
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid(ValidationErrors::single(field, message))
     }

@@ -1,31 +1,16 @@
-//! Articles, comments and profiles: the entities of the content side, their value types, and the
-//! paging and filtering rules of article lists.
+//! Articles and comments: their entities, their value types, and the paging and filtering rules
+//! of article lists.
 //!
-//! Value types follow the pattern of [`crate::user`]: a private field, one `parse` constructor,
-//! read access through `as_str`.
+//! Value types follow the pattern of [`crate::accounts`]: a private field, one `parse`
+//! constructor, read access through `as_str`.
 
 use std::fmt;
 
 use crate::Timestamp;
 
-use crate::user::{Bio, ImageUrl, UserId, Username};
+use crate::accounts::{UserId, Username};
+use crate::profiles::Author;
 use crate::validation::{InvalidValue, ValidationErrors, checked_text};
-
-/// Another user as the caller sees them: `following` is the caller's own relation to them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
-    pub username: Username,
-    pub bio: Option<Bio>,
-    pub image: Option<ImageUrl>,
-    pub following: bool,
-}
-
-/// A user's profile together with the id the store knows them by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Author {
-    pub id: UserId,
-    pub profile: Profile,
-}
 
 /// The store's identifier of an article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

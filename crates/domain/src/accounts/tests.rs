@@ -1,103 +1,13 @@
 use std::sync::Arc;
 
 use mockall::predicate::eq;
-use time::macros::datetime;
 
 use super::*;
 use crate::Timestamp;
 use crate::ports::{
-    BreachCheckError, HashError, MockBreachedPasswords, MockClock, MockPasswordHasher,
-    MockRefreshTokenSource, MockSessionRepository, MockTokenCodec, MockUserRepository,
-    RefreshTokenHash, SessionId, SessionState,
+    BreachCheckError, HashError, RefreshToken, RefreshTokenHash, SessionId, UniqueField,
 };
-use crate::user::PasswordHash;
-
-const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
-
-/// The mocks of every port, configured per test and then turned into the use cases.
-struct Ports {
-    repository: MockUserRepository,
-    sessions: MockSessionRepository,
-    hasher: MockPasswordHasher,
-    tokens: MockTokenCodec,
-    refresh: MockRefreshTokenSource,
-    breaches: MockBreachedPasswords,
-    clock: Option<Arc<dyn Clock>>,
-    policy: SessionPolicy,
-}
-
-const CALLER: Caller = Caller {
-    user: UserId(4),
-    session: SessionId(40),
-};
-
-impl Ports {
-    fn new() -> Self {
-        Self {
-            repository: MockUserRepository::new(),
-            sessions: MockSessionRepository::new(),
-            hasher: MockPasswordHasher::new(),
-            tokens: MockTokenCodec::new(),
-            refresh: MockRefreshTokenSource::new(),
-            breaches: MockBreachedPasswords::new(),
-            clock: None,
-            policy: SessionPolicy::default(),
-        }
-    }
-
-    /// Any access token issued is "token-for-<user>-in-<session>"; a refresh token generated is
-    /// "refresh-<n>", hashed as "hash-of-refresh-<n>"; a session started is session 1; no
-    /// password is breached. None of these has to be used.
-    fn issuing_tokens(mut self) -> Self {
-        self.tokens.expect_issue().returning(|id, session, _| {
-            Ok(AccessToken::new(format!("token-for-{id}-in-{session}")))
-        });
-        let generated = std::sync::atomic::AtomicU32::new(0);
-        self.refresh.expect_generate().returning(move || {
-            let n = generated.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            RefreshToken::new(format!("refresh-{n}"))
-        });
-        self.refresh
-            .expect_hash()
-            .returning(|token| RefreshTokenHash(format!("hash-of-{token}")));
-        self.sessions.expect_start().returning(|_| Ok(SessionId(1)));
-        self.breaches.expect_check().returning(|_| Ok(None));
-        self
-    }
-
-    fn users(self) -> Users {
-        let clock = self.clock.unwrap_or_else(|| {
-            let mut clock = MockClock::new();
-            clock.expect_now().return_const(NOW);
-            Arc::new(clock)
-        });
-        Users::new(
-            UserPorts {
-                users: Arc::new(self.repository),
-                sessions: Arc::new(self.sessions),
-                hasher: Arc::new(self.hasher),
-                tokens: Arc::new(self.tokens),
-                refresh_tokens: Arc::new(self.refresh),
-                breaches: Arc::new(self.breaches),
-                clock,
-            },
-            self.policy,
-        )
-    }
-}
-
-fn stored_user(id: i64, username: &str, email: &str) -> User {
-    User {
-        id: UserId(id),
-        username: Username::parse(username).expect("valid username"),
-        email: Email::parse(email).expect("valid email"),
-        bio: None,
-        image: None,
-        password_hash: PasswordHash::from_phc(format!("hash-of-{username}")),
-        created_at: NOW,
-        updated_at: NOW,
-    }
-}
+use crate::testing::{CALLER, NOW, Ports, field_errors, pairs, stored_user};
 
 fn registration(username: &str, email: &str, password: &str) -> Registration {
     Registration {
@@ -112,23 +22,6 @@ fn credentials(email: &str, password: &str) -> Credentials {
         email: email.to_owned(),
         password: password.to_owned(),
     }
-}
-
-fn field_errors(error: UserError) -> Vec<(String, String)> {
-    match error {
-        UserError::Invalid(errors) => errors
-            .iter()
-            .map(|(field, message)| (field.to_owned(), message.to_owned()))
-            .collect(),
-        other => panic!("expected invalid input, got {other:?}"),
-    }
-}
-
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected
-        .iter()
-        .map(|(field, message)| ((*field).to_owned(), (*message).to_owned()))
-        .collect()
 }
 
 #[tokio::test]
@@ -153,7 +46,7 @@ async fn register_hashes_the_password_and_stores_the_parsed_user() {
         .returning(|_| Ok(stored_user(7, "Jake", "jake@jake.jake")));
 
     let authenticated = ports
-        .users()
+        .accounts()
         .register(registration("Jake", "JAKE@jake.jake", "correct horse"))
         .await
         .expect("registration succeeds");
@@ -165,9 +58,9 @@ async fn register_hashes_the_password_and_stores_the_parsed_user() {
 #[tokio::test]
 async fn register_reports_every_invalid_field_and_touches_no_port() {
     // No expectations: any call to a port fails the test.
-    let users = Ports::new().users();
+    let accounts = Ports::new().accounts();
 
-    let error = users
+    let error = accounts
         .register(registration("", "not-an-email", "short"))
         .await
         .expect_err("invalid input is refused");
@@ -197,12 +90,12 @@ async fn register_rejects_a_username_that_is_taken() {
     });
 
     let error = ports
-        .users()
+        .accounts()
         .register(registration("jake", "jake@jake.jake", "correct horse"))
         .await
         .expect_err("a taken username is refused");
 
-    assert!(matches!(error, UserError::Taken(UniqueField::Username)));
+    assert!(matches!(error, AuthError::Taken(UniqueField::Username)));
 }
 
 #[tokio::test]
@@ -219,12 +112,12 @@ async fn register_reports_a_store_failure_as_unavailable() {
         .returning(|_| Err(StoreError::Unavailable("connection refused".to_owned())));
 
     let error = ports
-        .users()
+        .accounts()
         .register(registration("jake", "jake@jake.jake", "correct horse"))
         .await
         .expect_err("store failures propagate");
 
-    assert!(matches!(error, UserError::Unavailable(_)));
+    assert!(matches!(error, AuthError::Unavailable(_)));
 }
 
 #[tokio::test]
@@ -245,7 +138,7 @@ async fn login_with_the_right_password_issues_a_token() {
         .returning(|_, _| Ok(true));
 
     let authenticated = ports
-        .users()
+        .accounts()
         .login(credentials("Jake@Jake.jake", "correct horse"), None)
         .await
         .expect("login succeeds");
@@ -263,12 +156,12 @@ async fn login_with_a_wrong_password_is_refused() {
     ports.hasher.expect_verify().returning(|_, _| Ok(false));
 
     let error = ports
-        .users()
+        .accounts()
         .login(credentials("jake@jake.jake", "wrong password"), None)
         .await
         .expect_err("wrong password");
 
-    assert!(matches!(error, UserError::InvalidCredentials));
+    assert!(matches!(error, AuthError::InvalidCredentials));
 }
 
 #[tokio::test]
@@ -285,19 +178,19 @@ async fn login_for_an_unknown_email_spends_a_dummy_verification_and_answers_the_
         .returning(|_| ());
 
     let error = ports
-        .users()
+        .accounts()
         .login(credentials("nobody@example.com", "correct horse"), None)
         .await
         .expect_err("unknown e-mail");
 
-    assert!(matches!(error, UserError::InvalidCredentials));
+    assert!(matches!(error, AuthError::InvalidCredentials));
 }
 
 #[tokio::test]
 async fn login_with_blank_fields_is_invalid_input() {
-    let users = Ports::new().users();
+    let accounts = Ports::new().accounts();
 
-    let error = users
+    let error = accounts
         .login(credentials(" ", ""), None)
         .await
         .expect_err("blank credentials");
@@ -310,14 +203,14 @@ async fn login_with_blank_fields_is_invalid_input() {
 
 #[tokio::test]
 async fn login_with_a_password_no_account_could_have_never_reaches_the_store() {
-    let users = Ports::new().users();
+    let accounts = Ports::new().accounts();
 
-    let error = users
+    let error = accounts
         .login(credentials("jake@jake.jake", "short"), None)
         .await
         .expect_err("too short to be anyone's password");
 
-    assert!(matches!(error, UserError::InvalidCredentials));
+    assert!(matches!(error, AuthError::InvalidCredentials));
 }
 
 #[tokio::test]
@@ -333,52 +226,12 @@ async fn login_reports_a_hasher_failure_as_unavailable() {
         .returning(|_, _| Err(HashError("corrupt hash".to_owned())));
 
     let error = ports
-        .users()
+        .accounts()
         .login(credentials("jake@jake.jake", "correct horse"), None)
         .await
         .expect_err("hasher failure");
 
-    assert!(matches!(error, UserError::Unavailable(_)));
-}
-
-#[tokio::test]
-async fn authenticate_verifies_the_token_at_the_clocks_time() {
-    let mut ports = Ports::new();
-    ports
-        .tokens
-        .expect_verify()
-        .with(eq("a.b.c"), eq(NOW))
-        .times(1)
-        .returning(|_, _| Ok(CALLER));
-
-    let caller = ports.users().authenticate(Some("a.b.c")).await;
-
-    assert_eq!(caller.expect("valid token"), CALLER);
-}
-
-#[tokio::test]
-async fn authenticate_refuses_a_missing_or_bad_token() {
-    let mut ports = Ports::new();
-    ports
-        .tokens
-        .expect_verify()
-        .returning(|_, _| Err(TokenError::Expired));
-    let users = ports.users();
-
-    let missing = users.authenticate(None).await.expect_err("no token");
-    let expired = users
-        .authenticate(Some("a.b.c"))
-        .await
-        .expect_err("expired");
-
-    assert!(matches!(
-        missing,
-        UserError::Unauthenticated(TokenError::Missing)
-    ));
-    assert!(matches!(
-        expired,
-        UserError::Unauthenticated(TokenError::Expired)
-    ));
+    assert!(matches!(error, AuthError::Unavailable(_)));
 }
 
 #[tokio::test]
@@ -394,11 +247,11 @@ async fn current_refuses_a_genuine_token_of_a_user_who_no_longer_exists() {
         user: UserId(5),
         session: SessionId(1),
     };
-    let error = ports.users().current(gone).await.expect_err("gone");
+    let error = ports.accounts().current(gone).await.expect_err("gone");
 
     assert!(matches!(
         error,
-        UserError::Unauthenticated(TokenError::UnknownUser)
+        AuthError::Unauthenticated(TokenError::UnknownUser)
     ));
 }
 
@@ -449,7 +302,7 @@ async fn update_parses_changes_hashes_a_new_password_and_clears_empty_optionals(
         image: Some(Some("https://example.com/me.png".to_owned())),
         ..ProfileUpdate::default()
     };
-    let authenticated = ports.users().update(CALLER, update).await;
+    let authenticated = ports.accounts().update(CALLER, update).await;
 
     assert_eq!(
         authenticated.expect("update succeeds").user.email.as_str(),
@@ -471,7 +324,7 @@ async fn update_answers_a_taken_username_as_invalid_input() {
         ..ProfileUpdate::default()
     };
     let error = ports
-        .users()
+        .accounts()
         .update(CALLER, update)
         .await
         .expect_err("taken");
@@ -484,14 +337,14 @@ async fn update_answers_a_taken_username_as_invalid_input() {
 
 #[tokio::test]
 async fn update_with_invalid_fields_changes_nothing() {
-    let users = Ports::new().users();
+    let accounts = Ports::new().accounts();
 
     let update = ProfileUpdate {
         email: Some("nope".to_owned()),
         image: Some(Some("ftp://example.com/x".to_owned())),
         ..ProfileUpdate::default()
     };
-    let error = users.update(CALLER, update).await.expect_err("invalid");
+    let error = accounts.update(CALLER, update).await.expect_err("invalid");
 
     assert_eq!(
         field_errors(error),
@@ -512,7 +365,7 @@ async fn an_empty_update_returns_the_current_user_unchanged() {
     ports.repository.expect_update().never();
 
     let authenticated = ports
-        .users()
+        .accounts()
         .update(CALLER, ProfileUpdate::default())
         .await
         .expect("nothing to change");
@@ -546,7 +399,7 @@ async fn registration_starts_a_session_with_a_hashed_refresh_token_and_its_expir
         .returning(|_| Ok(SessionId(70)));
 
     let authenticated = ports
-        .users()
+        .accounts()
         .register(registration("jake", "jake@jake.jake", "correct horse"))
         .await
         .expect("registered");
@@ -563,7 +416,7 @@ async fn registration_starts_a_session_with_a_hashed_refresh_token_and_its_expir
 
 #[tokio::test]
 async fn a_common_password_or_ones_own_name_is_refused_before_hashing() {
-    let users = Ports::new().users();
+    let accounts = Ports::new().accounts();
 
     for (password, message) in [
         ("Password123", "is too common"),
@@ -581,7 +434,7 @@ async fn a_common_password_or_ones_own_name_is_refused_before_hashing() {
         } else {
             "jake"
         };
-        let error = users
+        let error = accounts
             .register(registration(username, "jake@jake.jake", password))
             .await
             .expect_err("refused");
@@ -605,13 +458,13 @@ async fn a_breached_password_is_refused_and_an_unavailable_check_is_reported() {
         .breaches
         .expect_check()
         .returning(|_| Err(BreachCheckError("timed out".to_owned())));
-    let users = ports.users();
+    let accounts = ports.accounts();
 
-    let breached = users
+    let breached = accounts
         .register(registration("jake", "jake@jake.jake", "seen it before"))
         .await
         .expect_err("breached");
-    let unchecked = users
+    let unchecked = accounts
         .register(registration("jake", "jake@jake.jake", "never seen before"))
         .await
         .expect_err("unchecked");
@@ -623,7 +476,7 @@ async fn a_breached_password_is_refused_and_an_unavailable_check_is_reported() {
             "has appeared in 42 known data breaches; choose one that has not"
         )])
     );
-    assert!(matches!(unchecked, UserError::PasswordCheckUnavailable(_)));
+    assert!(matches!(unchecked, AuthError::PasswordCheckUnavailable(_)));
 }
 
 /// A clock the test moves.
@@ -661,168 +514,42 @@ async fn logins_are_throttled_per_account_until_the_window_passes_and_a_success_
         .returning(|password, _| Ok(password.expose() == "correct horse"));
     let clock = Arc::new(MovableClock(std::sync::Mutex::new(NOW)));
     ports.clock = Some(clock.clone());
-    ports.policy.throttle = crate::throttle::ThrottlePolicy {
+    ports.throttle = crate::throttle::ThrottlePolicy {
         max_failures_per_account: 2,
         max_failures_per_client: 100,
         window: time::Duration::minutes(10),
     };
-    let users = ports.users();
+    let accounts = ports.accounts();
     let wrong = || credentials("jake@jake.jake", "wrong password");
 
     for _ in 0..2 {
-        let refused = users.login(wrong(), Some("10.0.0.1")).await;
-        assert!(matches!(refused, Err(UserError::InvalidCredentials)));
+        let refused = accounts.login(wrong(), Some("10.0.0.1")).await;
+        assert!(matches!(refused, Err(AuthError::InvalidCredentials)));
     }
     clock.advance(time::Duration::minutes(4));
     // Locked: even the right password waits, and the answer says for how long.
-    let locked = users
+    let locked = accounts
         .login(
             credentials("jake@jake.jake", "correct horse"),
             Some("10.0.0.2"),
         )
         .await;
     clock.advance(time::Duration::minutes(6));
-    let after_the_window = users
+    let after_the_window = accounts
         .login(
             credentials("jake@jake.jake", "correct horse"),
             Some("10.0.0.2"),
         )
         .await;
-    let failure_after_reset = users.login(wrong(), None).await;
+    let failure_after_reset = accounts.login(wrong(), None).await;
 
     assert!(matches!(
         locked,
-        Err(UserError::Throttled { retry_after }) if retry_after == time::Duration::minutes(6)
+        Err(AuthError::Throttled { retry_after }) if retry_after == time::Duration::minutes(6)
     ));
     assert!(after_the_window.is_ok());
     assert!(matches!(
         failure_after_reset,
-        Err(UserError::InvalidCredentials)
+        Err(AuthError::InvalidCredentials)
     ));
-}
-
-/// A live session's state: its token expires in a day, the session in thirty.
-fn state(session: i64, user: i64) -> SessionState {
-    SessionState {
-        id: SessionId(session),
-        user: UserId(user),
-        token_expires_at: NOW + time::Duration::days(1),
-        expires_at: NOW + time::Duration::days(30),
-        revoked: false,
-    }
-}
-
-fn fresh(session: i64, user: i64) -> TokenUse {
-    TokenUse::Fresh(state(session, user))
-}
-
-#[tokio::test]
-async fn refreshing_uses_the_token_up_and_adds_the_next_one_to_the_session() {
-    let mut ports = Ports::new().issuing_tokens();
-    ports
-        .sessions
-        .expect_use_token()
-        .with(eq(RefreshTokenHash("hash-of-old".to_owned())), eq(NOW))
-        .times(1)
-        .returning(|_, _| Ok(fresh(5, 3)));
-    ports
-        .repository
-        .expect_find_by_id()
-        .returning(|_| Ok(Some(stored_user(3, "jake", "jake@jake.jake"))));
-    ports
-        .sessions
-        .expect_add_token()
-        .with(
-            eq(SessionId(5)),
-            eq(RefreshTokenHash("hash-of-refresh-1".to_owned())),
-            eq(NOW),
-            // The idle expiry, capped by the session's absolute one.
-            eq(NOW + time::Duration::days(14)),
-        )
-        .times(1)
-        .returning(|_, _, _, _| Ok(()));
-
-    let refreshed = ports.users().refresh("old").await.expect("refreshed");
-
-    assert_eq!(refreshed.token.expose(), "token-for-3-in-5");
-    assert_eq!(
-        refreshed.refresh_token.as_ref().map(RefreshToken::expose),
-        Some("refresh-1")
-    );
-}
-
-#[tokio::test]
-async fn a_reused_refresh_token_revokes_its_whole_session() {
-    let mut ports = Ports::new().issuing_tokens();
-    ports
-        .sessions
-        .expect_use_token()
-        .returning(|_, _| Ok(TokenUse::AlreadyUsed(SessionId(5))));
-    ports
-        .sessions
-        .expect_revoke()
-        .with(eq(SessionId(5)), eq(NOW))
-        .times(1)
-        .returning(|_, _| Ok(()));
-    ports.sessions.expect_add_token().never();
-
-    let outcome = ports.users().refresh("stolen").await;
-
-    assert!(matches!(outcome, Err(UserError::RefreshTokenReused)));
-}
-
-#[tokio::test]
-async fn expired_revoked_or_unknown_refresh_tokens_are_refused() {
-    let expired_idle = TokenUse::Fresh(SessionState {
-        token_expires_at: NOW,
-        ..state(1, 3)
-    });
-    let expired_absolute = TokenUse::Fresh(SessionState {
-        expires_at: NOW - time::Duration::seconds(1),
-        ..state(1, 3)
-    });
-    let revoked = TokenUse::Fresh(SessionState {
-        revoked: true,
-        ..state(1, 3)
-    });
-    for found in [expired_idle, expired_absolute, revoked, TokenUse::Unknown] {
-        let mut ports = Ports::new().issuing_tokens();
-        let answer = found.clone();
-        ports
-            .sessions
-            .expect_use_token()
-            .returning(move |_, _| Ok(answer.clone()));
-        ports.sessions.expect_add_token().never();
-
-        let outcome = ports.users().refresh("presented").await;
-
-        assert!(
-            matches!(outcome, Err(UserError::InvalidRefreshToken)),
-            "{found:?}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn logout_revokes_the_callers_session_and_logout_everywhere_every_session() {
-    let mut ports = Ports::new();
-    ports
-        .sessions
-        .expect_revoke()
-        .with(eq(SessionId(40)), eq(NOW))
-        .times(1)
-        .returning(|_, _| Ok(()));
-    ports
-        .sessions
-        .expect_revoke_all()
-        .with(eq(UserId(4)), eq(None), eq(NOW))
-        .times(1)
-        .returning(|_, _, _| Ok(()));
-    let users = ports.users();
-
-    users.logout(CALLER).await.expect("logged out");
-    users
-        .logout_everywhere(CALLER)
-        .await
-        .expect("logged out everywhere");
 }

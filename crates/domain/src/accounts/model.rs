@@ -150,7 +150,7 @@ impl Password {
 }
 
 /// One password a line; see the file's header.
-const COMMON_PASSWORDS: &str = include_str!("user/common_passwords.txt");
+const COMMON_PASSWORDS: &str = include_str!("model/common_passwords.txt");
 
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
