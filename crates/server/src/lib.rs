@@ -13,8 +13,7 @@ use std::net::TcpListener;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use actix_web::middleware::Condition;
-use actix_web::{App, HttpServer, dev::Server};
+use actix_web::{HttpServer, dev::Server};
 use conduit_domain::accounts::{AccountPorts, Accounts};
 use conduit_domain::articles::Articles;
 use conduit_domain::ports::{BreachedPasswords, Clock, NoBreachCheck, SystemClock};
@@ -22,7 +21,7 @@ use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::{SessionPorts, Sessions};
 use conduit_persistence::{PoolSettings, Store};
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
-use conduit_web::{AppState, Readiness};
+use conduit_web::{AppState, HttpSettings, Readiness};
 
 pub use config::{AppEnv, Config, ConfigError};
 
@@ -130,18 +129,11 @@ impl Application {
                 source,
             })?
             .port();
-        let origins = config.cors_allowed_origins.clone();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(conduit_web::security_headers())
-                .wrap(Condition::new(
-                    !origins.is_empty(),
-                    conduit_web::cors(&origins),
-                ))
-                .wrap(tracing_actix_web::TracingLogger::default())
-                .configure(conduit_web::configure(state.clone()))
-        })
-        .shutdown_timeout(30);
+        let settings = HttpSettings {
+            cors_allowed_origins: config.cors_allowed_origins.clone(),
+        };
+        let mut server = HttpServer::new(move || conduit_web::app(state.clone(), settings.clone()))
+            .shutdown_timeout(30);
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }

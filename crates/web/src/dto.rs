@@ -1,170 +1,19 @@
-//! Request and response bodies of the users area, exactly as the contract spells them. Domain
-//! types stay inside: everything is converted here, at the edge.
+//! Request and response bodies, exactly as the contract spells them, one module per module of
+//! `routes`. Domain types stay inside: everything is converted here, at the edge.
 //!
-//! Each type's `ToSchema` is its JSON Schema, under the contract's name (`NewUser`, `User`...):
-//! the same schema validates requests before they reach a handler (see `validated.rs`) and is
-//! published in the OpenAPI document. Length limits repeat the domain's (`Username::MAX_CHARS`...);
-//! a test in `openapi.rs` keeps them equal.
+//! Each type is named as its schema is in the OpenAPI document (`NewUserRequest`, `User`...), and
+//! its `ToSchema` is its JSON Schema: the same schema validates requests before they reach a
+//! handler (`validated.rs`) and is published in the document. Length limits repeat the domain's
+//! (`Username::MAX_CHARS`...); a test in `openapi.rs` keeps them equal.
 
-use conduit_domain::accounts::{Credentials, ProfileUpdate, Registration};
-use conduit_domain::sessions::Authenticated;
-use serde::{Deserialize, Deserializer, Serialize};
+pub(crate) mod articles;
+pub(crate) mod comments;
+pub(crate) mod profiles;
+pub(crate) mod tags;
+pub(crate) mod users;
+
+use serde::Serialize;
 use utoipa::ToSchema;
-
-/// `{"user": {...}}` of a registration. Unknown fields are refused.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NewUserRequest {
-    pub(crate) user: NewUserBody,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = NewUser)]
-pub(crate) struct NewUserBody {
-    #[schema(max_length = 32)]
-    username: String,
-    #[schema(max_length = 254)]
-    email: String,
-    #[schema(max_length = 128, format = Password)]
-    password: String,
-}
-
-impl From<NewUserBody> for Registration {
-    fn from(body: NewUserBody) -> Self {
-        Self {
-            username: body.username,
-            email: body.email,
-            password: body.password,
-        }
-    }
-}
-
-/// `{"user": {...}}` of a login. Unknown fields are refused.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LoginUserRequest {
-    pub(crate) user: LoginBody,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = LoginUser)]
-pub(crate) struct LoginBody {
-    #[schema(max_length = 254)]
-    email: String,
-    #[schema(max_length = 128, format = Password)]
-    password: String,
-}
-
-impl std::fmt::Debug for LoginBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginBody").finish_non_exhaustive()
-    }
-}
-
-impl From<LoginBody> for Credentials {
-    fn from(body: LoginBody) -> Self {
-        Self {
-            email: body.email,
-            password: body.password,
-        }
-    }
-}
-
-/// `{"user": {...}}` of an update. Fields this API does not know are ignored rather than refused:
-/// some frontends send back the whole user object they were given.
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct UpdateUserRequest {
-    pub(crate) user: UpdateUserBody,
-}
-
-/// Every field is optional; `bio` and `image` may be `null` (or empty) to clear them.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = UpdateUser)]
-pub(crate) struct UpdateUserBody {
-    #[schema(max_length = 32)]
-    username: Option<String>,
-    #[schema(max_length = 254)]
-    email: Option<String>,
-    #[schema(max_length = 128, format = Password)]
-    password: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
-    bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
-    image: Option<Option<String>>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`: clear it) from one not sent (`None`: leave it).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
-}
-
-impl From<UpdateUserBody> for ProfileUpdate {
-    fn from(body: UpdateUserBody) -> Self {
-        Self {
-            username: body.username,
-            email: body.email,
-            password: body.password,
-            bio: body.bio,
-            image: body.image,
-        }
-    }
-}
-
-/// `POST /users/refresh`: `{"refreshToken": "..."}`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RefreshRequest {
-    #[serde(rename = "refreshToken")]
-    #[schema(max_length = 2048)]
-    pub(crate) refresh_token: String,
-}
-
-impl std::fmt::Debug for RefreshRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshRequest").finish_non_exhaustive()
-    }
-}
-
-/// `{"user": {...}}` of every users response.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct UserResponse {
-    pub(crate) user: UserBody,
-}
-
-/// The contract's `User`: the caller's own account, with an access token; and a refresh token
-/// when a session was started or refreshed (an extension of the contract).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = User)]
-pub(crate) struct UserBody {
-    email: String,
-    token: String,
-    username: String,
-    bio: Option<String>,
-    image: Option<String>,
-    #[serde(rename = "refreshToken", skip_serializing_if = "Option::is_none")]
-    #[schema(required = false)]
-    refresh_token: Option<String>,
-}
-
-impl From<Authenticated> for UserBody {
-    fn from(authenticated: Authenticated) -> Self {
-        let user = authenticated.user;
-        Self {
-            email: user.email.to_string(),
-            token: authenticated.token.expose().to_owned(),
-            username: user.username.to_string(),
-            bio: user.bio.map(|bio| bio.to_string()),
-            image: user.image.map(|image| image.to_string()),
-            refresh_token: authenticated
-                .refresh_token
-                .map(|token| token.expose().to_owned()),
-        }
-    }
-}
 
 /// The contract's error envelope: `{"errors": {"<field>": ["<message>", ...]}}`.
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,7 +7,6 @@
 //! handlers in-process against fakes and mocks. It knows nothing about SQL or how tokens are signed.
 
 mod auth;
-mod content_dto;
 mod dto;
 mod error;
 mod openapi;
@@ -18,7 +17,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Condition;
 use actix_web::web::{self, ServiceConfig};
+use actix_web::{App, Error};
 use conduit_domain::accounts::Accounts;
 use conduit_domain::articles::Articles;
 use conduit_domain::profiles::Profiles;
@@ -53,9 +56,39 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// How the HTTP surface is set up beyond the use cases, from configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Origins a browser may call the API from; `["*"]` for any; none for same-origin only.
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// The whole actix `App`: every route, the extractor limits, security headers, CORS and the
+/// request logger. The server runs it on each worker and the in-process tests call it directly,
+/// so what they test is what is served.
+pub fn app(
+    state: AppState,
+    settings: HttpSettings,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let origins = settings.cors_allowed_origins;
+    App::new()
+        .wrap(security_headers())
+        .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .configure(configure(state))
+}
+
 /// Headers every response carries: no MIME sniffing, no framing, no referrer, and no caching
 /// (every answer is per caller or changes with every write). A handler may set its own.
-pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+fn security_headers() -> actix_web::middleware::DefaultHeaders {
     use actix_web::http::header;
     actix_web::middleware::DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -68,7 +101,7 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
 /// Cross-origin access for browsers on the configured origins: `["*"]` lets any origin read the
 /// API, without credentials (tokens travel in the `Authorization` header, never in cookies).
 /// With no origins configured, wrap nothing: same-origin requests need no CORS.
-pub fn cors(origins: &[String]) -> actix_cors::Cors {
+fn cors(origins: &[String]) -> actix_cors::Cors {
     use actix_web::http::header;
     let mut cors = actix_cors::Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "DELETE"])
@@ -85,9 +118,8 @@ pub fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
-/// Registers every route, the extractor configuration and the JSON 404 on an actix `App`:
-/// `App::new().configure(conduit_web::configure(state))`.
-pub fn configure(state: AppState) -> impl FnOnce(&mut ServiceConfig) {
+/// Registers every route, the extractor configuration and the JSON 404.
+fn configure(state: AppState) -> impl FnOnce(&mut ServiceConfig) {
     move |config| {
         config
             .app_data(web::Data::new(state))

@@ -1,6 +1,10 @@
 //! [`Validated`]: a JSON body checked against its JSON Schema (draft 2020-12) before it is
 //! deserialised and handed to a handler.
 //!
+//! Each validator is compiled, once, from the request type's own schema (`ToSchema`, with the
+//! schemas it references): only the types listed in [`request_bodies!`] can be validated, so a
+//! body without a validator fails to compile, and a test compiles every listed one.
+//!
 //! Violations answer 422 in the contract's envelope, keyed by the contract's plain field name
 //! (`{"errors":{"title":["can't be blank"]}}`, not `article.title`): the last field of the path to
 //! the offending value, or the missing or unexpected property itself. Messages never repeat the
@@ -8,6 +12,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::LazyLock;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -16,6 +21,84 @@ use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::ApiError;
+use crate::dto::articles::{NewArticleRequest, UpdateArticleRequest};
+use crate::dto::comments::NewCommentRequest;
+use crate::dto::users::{LoginUserRequest, NewUserRequest, RefreshRequest, UpdateUserRequest};
+
+/// A request body with a JSON Schema validator of its own: the only types [`Validated`] takes.
+pub(crate) trait RequestBody: DeserializeOwned + ToSchema + 'static {
+    /// This type's schema, compiled on first use; an error names what would not compile.
+    fn validator() -> Result<&'static jsonschema::Validator, &'static str>;
+}
+
+/// Makes each listed type a [`RequestBody`], with a validator of its own made once, and lists
+/// them all in [`all_validators`] for the test that compiles every one.
+macro_rules! request_bodies {
+    ($($body:ty),* $(,)?) => {
+        $(
+            impl RequestBody for $body {
+                fn validator() -> Result<&'static jsonschema::Validator, &'static str> {
+                    static VALIDATOR: LazyLock<Result<jsonschema::Validator, String>> =
+                        LazyLock::new(compile::<$body>);
+                    VALIDATOR.as_ref().map_err(String::as_str)
+                }
+            }
+        )*
+
+        /// Every request body's schema name and validator (or why it would not compile).
+        #[cfg(test)]
+        pub(crate) fn all_validators(
+        ) -> Vec<(String, Result<&'static jsonschema::Validator, &'static str>)> {
+            vec![$((<$body as ToSchema>::name().into_owned(), <$body>::validator())),*]
+        }
+    };
+}
+
+request_bodies!(
+    NewUserRequest,
+    LoginUserRequest,
+    UpdateUserRequest,
+    RefreshRequest,
+    NewArticleRequest,
+    UpdateArticleRequest,
+    NewCommentRequest,
+);
+
+/// Compiles `T`'s schema, with the schemas it references under `components/schemas`, where its
+/// `$ref`s point (as in the OpenAPI document).
+fn compile<T: ToSchema>() -> Result<jsonschema::Validator, String> {
+    let mut referenced = Vec::new();
+    T::schemas(&mut referenced);
+    let schemas: serde_json::Map<String, serde_json::Value> = referenced
+        .into_iter()
+        .map(|(name, schema)| Ok((name, serde_json::to_value(schema)?)))
+        .collect::<Result<_, serde_json::Error>>()
+        .map_err(|error| error.to_string())?;
+    let mut root = serde_json::to_value(T::schema()).map_err(|error| error.to_string())?;
+    let object = root
+        .as_object_mut()
+        .ok_or_else(|| format!("the schema of {} is not an object", T::name()))?;
+    object.insert(
+        "$schema".to_owned(),
+        "https://json-schema.org/draft/2020-12/schema".into(),
+    );
+    object.insert(
+        "components".to_owned(),
+        serde_json::json!({ "schemas": schemas }),
+    );
+    jsonschema::draft202012::new(&root).map_err(|error| format!("{}: {error}", T::name()))
+}
+
+/// The violations of `value` against `T`'s schema, as envelope entries; empty when valid.
+pub(crate) fn violations<T: RequestBody>(
+    value: &serde_json::Value,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let validator = T::validator().map_err(|error| ApiError::Internal(error.to_owned()))?;
+    Ok(validator
+        .iter_errors(value)
+        .flat_map(|error| envelope_entry(&error))
+        .collect())
+}
 
 /// A request body that has passed its schema: `Validated<NewUserRequest>`.
 #[derive(Debug)]
@@ -27,7 +110,7 @@ impl<T> Validated<T> {
     }
 }
 
-impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Validated<T> {
+impl<T: RequestBody> FromRequest for Validated<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
@@ -36,7 +119,7 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Validated<T> {
         let json = web::Json::<serde_json::Value>::from_request(request, payload);
         Box::pin(async move {
             let value = json.await?.into_inner();
-            let violations = crate::openapi::violations(&T::name(), &value)?;
+            let violations = violations::<T>(&value)?;
             if !violations.is_empty() {
                 return Err(ApiError::Unprocessable(violations).into());
             }
@@ -52,7 +135,7 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Validated<T> {
 }
 
 /// One schema violation as an envelope entry: (field, message).
-pub(crate) fn envelope_entry(error: &jsonschema::ValidationError<'_>) -> Vec<(String, String)> {
+fn envelope_entry(error: &jsonschema::ValidationError<'_>) -> Vec<(String, String)> {
     let last_field = || {
         error
             .instance_path()
@@ -118,3 +201,6 @@ fn type_name(kind: &TypeKind) -> String {
 fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
+
+#[cfg(test)]
+mod tests;

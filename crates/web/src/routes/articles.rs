@@ -3,11 +3,11 @@
 use actix_web::{HttpResponse, web};
 
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::content_dto::{
-    ArticleEnvelope, ArticlesEnvelope, ListParams, NewArticleRequest, PageParams,
+use crate::dto::GenericErrorModel;
+use crate::dto::articles::{
+    ListParams, MultipleArticlesResponse, NewArticleRequest, PageParams, SingleArticleResponse,
     UpdateArticleRequest,
 };
-use crate::dto::GenericErrorModel;
 use crate::validated::Validated;
 use crate::{ApiError, AppState};
 
@@ -30,7 +30,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
 #[utoipa::path(get, path = "/articles", tag = TAG, operation_id = "GetArticles",
     params(ListParams),
     responses(
-        (status = 200, description = "A page of articles and the number of matches", body = ArticlesEnvelope),
+        (status = 200, description = "A page of articles and the number of matches", body = MultipleArticlesResponse),
         (status = 401, description = "A token was sent and is unusable", body = GenericErrorModel),
         (status = 422, description = "Invalid paging", body = GenericErrorModel),
     ),
@@ -44,14 +44,14 @@ pub(crate) async fn list(
         .articles
         .list(params.into_inner().into(), caller.id())
         .await?;
-    Ok(HttpResponse::Ok().json(ArticlesEnvelope::from(page)))
+    Ok(HttpResponse::Ok().json(MultipleArticlesResponse::from(page)))
 }
 
 /// Articles by the authors the caller follows, most recent first.
 #[utoipa::path(get, path = "/articles/feed", tag = TAG, operation_id = "GetArticlesFeed",
     params(PageParams),
     responses(
-        (status = 200, description = "A page of the feed", body = ArticlesEnvelope),
+        (status = 200, description = "A page of the feed", body = MultipleArticlesResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 422, description = "Invalid paging", body = GenericErrorModel),
     ),
@@ -65,14 +65,14 @@ pub(crate) async fn feed(
         .articles
         .feed(caller.id, params.limit.as_deref(), params.offset.as_deref())
         .await?;
-    Ok(HttpResponse::Ok().json(ArticlesEnvelope::from(page)))
+    Ok(HttpResponse::Ok().json(MultipleArticlesResponse::from(page)))
 }
 
 /// Publish an article; its slug comes from the title.
 #[utoipa::path(post, path = "/articles", tag = TAG, operation_id = "CreateArticle",
     request_body = NewArticleRequest,
     responses(
-        (status = 201, description = "The new article", body = ArticleEnvelope),
+        (status = 201, description = "The new article", body = SingleArticleResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 409, description = "An article has this title's slug", body = GenericErrorModel),
         (status = 422, description = "Invalid input", body = GenericErrorModel),
@@ -87,14 +87,14 @@ pub(crate) async fn create(
         .articles
         .create(caller.id, body.into_inner().article.into())
         .await?;
-    Ok(HttpResponse::Created().json(ArticleEnvelope::from(article)))
+    Ok(HttpResponse::Created().json(SingleArticleResponse::from(article)))
 }
 
 /// An article.
 #[utoipa::path(get, path = "/articles/{slug}", tag = TAG, operation_id = "GetArticle",
     params(("slug" = String, Path, description = "Slug of the article")),
     responses(
-        (status = 200, description = "The article", body = ArticleEnvelope),
+        (status = 200, description = "The article", body = SingleArticleResponse),
         (status = 401, description = "A token was sent and is unusable", body = GenericErrorModel),
         (status = 404, description = "No such article", body = GenericErrorModel),
         (status = 422, description = "Unexpected error", body = GenericErrorModel),
@@ -106,7 +106,7 @@ pub(crate) async fn get_article(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let article = state.articles.get(&slug, caller.id()).await?;
-    Ok(HttpResponse::Ok().json(ArticleEnvelope::from(article)))
+    Ok(HttpResponse::Ok().json(SingleArticleResponse::from(article)))
 }
 
 /// Change an article; only its author may. A new title moves it to a new slug.
@@ -114,7 +114,7 @@ pub(crate) async fn get_article(
     params(("slug" = String, Path, description = "Slug of the article")),
     request_body = UpdateArticleRequest,
     responses(
-        (status = 200, description = "The updated article", body = ArticleEnvelope),
+        (status = 200, description = "The updated article", body = SingleArticleResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 403, description = "Not the author", body = GenericErrorModel),
         (status = 404, description = "No such article", body = GenericErrorModel),
@@ -131,7 +131,7 @@ pub(crate) async fn update(
         .articles
         .update(caller.id, &slug, body.into_inner().article.into())
         .await?;
-    Ok(HttpResponse::Ok().json(ArticleEnvelope::from(article)))
+    Ok(HttpResponse::Ok().json(SingleArticleResponse::from(article)))
 }
 
 /// Delete an article with its comments and favourites; only its author may.
@@ -158,7 +158,7 @@ pub(crate) async fn delete(
 #[utoipa::path(post, path = "/articles/{slug}/favorite", tag = "Favorites", operation_id = "CreateArticleFavorite",
     params(("slug" = String, Path, description = "Slug of the article")),
     responses(
-        (status = 200, description = "The article, favourited", body = ArticleEnvelope),
+        (status = 200, description = "The article, favourited", body = SingleArticleResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 404, description = "No such article", body = GenericErrorModel),
         (status = 422, description = "Unexpected error", body = GenericErrorModel),
@@ -170,14 +170,14 @@ pub(crate) async fn favorite(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let article = state.articles.favorite(caller.id, &slug).await?;
-    Ok(HttpResponse::Ok().json(ArticleEnvelope::from(article)))
+    Ok(HttpResponse::Ok().json(SingleArticleResponse::from(article)))
 }
 
 /// Take a favourite back; idempotent.
 #[utoipa::path(delete, path = "/articles/{slug}/favorite", tag = "Favorites", operation_id = "DeleteArticleFavorite",
     params(("slug" = String, Path, description = "Slug of the article")),
     responses(
-        (status = 200, description = "The article, not favourited", body = ArticleEnvelope),
+        (status = 200, description = "The article, not favourited", body = SingleArticleResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 404, description = "No such article", body = GenericErrorModel),
         (status = 422, description = "Unexpected error", body = GenericErrorModel),
@@ -189,5 +189,5 @@ pub(crate) async fn unfavorite(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let article = state.articles.unfavorite(caller.id, &slug).await?;
-    Ok(HttpResponse::Ok().json(ArticleEnvelope::from(article)))
+    Ok(HttpResponse::Ok().json(SingleArticleResponse::from(article)))
 }

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 use conduit_domain::articles::CommentId;
 
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::content_dto::{CommentEnvelope, CommentRequest, CommentsEnvelope};
 use crate::dto::GenericErrorModel;
+use crate::dto::comments::{MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse};
 use crate::validated::Validated;
 use crate::{ApiError, AppState};
 
@@ -22,7 +22,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
 #[utoipa::path(get, path = "/articles/{slug}/comments", tag = TAG, operation_id = "GetArticleComments",
     params(("slug" = String, Path, description = "Slug of the article")),
     responses(
-        (status = 200, description = "The comments", body = CommentsEnvelope),
+        (status = 200, description = "The comments", body = MultipleCommentsResponse),
         (status = 401, description = "A token was sent and is unusable", body = GenericErrorModel),
         (status = 404, description = "No such article", body = GenericErrorModel),
         (status = 422, description = "Unexpected error", body = GenericErrorModel),
@@ -34,7 +34,7 @@ pub(crate) async fn list(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let comments = state.articles.comments(&slug, caller.id()).await?;
-    Ok(HttpResponse::Ok().json(CommentsEnvelope {
+    Ok(HttpResponse::Ok().json(MultipleCommentsResponse {
         comments: comments.into_iter().map(Into::into).collect(),
     }))
 }
@@ -42,9 +42,9 @@ pub(crate) async fn list(
 /// Comment on an article.
 #[utoipa::path(post, path = "/articles/{slug}/comments", tag = TAG, operation_id = "CreateArticleComment",
     params(("slug" = String, Path, description = "Slug of the article")),
-    request_body = CommentRequest,
+    request_body = NewCommentRequest,
     responses(
-        (status = 201, description = "The new comment", body = CommentEnvelope),
+        (status = 201, description = "The new comment", body = SingleCommentResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 404, description = "No such article", body = GenericErrorModel),
         (status = 422, description = "Invalid input", body = GenericErrorModel),
@@ -54,13 +54,13 @@ pub(crate) async fn create(
     state: web::Data<AppState>,
     caller: CurrentUser,
     slug: web::Path<String>,
-    body: Validated<CommentRequest>,
+    body: Validated<NewCommentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let comment = state
         .articles
         .add_comment(caller.id, &slug, &body.into_inner().comment.body)
         .await?;
-    Ok(HttpResponse::Created().json(CommentEnvelope {
+    Ok(HttpResponse::Created().json(SingleCommentResponse {
         comment: comment.into(),
     }))
 }

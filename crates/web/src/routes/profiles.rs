@@ -3,8 +3,8 @@
 use actix_web::{HttpResponse, web};
 
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::content_dto::ProfileEnvelope;
 use crate::dto::GenericErrorModel;
+use crate::dto::profiles::ProfileResponse;
 use crate::{ApiError, AppState};
 
 const TAG: &str = "Profile";
@@ -17,7 +17,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
 }
 
 fn profile_response(profile: conduit_domain::profiles::Profile) -> HttpResponse {
-    HttpResponse::Ok().json(ProfileEnvelope {
+    HttpResponse::Ok().json(ProfileResponse {
         profile: profile.into(),
     })
 }
@@ -26,7 +26,7 @@ fn profile_response(profile: conduit_domain::profiles::Profile) -> HttpResponse 
 #[utoipa::path(get, path = "/profiles/{username}", tag = TAG, operation_id = "GetProfileByUsername",
     params(("username" = String, Path, description = "Username of the profile to get")),
     responses(
-        (status = 200, description = "The profile", body = ProfileEnvelope),
+        (status = 200, description = "The profile", body = ProfileResponse),
         (status = 401, description = "A token was sent and is unusable", body = GenericErrorModel),
         (status = 404, description = "No such user", body = GenericErrorModel),
         (status = 422, description = "Unexpected error", body = GenericErrorModel),
@@ -45,7 +45,7 @@ pub(crate) async fn get_profile(
 #[utoipa::path(post, path = "/profiles/{username}/follow", tag = TAG, operation_id = "FollowUserByUsername",
     params(("username" = String, Path, description = "Username of the profile to follow")),
     responses(
-        (status = 200, description = "The profile, followed", body = ProfileEnvelope),
+        (status = 200, description = "The profile, followed", body = ProfileResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 404, description = "No such user", body = GenericErrorModel),
         (status = 422, description = "Following yourself", body = GenericErrorModel),
@@ -64,7 +64,7 @@ pub(crate) async fn follow(
 #[utoipa::path(delete, path = "/profiles/{username}/follow", tag = TAG, operation_id = "UnfollowUserByUsername",
     params(("username" = String, Path, description = "Username of the profile to unfollow")),
     responses(
-        (status = 200, description = "The profile, not followed", body = ProfileEnvelope),
+        (status = 200, description = "The profile, not followed", body = ProfileResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 404, description = "No such user", body = GenericErrorModel),
         (status = 422, description = "Unfollowing yourself", body = GenericErrorModel),

@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::content_dto::TagsEnvelope;
 use crate::dto::GenericErrorModel;
+use crate::dto::tags::TagsResponse;
 use crate::{ApiError, AppState};
 
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
@@ -13,10 +13,10 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
 /// The tags in use, the most used first.
 #[utoipa::path(get, path = "/tags", tag = "Tags", operation_id = "GetTags",
     responses(
-        (status = 200, description = "Tags", body = TagsEnvelope),
+        (status = 200, description = "Tags", body = TagsResponse),
         (status = 422, description = "Unexpected error", body = GenericErrorModel),
     ))]
 pub(crate) async fn tags(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let tags = state.articles.tags().await?;
-    Ok(HttpResponse::Ok().json(TagsEnvelope::from(tags)))
+    Ok(HttpResponse::Ok().json(TagsResponse::from(tags)))
 }

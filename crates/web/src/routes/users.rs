@@ -6,9 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use conduit_domain::sessions::Authenticated;
 
 use crate::auth::CurrentUser;
-use crate::dto::{
-    GenericErrorModel, LoginUserRequest, NewUserRequest, RefreshRequest, UpdateUserRequest,
-    UserBody, UserResponse,
+use crate::dto::GenericErrorModel;
+use crate::dto::users::{
+    LoginUserRequest, NewUserRequest, RefreshRequest, UpdateUserRequest, User, UserResponse,
 };
 use crate::validated::Validated;
 use crate::{ApiError, AppState};
@@ -34,7 +34,7 @@ fn user_response(
     response
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(UserResponse {
-            user: UserBody::from(user),
+            user: User::from(user),
         })
 }
 

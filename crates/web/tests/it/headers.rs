@@ -1,4 +1,3 @@
-use actix_web::App;
 use actix_web::http::header;
 use actix_web::test::{self, TestRequest};
 
@@ -35,12 +34,10 @@ async fn every_response_carries_the_security_headers_errors_included() {
 /// The status and `Access-Control-Allow-*` headers of a CORS preflight from `origin`.
 async fn preflight(origins: &[&str], origin: &str) -> (u16, actix_web::http::header::HeaderMap) {
     let origins: Vec<String> = origins.iter().map(|origin| (*origin).to_owned()).collect();
-    let app = test::init_service(
-        App::new()
-            .wrap(conduit_web::cors(&origins))
-            .configure(conduit_web::configure(Ports::default().state())),
-    )
-    .await;
+    let settings = conduit_web::HttpSettings {
+        cors_allowed_origins: origins,
+    };
+    let app = test::init_service(conduit_web::app(Ports::default().state(), settings)).await;
     let request = TestRequest::default()
         .method(actix_web::http::Method::OPTIONS)
         .uri("/api/articles")

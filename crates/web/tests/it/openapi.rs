@@ -1,4 +1,3 @@
-use actix_web::App;
 use actix_web::test::{self, TestRequest};
 use serde_json::Value;
 
@@ -101,9 +100,11 @@ async fn request_bodies_name_the_schemas_that_validate_them() {
 
 #[actix_web::test]
 async fn the_docs_page_is_served_with_everything_it_needs_embedded() {
-    let app =
-        test::init_service(App::new().configure(conduit_web::configure(Ports::default().state())))
-            .await;
+    let app = test::init_service(conduit_web::app(
+        Ports::default().state(),
+        conduit_web::HttpSettings::default(),
+    ))
+    .await;
 
     let redirect = test::call_service(&app, TestRequest::get().uri("/docs").to_request()).await;
     let response = test::call_service(&app, TestRequest::get().uri("/docs/").to_request()).await;

@@ -2,8 +2,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use actix_web::test;
 use actix_web::test::TestRequest;
-use actix_web::{App, test};
 use conduit_domain::accounts::{AccountPorts, Accounts};
 use conduit_domain::articles::Articles;
 use conduit_domain::ports::{
@@ -14,7 +14,7 @@ use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::{SessionPolicy, SessionPorts, Sessions};
 use conduit_domain::throttle::ThrottlePolicy;
 use conduit_test_support::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
-use conduit_web::{AppState, Readiness};
+use conduit_web::{AppState, HttpSettings, Readiness};
 use serde_json::Value;
 
 /// The ports behind the app under test; each defaults to a fake (all stores one in-memory
@@ -109,12 +109,7 @@ impl Reply {
 /// Sends `request` to the whole app, in-process, over `state`. The body must be JSON, whatever
 /// the status: no handler and no error path may answer otherwise.
 pub(crate) async fn send(state: &AppState, request: TestRequest) -> Reply {
-    let app = test::init_service(
-        App::new()
-            .wrap(conduit_web::security_headers())
-            .configure(conduit_web::configure(state.clone())),
-    )
-    .await;
+    let app = test::init_service(conduit_web::app(state.clone(), HttpSettings::default())).await;
     let response = test::call_service(&app, request.to_request()).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();

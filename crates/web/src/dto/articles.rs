@@ -1,44 +1,16 @@
-//! Request and response bodies of profiles, articles, comments and tags, as the contract spells
-//! them. Times are RFC 3339 in UTC with milliseconds: `2026-02-18T03:22:56.637Z`.
+//! Bodies and query strings of the articles routes (`routes/articles.rs`), as the contract
+//! spells them. Times are RFC 3339 in UTC with milliseconds: `2026-02-18T03:22:56.637Z`.
 
-use conduit_domain::articles::{Article, ArticlePage, ArticleSummary, Comment, Tag};
-use conduit_domain::articles::{ArticleDraft, ArticleEdit, ListQuery};
-use conduit_domain::profiles::Profile;
+use conduit_domain::articles::{self, ArticleDraft, ArticleEdit, ListQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// The contract's `Profile`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Profile)]
-pub(crate) struct ProfileBody {
-    username: String,
-    bio: Option<String>,
-    image: Option<String>,
-    following: bool,
-}
-
-impl From<Profile> for ProfileBody {
-    fn from(profile: Profile) -> Self {
-        Self {
-            username: profile.username.to_string(),
-            bio: profile.bio.map(|bio| bio.to_string()),
-            image: profile.image.map(|image| image.to_string()),
-            following: profile.following,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ProfileResponse)]
-pub(crate) struct ProfileEnvelope {
-    pub(crate) profile: ProfileBody,
-}
+use crate::dto::profiles::Profile;
 
 /// An article in a list: the contract's `Article` without `body`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = ArticleListItem)]
-pub(crate) struct ArticleItem {
+pub(crate) struct ArticleListItem {
     slug: String,
     title: String,
     description: String,
@@ -49,11 +21,11 @@ pub(crate) struct ArticleItem {
     updated_at: String,
     favorited: bool,
     favorites_count: u64,
-    author: ProfileBody,
+    author: Profile,
 }
 
-impl From<ArticleSummary> for ArticleItem {
-    fn from(article: ArticleSummary) -> Self {
+impl From<articles::ArticleSummary> for ArticleListItem {
+    fn from(article: articles::ArticleSummary) -> Self {
         Self {
             slug: article.slug.to_string(),
             title: article.title.to_string(),
@@ -74,15 +46,14 @@ impl From<ArticleSummary> for ArticleItem {
 
 /// The contract's `Article`: a list item with its body.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Article)]
-pub(crate) struct ArticleBodyOut {
+pub(crate) struct Article {
     #[serde(flatten)]
-    item: ArticleItem,
+    item: ArticleListItem,
     body: String,
 }
 
-impl From<Article> for ArticleBodyOut {
-    fn from(article: Article) -> Self {
+impl From<articles::Article> for Article {
+    fn from(article: articles::Article) -> Self {
         Self {
             body: article.body.to_string(),
             item: article.summary.into(),
@@ -91,13 +62,12 @@ impl From<Article> for ArticleBodyOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = SingleArticleResponse)]
-pub(crate) struct ArticleEnvelope {
-    pub(crate) article: ArticleBodyOut,
+pub(crate) struct SingleArticleResponse {
+    pub(crate) article: Article,
 }
 
-impl From<Article> for ArticleEnvelope {
-    fn from(article: Article) -> Self {
+impl From<articles::Article> for SingleArticleResponse {
+    fn from(article: articles::Article) -> Self {
         Self {
             article: article.into(),
         }
@@ -106,14 +76,13 @@ impl From<Article> for ArticleEnvelope {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = MultipleArticlesResponse)]
-pub(crate) struct ArticlesEnvelope {
-    articles: Vec<ArticleItem>,
+pub(crate) struct MultipleArticlesResponse {
+    articles: Vec<ArticleListItem>,
     articles_count: u64,
 }
 
-impl From<ArticlePage> for ArticlesEnvelope {
-    fn from(page: ArticlePage) -> Self {
+impl From<articles::ArticlePage> for MultipleArticlesResponse {
+    fn from(page: articles::ArticlePage) -> Self {
         Self {
             articles: page.articles.into_iter().map(Into::into).collect(),
             articles_count: page.total,
@@ -125,13 +94,12 @@ impl From<ArticlePage> for ArticlesEnvelope {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewArticleRequest {
-    pub(crate) article: NewArticleBody,
+    pub(crate) article: NewArticle,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = NewArticle)]
-pub(crate) struct NewArticleBody {
+pub(crate) struct NewArticle {
     #[schema(max_length = 200)]
     title: String,
     #[schema(max_length = 1000)]
@@ -147,11 +115,11 @@ pub(crate) struct NewArticleBody {
 /// article sent back) are ignored rather than refused, as some frontends send them.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateArticleRequest {
-    pub(crate) article: UpdateArticleBody,
+    pub(crate) article: UpdateArticle,
 }
 
-impl From<NewArticleBody> for ArticleDraft {
-    fn from(body: NewArticleBody) -> Self {
+impl From<NewArticle> for ArticleDraft {
+    fn from(body: NewArticle) -> Self {
         Self {
             title: body.title,
             description: body.description,
@@ -162,8 +130,7 @@ impl From<NewArticleBody> for ArticleDraft {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = UpdateArticle)]
-pub(crate) struct UpdateArticleBody {
+pub(crate) struct UpdateArticle {
     #[schema(max_length = 200)]
     title: Option<String>,
     #[schema(max_length = 1000)]
@@ -172,8 +139,8 @@ pub(crate) struct UpdateArticleBody {
     body: Option<String>,
 }
 
-impl From<UpdateArticleBody> for ArticleEdit {
-    fn from(body: UpdateArticleBody) -> Self {
+impl From<UpdateArticle> for ArticleEdit {
+    fn from(body: UpdateArticle) -> Self {
         Self {
             title: body.title,
             description: body.description,
@@ -221,74 +188,6 @@ impl From<ListParams> for ListQuery {
             favorited: params.favorited,
             limit: params.limit,
             offset: params.offset,
-        }
-    }
-}
-
-/// The contract's `Comment`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Comment)]
-pub(crate) struct CommentOut {
-    id: i64,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
-    body: String,
-    author: ProfileBody,
-}
-
-impl From<Comment> for CommentOut {
-    fn from(comment: Comment) -> Self {
-        Self {
-            id: comment.id.0,
-            created_at: comment.created_at.to_string(),
-            updated_at: comment.updated_at.to_string(),
-            body: comment.body.to_string(),
-            author: comment.author.profile.into(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = SingleCommentResponse)]
-pub(crate) struct CommentEnvelope {
-    pub(crate) comment: CommentOut,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = MultipleCommentsResponse)]
-pub(crate) struct CommentsEnvelope {
-    pub(crate) comments: Vec<CommentOut>,
-}
-
-/// `{"comment": {...}}`. Unknown fields are refused.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = NewCommentRequest)]
-pub(crate) struct CommentRequest {
-    pub(crate) comment: NewCommentBody,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = NewComment)]
-pub(crate) struct NewCommentBody {
-    #[schema(max_length = 5000)]
-    pub(crate) body: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = TagsResponse)]
-pub(crate) struct TagsEnvelope {
-    tags: Vec<String>,
-}
-
-impl From<Vec<Tag>> for TagsEnvelope {
-    fn from(tags: Vec<Tag>) -> Self {
-        Self {
-            tags: tags.iter().map(|tag| tag.as_str().to_owned()).collect(),
         }
     }
 }

@@ -1,0 +1,157 @@
+//! Bodies of the users routes (`routes/users.rs`), as the contract spells them.
+
+use conduit_domain::accounts::{Credentials, ProfileUpdate, Registration};
+use conduit_domain::sessions::Authenticated;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+/// `{"user": {...}}` of a registration. Unknown fields are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUserRequest {
+    pub(crate) user: NewUser,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUser {
+    #[schema(max_length = 32)]
+    username: String,
+    #[schema(max_length = 254)]
+    email: String,
+    #[schema(max_length = 128, format = Password)]
+    password: String,
+}
+
+impl From<NewUser> for Registration {
+    fn from(body: NewUser) -> Self {
+        Self {
+            username: body.username,
+            email: body.email,
+            password: body.password,
+        }
+    }
+}
+
+/// `{"user": {...}}` of a login. Unknown fields are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginUserRequest {
+    pub(crate) user: LoginUser,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginUser {
+    #[schema(max_length = 254)]
+    email: String,
+    #[schema(max_length = 128, format = Password)]
+    password: String,
+}
+
+impl std::fmt::Debug for LoginUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginUser").finish_non_exhaustive()
+    }
+}
+
+impl From<LoginUser> for Credentials {
+    fn from(body: LoginUser) -> Self {
+        Self {
+            email: body.email,
+            password: body.password,
+        }
+    }
+}
+
+/// `{"user": {...}}` of an update. Fields this API does not know are ignored rather than refused:
+/// some frontends send back the whole user object they were given.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct UpdateUserRequest {
+    pub(crate) user: UpdateUser,
+}
+
+/// Every field is optional; `bio` and `image` may be `null` (or empty) to clear them.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct UpdateUser {
+    #[schema(max_length = 32)]
+    username: Option<String>,
+    #[schema(max_length = 254)]
+    email: Option<String>,
+    #[schema(max_length = 128, format = Password)]
+    password: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 1000)]
+    bio: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    image: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`: clear it) from one not sent (`None`: leave it).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+impl From<UpdateUser> for ProfileUpdate {
+    fn from(body: UpdateUser) -> Self {
+        Self {
+            username: body.username,
+            email: body.email,
+            password: body.password,
+            bio: body.bio,
+            image: body.image,
+        }
+    }
+}
+
+/// `POST /users/refresh`: `{"refreshToken": "..."}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefreshRequest {
+    #[serde(rename = "refreshToken")]
+    #[schema(max_length = 2048)]
+    pub(crate) refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRequest").finish_non_exhaustive()
+    }
+}
+
+/// `{"user": {...}}` of every users response.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserResponse {
+    pub(crate) user: User,
+}
+
+/// The contract's `User`: the caller's own account, with an access token; and a refresh token
+/// when a session was started or refreshed (an extension of the contract).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct User {
+    email: String,
+    token: String,
+    username: String,
+    bio: Option<String>,
+    image: Option<String>,
+    #[serde(rename = "refreshToken", skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    refresh_token: Option<String>,
+}
+
+impl From<Authenticated> for User {
+    fn from(authenticated: Authenticated) -> Self {
+        let user = authenticated.user;
+        Self {
+            email: user.email.to_string(),
+            token: authenticated.token.expose().to_owned(),
+            username: user.username.to_string(),
+            bio: user.bio.map(|bio| bio.to_string()),
+            image: user.image.map(|image| image.to_string()),
+            refresh_token: authenticated
+                .refresh_token
+                .map(|token| token.expose().to_owned()),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+use proptest::prelude::*;
+
+use super::*;
+
+/// Any JSON at all: scalars, and arrays and objects of them, nested.
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        "\\PC{0,40}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("user".to_owned()),
+                    Just("article".to_owned()),
+                    Just("email".to_owned()),
+                    Just("title".to_owned()),
+                    Just("tagList".to_owned()),
+                    "[a-z/~]{1,8}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    /// Whatever a client sends, validation answers (never panics), and every violation has a
+    /// field and a message.
+    #[test]
+    fn no_body_panics_the_validator(body in any_json()) {
+        for (name, validator) in all_validators() {
+            let validator = validator.map_err(|error| TestCaseError::fail(format!("{name}: {error}")))?;
+            for error in validator.iter_errors(&body) {
+                for (field, message) in envelope_entry(&error) {
+                    prop_assert!(!field.is_empty() && !message.is_empty());
+                }
+            }
+        }
+    }
+}
+
+/// The request body schema of every operation in the served document, by name.
+fn documented_request_bodies() -> Vec<String> {
+    let document = serde_json::to_value(<crate::ApiDoc as utoipa::OpenApi>::openapi())
+        .expect("the document serialises");
+    let mut names: Vec<String> = document["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|operations| operations.as_object().into_iter().flat_map(|o| o.values()))
+        .filter_map(|operation| {
+            operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+        })
+        .map(|reference| {
+            reference
+                .trim_start_matches("#/components/schemas/")
+                .to_owned()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[test]
+fn every_documented_request_body_has_a_validator_that_compiles() {
+    let mut validated: Vec<String> = Vec::new();
+    for (name, validator) in all_validators() {
+        assert!(validator.is_ok(), "{name}: {validator:?}");
+        validated.push(name);
+    }
+    validated.sort();
+
+    assert_eq!(validated, documented_request_bodies());
+}
+
+#[test]
+fn a_violation_is_keyed_by_the_contracts_plain_field_name() {
+    let body =
+        serde_json::json!({"user": {"email": "jake@jake.jake", "password": 5, "admin": true}});
+
+    let violations = violations::<NewUserRequest>(&body).expect("validates");
+
+    let expected = [
+        ("admin", "is not allowed"),
+        ("username", "can't be blank"),
+        ("password", "must be a string"),
+    ];
+    let mut expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(field, message)| ((*field).to_owned(), (*message).to_owned()))
+        .collect();
+    let mut violations = violations;
+    expected.sort();
+    violations.sort();
+    assert_eq!(violations, expected);
+}
