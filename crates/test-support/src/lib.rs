@@ -2,16 +2,17 @@
 //! the ports, the store contract suite every store adapter runs, and [`TestDb`], a fresh migrated
 //! PostgreSQL database per test.
 //!
-//! Depends on `conduit-domain` and `conduit-persistence`; never a `[dependencies]` entry of any
+//! Depends on `conduit-domain`, and with the `postgres` feature on `conduit-persistence`, sqlx and
+//! testcontainers (for [`TestDb`] and the real stores); never a `[dependencies]` entry of any
 //! crate, only a `[dev-dependencies]` one. It knows nothing about HTTP.
 
 pub mod builders;
 pub mod contract;
 pub mod fakes;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 
 pub use builders::{NewArticleBuilder, NewUserBuilder, unique};
-pub use fakes::{
-    FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore, InMemoryUserRepository,
-};
+pub use fakes::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
+#[cfg(feature = "postgres")]
 pub use postgres::TestDb;

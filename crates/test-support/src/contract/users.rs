@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use conduit_domain::Timestamp;
 use conduit_domain::accounts::{Bio, Email, ImageUrl, UserChanges, UserId, Username};
-use conduit_domain::ports::{StoreError, UniqueField, UserRepository};
+use conduit_domain::ports::{StoreError, UniqueField};
 use time::macros::datetime;
 
+use super::ContractStore;
 use crate::builders::{NewUserBuilder, unique};
 
-type Users = Arc<dyn UserRepository>;
-
-pub async fn inserted_user_reads_back_by_id_and_email(users: Users) {
+pub async fn inserted_user_reads_back_by_id_and_email(store: &ContractStore) {
+    let users = &store.users;
     let new = NewUserBuilder::new().build();
 
     let inserted = users.insert(new.clone()).await.expect("inserts");
@@ -28,7 +28,8 @@ pub async fn inserted_user_reads_back_by_id_and_email(users: Users) {
     assert_eq!(by_email.as_ref(), Some(&inserted));
 }
 
-pub async fn ids_are_distinct(users: Users) {
+pub async fn ids_are_distinct(store: &ContractStore) {
+    let users = &store.users;
     let first = users
         .insert(NewUserBuilder::new().build())
         .await
@@ -41,7 +42,8 @@ pub async fn ids_are_distinct(users: Users) {
     assert_ne!(first.id, second.id);
 }
 
-pub async fn username_is_unique_regardless_of_case(users: Users) {
+pub async fn username_is_unique_regardless_of_case(store: &ContractStore) {
+    let users = &store.users;
     let name = format!("Jake{}", unique());
     users
         .insert(NewUserBuilder::new().username(&name).build())
@@ -60,7 +62,8 @@ pub async fn username_is_unique_regardless_of_case(users: Users) {
     );
 }
 
-pub async fn email_is_unique(users: Users) {
+pub async fn email_is_unique(store: &ContractStore) {
+    let users = &store.users;
     let email = format!("jake{}@example.com", unique());
     users
         .insert(NewUserBuilder::new().email(&email).build())
@@ -79,7 +82,8 @@ pub async fn email_is_unique(users: Users) {
     );
 }
 
-pub async fn a_refused_insert_writes_nothing(users: Users) {
+pub async fn a_refused_insert_writes_nothing(store: &ContractStore) {
+    let users = &store.users;
     let taken = users
         .insert(NewUserBuilder::new().build())
         .await
@@ -97,10 +101,11 @@ pub async fn a_refused_insert_writes_nothing(users: Users) {
     );
 }
 
-pub async fn concurrent_registrations_of_one_username_admit_exactly_one(users: Users) {
+pub async fn concurrent_registrations_of_one_username_admit_exactly_one(store: &ContractStore) {
+    let users = &store.users;
     let name = format!("racer{}", unique());
     let attempts = (0..8).map(|_| {
-        let users = Arc::clone(&users);
+        let users = Arc::clone(users);
         let new = NewUserBuilder::new().username(&name).build();
         tokio::spawn(async move { users.insert(new).await })
     });
@@ -121,7 +126,8 @@ pub async fn concurrent_registrations_of_one_username_admit_exactly_one(users: U
     assert_eq!(admitted, 1);
 }
 
-pub async fn unknown_ids_and_emails_find_nothing(users: Users) {
+pub async fn unknown_ids_and_emails_find_nothing(store: &ContractStore) {
+    let users = &store.users;
     let email = Email::parse(&format!("nobody{}@example.com", unique())).expect("valid");
 
     assert_eq!(
@@ -131,7 +137,8 @@ pub async fn unknown_ids_and_emails_find_nothing(users: Users) {
     assert_eq!(users.find_by_email(&email).await.expect("reads"), None);
 }
 
-pub async fn update_changes_only_what_it_names(users: Users) {
+pub async fn update_changes_only_what_it_names(store: &ContractStore) {
+    let users = &store.users;
     let user = users
         .insert(NewUserBuilder::new().build())
         .await
@@ -164,7 +171,8 @@ pub async fn update_changes_only_what_it_names(users: Users) {
     );
 }
 
-pub async fn update_can_clear_optional_fields(users: Users) {
+pub async fn update_can_clear_optional_fields(store: &ContractStore) {
+    let users = &store.users;
     let user = users
         .insert(NewUserBuilder::new().build())
         .await
@@ -192,7 +200,8 @@ pub async fn update_can_clear_optional_fields(users: Users) {
     assert_eq!(cleared.image, None);
 }
 
-pub async fn update_to_a_taken_username_is_a_conflict_and_changes_nothing(users: Users) {
+pub async fn update_to_a_taken_username_is_a_conflict_and_changes_nothing(store: &ContractStore) {
+    let users = &store.users;
     let taken = users
         .insert(NewUserBuilder::new().build())
         .await
@@ -218,7 +227,8 @@ pub async fn update_to_a_taken_username_is_a_conflict_and_changes_nothing(users:
     assert_eq!(users.find_by_id(user.id).await.expect("reads"), Some(user));
 }
 
-pub async fn update_of_an_unknown_user_finds_nothing(users: Users) {
+pub async fn update_of_an_unknown_user_finds_nothing(store: &ContractStore) {
+    let users = &store.users;
     let changes = UserChanges {
         bio: Some(None),
         ..UserChanges::default()

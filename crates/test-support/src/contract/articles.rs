@@ -1,124 +1,24 @@
-//! The contract of the profile, article and comment repositories: what every store must do.
+//! The contract of [`ArticleRepository`](conduit_domain::ports::ArticleRepository): articles, tags,
+//! favourites, lists and the feed.
 
 use std::sync::Arc;
 
-use conduit_domain::Timestamp;
-use conduit_domain::accounts::{UserId, Username};
+use conduit_domain::accounts::Username;
 use conduit_domain::articles::{
-    ArticleChanges, ArticleFilter, ArticleId, ArticleSummary, CommentBody, CommentId, NewComment,
-    Page, Slug, Tag, Title,
+    ArticleChanges, ArticleFilter, ArticleId, ArticleSummary, Page, Slug, Tag, Title,
 };
 use conduit_domain::ports::{StoreError, UniqueField};
 use time::Duration;
 use time::macros::datetime;
 
-use super::ContractStore;
-use crate::builders::{NewArticleBuilder, NewUserBuilder};
-
-const T0: Timestamp = Timestamp::from_offset(datetime!(2026-03-01 10:00:00.000 UTC));
-
-async fn user(store: &ContractStore) -> (UserId, Username) {
-    let user = store
-        .users
-        .insert(NewUserBuilder::new().build())
-        .await
-        .expect("inserts a user");
-    (user.id, user.username)
-}
-
-async fn article(store: &ContractStore, builder: NewArticleBuilder) -> ArticleSummary {
-    store
-        .articles
-        .insert(builder.build())
-        .await
-        .expect("inserts an article")
-        .summary
-}
-
-fn slugs(articles: &[ArticleSummary]) -> Vec<&str> {
-    articles
-        .iter()
-        .map(|article| article.slug.as_str())
-        .collect()
-}
+use super::{ContractStore, T0, article, comment_on, slugs, user};
+use crate::builders::NewArticleBuilder;
 
 fn by_tag(tag: &str) -> ArticleFilter {
     ArticleFilter {
         tag: Some(Tag::parse(tag).expect("valid tag")),
         ..ArticleFilter::default()
     }
-}
-
-pub async fn a_profile_is_found_regardless_of_case_as_the_viewer_sees_it(store: &ContractStore) {
-    let (jake, jake_name) = user(store).await;
-    let (jane, _) = user(store).await;
-    store.profiles.follow(jane, jake).await.expect("follows");
-    let shouted = Username::parse(&jake_name.as_str().to_uppercase()).expect("valid");
-
-    let anonymous = store.profiles.find_by_username(&shouted, None).await;
-    let by_follower = store
-        .profiles
-        .find_by_username(&jake_name, Some(jane))
-        .await;
-    let by_self = store
-        .profiles
-        .find_by_username(&jake_name, Some(jake))
-        .await;
-
-    let anonymous = anonymous.expect("reads").expect("found");
-    assert_eq!(anonymous.id, jake);
-    assert_eq!(anonymous.profile.username, jake_name);
-    assert!(!anonymous.profile.following);
-    assert!(
-        by_follower
-            .expect("reads")
-            .expect("found")
-            .profile
-            .following
-    );
-    assert!(!by_self.expect("reads").expect("found").profile.following);
-    let nobody = Username::parse("nobody-at-all").expect("valid");
-    assert_eq!(
-        store.profiles.find_by_username(&nobody, None).await,
-        Ok(None)
-    );
-}
-
-pub async fn following_and_unfollowing_are_idempotent(store: &ContractStore) {
-    let (jake, jake_name) = user(store).await;
-    let (jane, _) = user(store).await;
-    let following = |viewer| {
-        let profiles = Arc::clone(&store.profiles);
-        let name = jake_name.clone();
-        async move {
-            profiles
-                .find_by_username(&name, Some(viewer))
-                .await
-                .expect("reads")
-                .expect("found")
-                .profile
-                .following
-        }
-    };
-
-    store.profiles.follow(jane, jake).await.expect("follows");
-    store
-        .profiles
-        .follow(jane, jake)
-        .await
-        .expect("follows again");
-    assert!(following(jane).await);
-    store
-        .profiles
-        .unfollow(jane, jake)
-        .await
-        .expect("unfollows");
-    store
-        .profiles
-        .unfollow(jane, jake)
-        .await
-        .expect("unfollows again");
-    assert!(!following(jane).await);
 }
 
 pub async fn an_inserted_article_reads_back_by_slug_with_its_tags_in_order(store: &ContractStore) {
@@ -562,71 +462,4 @@ pub async fn tags_are_listed_most_used_first(store: &ContractStore) {
 
     let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
     assert_eq!(names, ["common", "also-rare", "rare"]);
-}
-
-async fn comment_on(
-    store: &ContractStore,
-    article: ArticleId,
-    author: UserId,
-    at: Timestamp,
-) -> CommentId {
-    store
-        .comments
-        .insert(NewComment {
-            article,
-            author,
-            body: CommentBody::parse("A comment").expect("valid"),
-            created_at: at,
-        })
-        .await
-        .expect("comments")
-        .id
-}
-
-pub async fn comments_are_listed_oldest_first_per_article(store: &ContractStore) {
-    let (author, _) = user(store).await;
-    let (reader, _) = user(store).await;
-    store
-        .profiles
-        .follow(reader, author)
-        .await
-        .expect("follows");
-    let first = article(store, NewArticleBuilder::new(author)).await;
-    let second = article(store, NewArticleBuilder::new(author)).await;
-    let later = comment_on(store, first.id, author, T0 + Duration::minutes(1)).await;
-    let earlier = comment_on(store, first.id, reader, T0).await;
-    comment_on(store, second.id, reader, T0).await;
-
-    let comments = store
-        .comments
-        .list(first.id, Some(reader))
-        .await
-        .expect("lists");
-
-    let ids: Vec<CommentId> = comments.iter().map(|comment| comment.id).collect();
-    assert_eq!(ids, [earlier, later]);
-    assert!(comments[1].author.profile.following);
-    assert!(!comments[0].author.profile.following);
-    assert_eq!(comments[0].created_at, T0);
-    assert_eq!(comments[0].article, first.id);
-}
-
-pub async fn a_comment_is_found_by_id_and_deleted_once(store: &ContractStore) {
-    let (author, author_name) = user(store).await;
-    let on = article(store, NewArticleBuilder::new(author)).await;
-    let id = comment_on(store, on.id, author, T0).await;
-
-    let found = store
-        .comments
-        .find(id, None)
-        .await
-        .expect("reads")
-        .expect("found");
-    assert_eq!((found.article, found.author.id), (on.id, author));
-    assert_eq!(found.author.profile.username, author_name);
-    assert_eq!(found.body.as_str(), "A comment");
-
-    assert_eq!(store.comments.delete(id).await, Ok(true));
-    assert_eq!(store.comments.delete(id).await, Ok(false));
-    assert_eq!(store.comments.find(id, None).await, Ok(None));
 }
