@@ -6,14 +6,17 @@
 //!   once, builds the template, and hands the URL to every test in `CONDUIT_TEST_DATABASE_URL`.
 //!   Under plain `cargo test` the first test of each test binary starts one the same way.
 //! - Migrations run once per run, into the template database `conduit_template`; each test's
-//!   database is a copy of it, on a server tuned for tests (data in memory; `fsync`,
-//!   `full_page_writes` and `synchronous_commit` off).
-//! - Copies are made ahead: under nextest a detached filler ([`fill_pool`]) keeps a pool of ready
-//!   databases, and a test claims one in a single statement. When the pool is empty (a burst of
-//!   tests, or plain `cargo test`, which has no filler) the test makes its own copy.
+//!   database is a copy of it (`CREATE DATABASE ... STRATEGY FILE_COPY`, about 11 ms), on a
+//!   server tuned for tests (data in memory; `fsync`, `full_page_writes` and
+//!   `synchronous_commit` off).
 //! - A passed test's database is dropped; a failed test's is kept and its URL printed.
-//! - No container outlives the run: a detached reaper removes it when the process that owns the
-//!   run (nextest, or the test binary) exits.
+//! - No container outlives the run, however it ends (done, Ctrl-C, a killed test process): the
+//!   container watches itself. A watchdog beside PostgreSQL inside it stops the server once no
+//!   client has been connected for [`IDLE_VAR`] seconds (30 by default), and Docker removes the
+//!   stopped container (`AutoRemove`). Nothing runs on the host after the run, so it works
+//!   wherever Docker does: Linux, and macOS or Windows with Docker Desktop.
+//!   Rejected alternatives: a reaper process on the host that waits for the test runner's pid
+//!   (needs `/proc` and `setsid`, Linux only), and testcontainers' Ryuk (an image to pull).
 
 use std::time::{Duration, Instant};
 
@@ -31,17 +34,43 @@ pub const DATABASE_URL_VAR: &str = "CONDUIT_TEST_DATABASE_URL";
 pub const IMAGE_VAR: &str = "CONDUIT_TEST_PG_IMAGE";
 /// Set to `1` to keep the container after the run, to inspect a failed test's database.
 pub const KEEP_VAR: &str = "CONDUIT_TEST_KEEP_CONTAINER";
+/// Seconds without a client connection after which the container stops and is removed.
+pub const IDLE_VAR: &str = "CONDUIT_TEST_PG_IDLE_SECS";
+/// The label every container of the harness carries.
+pub const LABEL: (&str, &str) = ("org.conduit.test", "postgres");
 
 const TEMPLATE: &str = "conduit_template";
-/// The table (in the server's `postgres` database) of databases made ready ahead of the tests
-/// that will claim them, and the channel on which a claim asks for a refill.
-const POOL_TABLE: &str = "conduit_test_pool";
-const POOL_CHANNEL: &str = "conduit_test_pool";
-/// How many ready databases the filler keeps: more than a burst of tests on a small machine uses
-/// before it can catch up.
-const POOL_TARGET: i64 = 24;
 /// Serialises template creation between test processes that share a server.
 const TEMPLATE_LOCK: i64 = 0x00c0_d017;
+
+/// The container's command: the image's own entrypoint starts PostgreSQL in the background, and
+/// the shell stays to watch it. Every second it counts the server's client connections over TCP
+/// (its own excluded; the image's first-start initialisation listens on no TCP port, so it is
+/// not mistaken for idleness); after `$1` seconds with none it stops the server with a fast
+/// shutdown, and the container exits. `$1` of 0 watches nothing. The rest of the arguments go to
+/// PostgreSQL.
+const WATCHDOG: &str = r#"idle_limit=$1; shift
+docker-entrypoint.sh postgres "$@" &
+server=$!
+trap 'kill -INT $server' INT TERM
+export PGPASSWORD="$POSTGRES_PASSWORD"
+alive() {
+  state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' /proc/$server/status 2>/dev/null)
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+idle=0
+while alive; do
+  sleep 1
+  [ "$idle_limit" -gt 0 ] || continue
+  clients=$(psql -h 127.0.0.1 -U postgres -d postgres -Atqc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()" 2>/dev/null) || clients=starting
+  case $clients in
+    0) idle=$((idle + 1)) ;;
+    starting) ;;
+    *) idle=0 ;;
+  esac
+  if [ $idle -ge "$idle_limit" ]; then kill -INT $server; break; fi
+done
+wait $server"#;
 
 /// A test's own database. Dropped with the test: removed if the test passed, kept if it failed.
 #[derive(Debug)]
@@ -64,16 +93,10 @@ impl TestDb {
             .await
             .unwrap_or_else(|error| panic!("cannot connect to the test server: {error}"));
         let started = Instant::now();
-        let name = match claim_ready_database(&mut admin).await {
-            Some(name) => name,
-            None => {
-                let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-                create_from_template(&mut admin, &name)
-                    .await
-                    .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
-                name
-            }
-        };
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        create_from_template(&mut admin, &name)
+            .await
+            .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
         let provisioning = started.elapsed();
         let _ = admin.close().await;
         let url = database_url(&server_url, &name);
@@ -104,8 +127,7 @@ impl TestDb {
         &self.name
     }
 
-    /// How long it took to get this database: a claim from the ready pool, or a
-    /// `CREATE DATABASE ... TEMPLATE` when the pool was empty.
+    /// How long it took to get this database: its `CREATE DATABASE ... TEMPLATE`.
     pub fn provisioning_time(&self) -> Duration {
         self.provisioning
     }
@@ -115,8 +137,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!(
-                "test database kept for inspection: {} (the container is removed when the run \
-                 ends unless {KEEP_VAR}=1)",
+                "test database kept for inspection: {} (the container is removed once idle \
+                 unless {KEEP_VAR}=1)",
                 self.url
             );
             return;
@@ -171,7 +193,7 @@ async fn server_url() -> String {
             if let Ok(url) = std::env::var(DATABASE_URL_VAR) {
                 return url;
             }
-            let url = start_server(std::process::id()).await;
+            let url = start_server().await.url;
             ensure_template(&url).await;
             url
         })
@@ -179,29 +201,50 @@ async fn server_url() -> String {
         .clone()
 }
 
-/// Starts a PostgreSQL container that is removed once the process `owner` exits, and returns the
-/// URL of its `postgres` database.
+/// A started PostgreSQL container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// The URL of its `postgres` database.
+    pub url: String,
+    /// Docker's id of the container.
+    pub container_id: String,
+}
+
+/// Starts a PostgreSQL container that removes itself once idle (see the module's docs).
 ///
 /// # Panics
 /// When Docker cannot start the container, with instructions.
-pub async fn start_server(owner: u32) -> String {
+pub async fn start_server() -> Server {
     let image = std::env::var(IMAGE_VAR).unwrap_or_else(|_| "postgres:15".to_owned());
     let (name, tag) = image.rsplit_once(':').unwrap_or((image.as_str(), "latest"));
+    let keep = std::env::var(KEEP_VAR).is_ok_and(|keep| keep == "1");
+    let idle_secs = if keep {
+        "0".to_owned()
+    } else {
+        std::env::var(IDLE_VAR).unwrap_or_else(|_| "30".to_owned())
+    };
+    let mut command = vec!["-c".to_owned(), WATCHDOG.to_owned(), "watchdog".to_owned()];
+    command.push(idle_secs);
+    for setting in [
+        "fsync=off",
+        "full_page_writes=off",
+        "synchronous_commit=off",
+        "max_connections=500",
+    ] {
+        command.extend(["-c".to_owned(), setting.to_owned()]);
+    }
     let container = GenericImage::new(name, tag)
+        .with_entrypoint("sh")
         .with_exposed_port(5432.tcp())
         .with_wait_for(WaitFor::message_on_stderr(
             "database system is ready to accept connections",
         ))
         .with_env_var("POSTGRES_PASSWORD", "postgres")
-        .with_label("org.conduit.test", "postgres")
+        .with_label(LABEL.0, LABEL.1)
         // The data directory in memory: nothing of a test run needs to survive it.
         .with_mount(Mount::tmpfs_mount("/var/lib/postgresql/data"))
-        .with_cmd([
-            "-c", "fsync=off",
-            "-c", "full_page_writes=off",
-            "-c", "synchronous_commit=off",
-            "-c", "max_connections=500",
-        ])
+        .with_cmd(command)
+        .with_host_config_modifier(move |host| host.auto_remove = Some(!keep))
         .with_startup_timeout(Duration::from_secs(120))
         .start()
         .await
@@ -224,31 +267,20 @@ pub async fn start_server(owner: u32) -> String {
         .get_host()
         .await
         .map_or_else(|_| "127.0.0.1".to_owned(), |host| host.to_string());
-    spawn_reaper(container.id(), owner);
-    // The reaper owns the container's lifetime from here on: it must outlive this process's
-    // handle, whose drop would remove it while other test processes still use it.
+    if keep {
+        eprintln!(
+            "keeping PostgreSQL container {} ({KEEP_VAR}=1)",
+            container.id()
+        );
+    }
+    let server = Server {
+        url: format!("postgres://postgres:postgres@{host}:{port}/postgres"),
+        container_id: container.id().to_owned(),
+    };
+    // The container's own watchdog ends it: this handle's drop would remove it while other test
+    // processes of the run still use it.
     std::mem::forget(container);
-    format!("postgres://postgres:postgres@{host}:{port}/postgres")
-}
-
-/// A detached `sh` that waits for `owner` to exit and then removes the container.
-fn spawn_reaper(container_id: &str, owner: u32) {
-    if std::env::var(KEEP_VAR).is_ok_and(|keep| keep == "1") {
-        eprintln!("keeping PostgreSQL container {container_id} ({KEEP_VAR}=1)");
-        return;
-    }
-    let script = format!(
-        "while kill -0 {owner} 2>/dev/null; do sleep 1; done; docker rm -f -v {container_id} >/dev/null 2>&1"
-    );
-    let spawned = std::process::Command::new("setsid")
-        .args(["-f", "sh", "-c", &script])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-    if !matches!(spawned, Ok(status) if status.success()) {
-        eprintln!("could not start the reaper; remove container {container_id} by hand");
-    }
+    server
 }
 
 /// Creates the migrated template database once per server; later callers find it made.
@@ -296,40 +328,11 @@ pub async fn ensure_template(server_url: &str) {
                 .unwrap_or_else(|error| panic!("cannot finish the template: {error}"));
         }
     }
-    admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "CREATE TABLE IF NOT EXISTS {POOL_TABLE} (
-                 name TEXT PRIMARY KEY,
-                 made_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())"
-        )))
-        .await
-        .unwrap_or_else(|error| panic!("cannot create the pool of ready databases: {error}"));
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(TEMPLATE_LOCK)
         .execute(&mut admin)
         .await;
     let _ = admin.close().await;
-}
-
-/// A database made ready ahead by [`fill_pool`], if there is one: claimed atomically, so no two
-/// tests ever get the same; the filler is told to make another.
-async fn claim_ready_database(admin: &mut PgConnection) -> Option<String> {
-    let claimed: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM {POOL_TABLE} WHERE name = (
-             SELECT name FROM {POOL_TABLE} ORDER BY made_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-         RETURNING name"
-    )))
-    .fetch_optional(&mut *admin)
-    .await
-    .ok()
-    .flatten();
-    if claimed.is_some() {
-        let _ = sqlx::query("SELECT pg_notify($1, '')")
-            .bind(POOL_CHANNEL)
-            .execute(&mut *admin)
-            .await;
-    }
-    claimed
 }
 
 /// A copy of the migrated template. `FILE_COPY` copies the files at once, where PostgreSQL 15's
@@ -342,37 +345,4 @@ async fn create_from_template(admin: &mut PgConnection, name: &str) -> Result<()
         )))
         .await
         .map(drop)
-}
-
-/// Keeps [`POOL_TARGET`] databases ready in the server at `server_url` until the process `owner`
-/// exits: made one at a time, and again each time a test claims one. Run by the nextest setup
-/// script in a detached process of its own, so the tests never wait for a `CREATE DATABASE`.
-///
-/// # Errors
-/// When the server cannot be reached.
-pub async fn fill_pool(server_url: &str, owner: u32) -> Result<(), sqlx::Error> {
-    let mut admin = PgConnection::connect(server_url).await?;
-    let mut listener = sqlx::postgres::PgListener::connect(server_url).await?;
-    listener.listen(POOL_CHANNEL).await?;
-    while std::path::Path::new(&format!("/proc/{owner}")).exists() {
-        let ready: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM {POOL_TABLE}"
-        )))
-        .fetch_one(&mut admin)
-        .await?;
-        if ready < POOL_TARGET {
-            let name = format!("ready_{}", uuid::Uuid::new_v4().simple());
-            create_from_template(&mut admin, &name).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO {POOL_TABLE} (name) VALUES ($1)"
-            )))
-            .bind(&name)
-            .execute(&mut admin)
-            .await?;
-        } else {
-            // Woken by a claim; the timeout only bounds how long a dead owner goes unnoticed.
-            let _ = tokio::time::timeout(Duration::from_secs(1), listener.recv()).await;
-        }
-    }
-    Ok(())
 }

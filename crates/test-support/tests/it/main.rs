@@ -1,6 +1,7 @@
-//! The in-memory fake must keep the same store contract as the real stores, or tests that use it
-//! prove nothing.
+//! Tests of the test support itself.
 
-use conduit_test_support::contract::ContractStore;
-
-conduit_test_support::store_contract!(async { ContractStore::in_memory() });
+// The PostgreSQL harness leaves no container behind, even when a test process is killed.
+mod containers;
+// The in-memory fake keeps the same store contract as the real stores, or tests that use it prove
+// nothing.
+mod fake_store;
