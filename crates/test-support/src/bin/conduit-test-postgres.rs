@@ -41,7 +41,11 @@ async fn hold() -> std::process::ExitCode {
         eprintln!("cannot connect to {}", server.container_id);
         return std::process::ExitCode::FAILURE;
     };
-    println!("container {}", server.container_id);
+    // Standard output is this command's answer to the test that started it.
+    #[allow(clippy::print_stdout)]
+    {
+        println!("container {}", server.container_id);
+    }
     // Until killed: the connection stays open, as a running test's would.
     std::future::pending::<()>().await;
     drop(connection);
