@@ -172,3 +172,45 @@ fn bad_session_breach_and_cors_settings_are_each_reported() {
         ]
     );
 }
+
+/// The rows of the variables table in `config.rs`'s module docs.
+fn documented_rows() -> Vec<&'static str> {
+    include_str!("../config.rs")
+        .lines()
+        .filter_map(|line| line.strip_prefix("//! | `"))
+        .map(|row| row.trim_end())
+        .collect()
+}
+
+#[test]
+fn every_variable_read_is_documented_and_the_readme_shows_the_same_table() {
+    let source = include_str!("../config.rs");
+    let readme = include_str!("../../../../README.md");
+    let rows = documented_rows();
+    let documented: Vec<&str> = rows
+        .iter()
+        .filter_map(|row| row.split('`').next())
+        .collect();
+
+    // Every name the code reads, in quotes, that looks like a variable.
+    let read: std::collections::BTreeSet<&str> = source
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|word| {
+            word.len() > 3 && word.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+        })
+        .collect();
+    for name in &read {
+        assert!(documented.contains(name), "{name} is read but not documented");
+    }
+    for name in &documented {
+        assert!(read.contains(name), "{name} is documented but never read");
+    }
+    for row in rows {
+        assert!(
+            readme.contains(&format!("| `{row}")),
+            "the README's configuration table lacks or differs in: | `{row}"
+        );
+    }
+}
