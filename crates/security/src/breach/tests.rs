@@ -23,10 +23,20 @@ fn split_digest() -> (String, String) {
     (prefix.to_owned(), suffix.to_owned())
 }
 
+/// A check against `server` with a timeout no loaded machine reaches: only the timeout test
+/// sets a short one.
 fn check(server: &MockServer, fail_open: bool) -> RangeApiBreachCheck {
+    check_with_timeout(server, fail_open, Duration::from_secs(10))
+}
+
+fn check_with_timeout(
+    server: &MockServer,
+    fail_open: bool,
+    timeout: Duration,
+) -> RangeApiBreachCheck {
     RangeApiBreachCheck::new(BreachCheckSettings {
         base_url: server.uri(),
-        timeout: Duration::from_millis(300),
+        timeout,
         threshold: 10,
         fail_open,
     })
@@ -103,7 +113,9 @@ async fn a_slow_answer_times_out() {
         .mount(&server)
         .await;
 
-    let verdict = check(&server, false).check(&password()).await;
+    let verdict = check_with_timeout(&server, false, Duration::from_millis(300))
+        .check(&password())
+        .await;
 
     assert!(
         matches!(verdict, Err(BreachCheckError(problem)) if problem.contains("did not answer"))

@@ -197,12 +197,13 @@ fn every_variable_read_is_documented_and_the_readme_shows_the_same_table() {
         .split('"')
         .skip(1)
         .step_by(2)
-        .filter(|word| {
-            word.len() > 3 && word.chars().all(|c| c.is_ascii_uppercase() || c == '_')
-        })
+        .filter(|word| word.len() > 3 && word.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
         .collect();
     for name in &read {
-        assert!(documented.contains(name), "{name} is read but not documented");
+        assert!(
+            documented.contains(name),
+            "{name} is read but not documented"
+        );
     }
     for name in &documented {
         assert!(read.contains(name), "{name} is documented but never read");

@@ -25,69 +25,42 @@ async fn a_known_path_with_an_unknown_method_is_a_json_404() {
     assert_eq!(reply.body, json!({"errors": {"route": ["not found"]}}));
 }
 
-/// Each row: a raw body, its content type, and the status and envelope it must get.
+const JSON: &str = "application/json";
+
+/// One row: a raw body sent to `POST /api/users` with `content_type`, and the status and the
+/// envelope's error key it must get.
+async fn check(body: &str, content_type: &str, (status, key): (u16, &str)) {
+    let state = Ports::default().state();
+    let request = TestRequest::post()
+        .uri("/api/users")
+        .insert_header(("content-type", content_type))
+        .set_payload(body.to_owned());
+
+    let reply = send(&state, request).await;
+
+    let shown: String = body.chars().take(40).collect();
+    assert_eq!(reply.status, status, "{shown}: {}", reply.body);
+    assert!(
+        reply.body["errors"][key][0].is_string(),
+        "{shown}: {}",
+        reply.body
+    );
+}
+
 #[actix_web::test]
 async fn bad_bodies_get_the_error_envelope_and_never_a_500() {
-    let state = Ports::default().state();
     let oversized = format!(
         r#"{{"user":{{"username":"{}"}}}}"#,
         "x".repeat(conduit_web::JSON_BODY_LIMIT + 1)
     );
-    let cases: Vec<(&str, String, &str, u16, &str)> = vec![
-        (
-            "malformed JSON",
-            "{\"user\": ".into(),
-            "application/json",
-            400,
-            "body",
-        ),
-        ("not JSON", "hello".into(), "application/json", 400, "body"),
-        (
-            "wrong content type",
-            r#"{"user":{}}"#.into(),
-            "text/plain",
-            415,
-            "body",
-        ),
-        (
-            "wrong type",
-            r#"{"user":{"username":5}}"#.into(),
-            "application/json",
-            422,
-            "username",
-        ),
-        (
-            "missing wrapper",
-            r#"{"username":"jake"}"#.into(),
-            "application/json",
-            422,
-            "user",
-        ),
-        (
-            "user is null",
-            r#"{"user":null}"#.into(),
-            "application/json",
-            422,
-            "user",
-        ),
-        ("too large", oversized, "application/json", 413, "body"),
-    ];
 
-    for (case, body, content_type, status, key) in cases {
-        let request = TestRequest::post()
-            .uri("/api/users")
-            .insert_header(("content-type", content_type))
-            .set_payload(body);
-
-        let reply = send(&state, request).await;
-
-        assert_eq!(reply.status, status, "{case}: {}", reply.body);
-        assert!(
-            reply.body["errors"][key][0].is_string(),
-            "{case}: {}",
-            reply.body
-        );
-    }
+    check("{\"user\": ", JSON, (400, "body")).await; // malformed JSON
+    check("hello", JSON, (400, "body")).await; // not JSON
+    check(r#"{"user":{}}"#, "text/plain", (415, "body")).await;
+    check(r#"{"user":{"username":5}}"#, JSON, (422, "username")).await;
+    check(r#"{"username":"jake"}"#, JSON, (422, "user")).await; // missing wrapper
+    check(r#"{"user":null}"#, JSON, (422, "user")).await;
+    check(&oversized, JSON, (413, "body")).await;
 }
 
 #[actix_web::test]

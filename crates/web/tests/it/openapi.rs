@@ -6,6 +6,15 @@ use crate::support::{Ports, send};
 /// The contract's operations and status codes, kept as test data: `METHOD PATH CODE...`.
 const CONTRACT: &str = include_str!("../contract-operations.txt");
 
+/// The contract's operations, one `METHOD PATH CODE...` line each (comments and blank lines
+/// skipped).
+fn contract_operations() -> Vec<&'static str> {
+    CONTRACT
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .collect()
+}
+
 async fn document() -> Value {
     let reply = send(
         &Ports::default().state(),
@@ -30,10 +39,8 @@ async fn every_operation_of_the_contract_is_documented_with_its_status_codes() {
     let document = document().await;
     let mut missing = Vec::new();
 
-    let operations = CONTRACT
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty());
-    for line in operations {
+    let operations = contract_operations();
+    for line in &operations {
         let mut words = line.split_whitespace();
         let (Some(method), Some(path)) = (words.next(), words.next()) else {
             panic!("malformed line: {line}");
@@ -51,12 +58,25 @@ async fn every_operation_of_the_contract_is_documented_with_its_status_codes() {
     }
 
     assert!(missing.is_empty(), "not documented: {missing:?}");
+    let mut distinct: Vec<String> = operations
+        .iter()
+        .map(|line| {
+            line.split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    distinct.sort();
+    distinct.dedup();
+    assert!(
+        !operations.is_empty(),
+        "contract-operations.txt lists nothing"
+    );
     assert_eq!(
-        CONTRACT
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .count(),
-        19
+        distinct.len(),
+        operations.len(),
+        "an operation is listed twice"
     );
 }
 
