@@ -4,17 +4,13 @@
 //!
 //! A binary of its own: it installs the global subscriber.
 
-#[path = "it/support.rs"]
-#[allow(dead_code)] // Not every helper of the end-to-end suite is needed here.
-mod support;
-
 use std::sync::{Arc, Mutex};
 
 use conduit_server::Config;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use support::TestApp;
+use conduit_e2e::TestApp;
 
 const SECRET: &str = "the-jwt-secret-that-must-never-be-seen-anywhere";
 const PASSWORD: &str = "first correct horse battery";

@@ -4,10 +4,6 @@
 //! global subscriber counts them around each request. The server's own logging never shows these
 //! events (they carry SQL text); this counter sees only that they happened.
 
-#[path = "it/support.rs"]
-#[allow(dead_code)] // Not every helper of the end-to-end suite is needed here.
-mod support;
-
 use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
@@ -16,7 +12,7 @@ use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-use support::TestApp;
+use conduit_e2e::TestApp;
 
 /// The summaries (`SELECT a.id, …`) of the statements sqlx has run, in order.
 #[derive(Clone, Default)]

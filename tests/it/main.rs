@@ -1,8 +1,6 @@
 //! End-to-end: the real server, built exactly as `main` builds it, bound to port 0, driven over
 //! real HTTP by reqwest, against SQLite and against PostgreSQL.
 
-// Starting the server for a test, and a small HTTP client for it.
-mod support;
 // The users and authentication journey, once per store.
 mod users;
 // Two users who follow, write, favourite, comment, read the feed and page through lists, once

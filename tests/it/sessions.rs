@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use conduit_e2e::TestApp;
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::TestApp;
+use conduit_e2e::TestApp;
 
 #[tokio::test]
 async fn the_users_journey_on_sqlite() {

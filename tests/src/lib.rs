@@ -1,1 +1,166 @@
-//! End-to-end tests of the real server; the tests live in `it/`.
+//! The end-to-end suite's library: [`TestApp`] starts the real server, built exactly as `main`
+//! builds it, on port 0 over SQLite or a PostgreSQL database of its own, with a clock the test
+//! moves, and gives the test a small HTTP client for it. The tests live in `it/` and in the two
+//! binaries beside it (`statements.rs`, `secrets.rs`) that need a process of their own.
+
+use std::sync::Arc;
+
+use conduit_security::HashingParams;
+use conduit_server::{Application, Config};
+use conduit_test_support::{FakeClock, TestDb};
+use serde_json::Value;
+
+/// A running server and what it runs on; dropping it stops nothing the test still needs.
+#[derive(Debug)]
+pub struct TestApp {
+    pub address: String,
+    pub clock: Arc<FakeClock>,
+    pub client: reqwest::Client,
+    database_url: String,
+    _database: Arc<Database>,
+}
+
+/// Held only for its `Drop`: the temporary directory or test database outlives the server's use.
+#[allow(dead_code)] // The fields are never read: holding them is their whole purpose.
+#[derive(Debug)]
+enum Database {
+    Sqlite(tempfile::TempDir),
+    Postgres(TestDb),
+}
+
+impl TestApp {
+    pub async fn on_sqlite() -> Self {
+        Self::on_sqlite_with(&[]).await
+    }
+
+    pub async fn on_postgres() -> Self {
+        Self::on_postgres_with(&[]).await
+    }
+
+    /// On SQLite, configured by these environment variables (and defaults for the rest).
+    pub async fn on_sqlite_with(variables: &[(&str, &str)]) -> Self {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", directory.path().join("conduit.db").display());
+        let clock = Arc::new(FakeClock::starting_now());
+        Self::start(url, Arc::new(Database::Sqlite(directory)), variables, clock).await
+    }
+
+    /// On PostgreSQL, configured by these environment variables (and defaults for the rest).
+    pub async fn on_postgres_with(variables: &[(&str, &str)]) -> Self {
+        let database = TestDb::new().await;
+        let url = database.url().to_owned();
+        let clock = Arc::new(FakeClock::starting_now());
+        Self::start(
+            url,
+            Arc::new(Database::Postgres(database)),
+            variables,
+            clock,
+        )
+        .await
+    }
+
+    /// Another server on the same database and clock, configured anew: what a restart with a
+    /// changed environment looks like to clients.
+    pub async fn restart_with(&self, variables: &[(&str, &str)]) -> Self {
+        Self::start(
+            self.database_url.clone(),
+            Arc::clone(&self._database),
+            variables,
+            Arc::clone(&self.clock),
+        )
+        .await
+    }
+
+    async fn start(
+        database_url: String,
+        database: Arc<Database>,
+        variables: &[(&str, &str)],
+        clock: Arc<FakeClock>,
+    ) -> Self {
+        let mut config = Config::from_lookup(|name| {
+            variables
+                .iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+        .expect("the test's configuration is valid");
+        config.database_url = database_url.clone();
+        config.bind_addr = "127.0.0.1:0".to_owned();
+        config.workers = Some(1);
+        // Cheap hashing keeps the suite fast; production refuses these parameters.
+        config.password_hashing = HashingParams::INSECURE_FOR_TESTS;
+        let application = Application::build_with_clock(config, clock.clone())
+            .await
+            .expect("the application starts");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        tokio::spawn(application.run_until_stopped());
+        Self {
+            address,
+            clock,
+            client: reqwest::Client::new(),
+            database_url,
+            _database: database,
+        }
+    }
+
+    /// Sends a request with an optional JSON body and `Authorization: Token`, answering status and JSON.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let (status, _, body) = self.send_full(method, path, token, body).await;
+        (status, body)
+    }
+
+    /// [`Self::send`], with the response headers.
+    pub async fn send_full(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Token {token}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if status == 204 {
+            let body = response.bytes().await.expect("the server answers");
+            assert!(body.is_empty(), "a 204 has no body");
+            return (status, headers, Value::Null);
+        }
+        let body = response.json().await.expect("every answer is JSON");
+        (status, headers, body)
+    }
+
+    /// Registers a user with a unique name and returns its token and username.
+    pub async fn register(&self, name: &str) -> (String, String) {
+        let username = format!("{name}{}", conduit_test_support::unique());
+        let (status, body) = self
+            .send(
+                reqwest::Method::POST,
+                "/api/users",
+                None,
+                Some(serde_json::json!({"user": {
+                    "username": username,
+                    "email": format!("{username}@example.com"),
+                    "password": "correct horse battery",
+                }})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let token = body["user"]["token"].as_str().expect("a token").to_owned();
+        (token, username)
+    }
+}
