@@ -33,10 +33,11 @@ pub enum ApiError {
     /// 503: a dependency needed to answer is down; the key names what could not be done.
     #[error("{0} unavailable")]
     Unavailable(&'static str, &'static str),
-    /// 404: no such resource; the key names its kind (`route`, later `article`, `profile`...).
+    /// 404: no such resource; the key names its kind (`route`, `profile`, `article`, `comment`).
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// 409: registration with a username or e-mail that is taken.
+    /// 409: a new user's username or e-mail, or a new article's slug, is taken; the key names the
+    /// field.
     #[error("{0} has already been taken")]
     Conflict(&'static str),
     /// 413: the body is larger than [`crate::JSON_BODY_LIMIT`].
