@@ -5,7 +5,7 @@
 mod users;
 // Two users who follow, write, favourite, comment, read the feed and page through lists, once
 // per store.
-mod content;
+mod publishing;
 // Refresh, replay, logout, logout-all, password change, key rotation across a restart, and
 // throttling.
 mod sessions;

@@ -4,13 +4,13 @@ use serde_json::{Value, json};
 use conduit_e2e::TestApp;
 
 #[tokio::test]
-async fn the_content_journey_on_sqlite() {
-    content_journey(TestApp::on_sqlite().await).await;
+async fn the_publishing_journey_on_sqlite() {
+    publishing_journey(TestApp::on_sqlite().await).await;
 }
 
 #[tokio::test]
-async fn the_content_journey_on_postgres() {
-    content_journey(TestApp::on_postgres().await).await;
+async fn the_publishing_journey_on_postgres() {
+    publishing_journey(TestApp::on_postgres().await).await;
 }
 
 #[tokio::test]
@@ -41,7 +41,7 @@ fn article(title: &str, tags: &[&str]) -> Option<Value> {
 
 /// Jake writes, Jane follows him, favourites, comments, reads her feed and pages through lists
 /// with every filter; each tries the other's articles and comments.
-async fn content_journey(app: TestApp) {
+async fn publishing_journey(app: TestApp) {
     let (jake, jake_name) = app.register("jake").await;
     let (jane, jane_name) = app.register("jane").await;
     let suffix = conduit_test_support::unique();
