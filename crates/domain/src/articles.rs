@@ -58,6 +58,9 @@ impl std::fmt::Debug for Articles {
 }
 
 impl Articles {
+    /// How many tags `GET /api/tags` lists at most.
+    pub const TAGS_LISTED: u32 = 100;
+
     pub fn new(
         articles: Arc<dyn ArticleRepository>,
         comments: Arc<dyn CommentRepository>,
@@ -226,9 +229,10 @@ impl Articles {
         self.get(slug, Some(caller)).await
     }
 
-    /// The tags in use.
+    /// The [`Self::TAGS_LISTED`] most used tags, the most used first: a client shows them as a
+    /// tag cloud, and a list of every tag ever used would grow without bound.
     pub async fn tags(&self) -> Result<Vec<Tag>, ResourceError> {
-        Ok(self.articles.tags().await?)
+        Ok(self.articles.tags(Self::TAGS_LISTED).await?)
     }
 
     /// An article's comments, oldest first.

@@ -119,8 +119,8 @@ pub trait ArticleRepository: Send + Sync {
     async fn favorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError>;
     /// Idempotent.
     async fn unfavorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError>;
-    /// Every tag some article carries, the most used first (ties in alphabetical order).
-    async fn tags(&self) -> Result<Vec<Tag>, StoreError>;
+    /// The `limit` most used tags, the most used first (ties in alphabetical order).
+    async fn tags(&self, limit: u32) -> Result<Vec<Tag>, StoreError>;
 }
 
 /// Comments on articles.

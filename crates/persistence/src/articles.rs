@@ -59,7 +59,7 @@ const FAVORITE: &str =
     "INSERT INTO favorites (user_id, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 const UNFAVORITE: &str = "DELETE FROM favorites WHERE user_id = $1 AND article_id = $2";
 
-const TAGS: &str = "SELECT tag FROM article_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag";
+const TAGS: &str = "SELECT tag FROM article_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT $1";
 
 /// `INSERT INTO article_tags` of `count` tags for the article `$1`, the tags from `$2`.
 fn insert_tags(count: usize) -> String {
@@ -290,8 +290,9 @@ impl ArticleRepository for SqlArticleRepository {
         Ok(())
     }
 
-    async fn tags(&self) -> Result<Vec<Tag>, StoreError> {
-        let tags: Vec<(String,)> = self.store.fetch_all(TAGS, Args::new()).await?;
+    async fn tags(&self, limit: u32) -> Result<Vec<Tag>, StoreError> {
+        let args = Args::new().bind(i64::from(limit));
+        let tags: Vec<(String,)> = self.store.fetch_all(TAGS, args).await?;
         tags.iter()
             .map(|(tag,)| {
                 Tag::parse(tag).map_err(|_| {

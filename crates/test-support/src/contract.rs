@@ -157,6 +157,7 @@ macro_rules! store_contract {
             favourites_count_once_and_show_for_the_viewer_only,
             twelve_concurrent_favourites_by_one_user_count_once,
             tags_are_listed_most_used_first,
+            tags_are_capped_at_the_limit_keeping_the_most_used,
         );
         $crate::store_contract!(@checks $store; comments;
             comments_are_listed_oldest_first_per_article,

@@ -1,7 +1,9 @@
 //! [`ApiError`]: every failure a client can see, and the one place that turns it into a response.
 
+use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use conduit_domain::ValidationErrors;
 use conduit_domain::errors::ResourceError;
@@ -36,6 +38,9 @@ pub enum ApiError {
     /// 404: no such resource; the key names its kind (`route`, `profile`, `article`, `comment`).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 405: the path exists, but not for this method; `Allow` lists the methods it has.
+    #[error("method not allowed")]
+    MethodNotAllowed { allowed: Vec<&'static str> },
     /// 409: a new user's username or e-mail, or a new article's slug, is taken; the key names the
     /// field.
     #[error("{0} has already been taken")]
@@ -72,6 +77,10 @@ impl ApiError {
             )],
             Self::Unavailable(field, message) => vec![((*field).into(), (*message).into())],
             Self::NotFound(resource) => vec![((*resource).into(), "not found".into())],
+            Self::MethodNotAllowed { allowed } => vec![(
+                "method".into(),
+                format!("is not allowed here; use {}", allowed.join(", ")),
+            )],
             Self::Conflict(field) => vec![((*field).into(), "has already been taken".into())],
             Self::PayloadTooLarge => vec![(
                 "body".into(),
@@ -105,6 +114,7 @@ impl ResponseError for ApiError {
             Self::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -125,6 +135,9 @@ impl ResponseError for ApiError {
         }
         if let Self::TooManyRequests { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let Self::MethodNotAllowed { allowed } = self {
+            response.insert_header((header::ALLOW, allowed.join(", ")));
         }
         response.json(self.envelope())
     }
@@ -218,7 +231,58 @@ pub(crate) fn query_config() -> web::QueryConfig {
     })
 }
 
-/// The JSON 404 for any path no route matches.
-pub(crate) async fn route_not_found(_request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("route"))
+/// Rewrites a client error that a middleware answered in its own format (actix-cors answers a
+/// refused origin in plain text) into the error envelope. Answers already in JSON, which
+/// [`ApiError`] wrote, pass untouched.
+pub(crate) fn into_envelope<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let status = response.status();
+    let (field, message) = match response
+        .response()
+        .error()
+        .and_then(|error| error.as_error::<actix_cors::CorsError>())
+    {
+        Some(actix_cors::CorsError::OriginNotAllowed) => ("origin", "is not allowed".to_owned()),
+        Some(refusal) => ("origin", refusal.to_string().to_lowercase()),
+        None => (
+            "request",
+            status
+                .canonical_reason()
+                .unwrap_or("is refused")
+                .to_lowercase(),
+        ),
+    };
+    let (request, refused) = response.into_parts();
+    let mut envelope = HttpResponse::build(status);
+    for (name, value) in refused.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            envelope.insert_header((name.clone(), value.clone()));
+        }
+    }
+    let envelope = envelope.json(json!({ "errors": { field: [message.trim_end_matches('.')] } }));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, envelope).map_into_right_body(),
+    ))
+}
+
+/// What no route answers: a 405 with `Allow` for a path that exists under other methods (as the
+/// API document lists them), else the JSON 404.
+pub(crate) async fn route_not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allowed = crate::openapi::allowed_methods(request.path());
+    if allowed.is_empty() {
+        Err(ApiError::NotFound("route"))
+    } else {
+        Err(ApiError::MethodNotAllowed { allowed })
+    }
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Condition;
+use actix_web::middleware::{Condition, ErrorHandlers};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, Error};
 use conduit_domain::accounts::Accounts;
@@ -79,9 +79,12 @@ pub fn app(
     >,
 > {
     let origins = settings.cors_allowed_origins;
+    // The last `wrap` is the outermost: the security headers reach every answer, CORS refusals
+    // included, and the envelope handler sees what CORS answers itself, in plain text.
     App::new()
-        .wrap(security_headers())
         .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+        .wrap(ErrorHandlers::new().default_handler_client(error::into_envelope))
+        .wrap(security_headers())
         .wrap(tracing_actix_web::TracingLogger::default())
         .configure(configure(state))
 }

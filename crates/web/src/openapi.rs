@@ -102,6 +102,53 @@ impl Modify for TokenScheme {
 static DOCUMENT: LazyLock<serde_json::Value> =
     LazyLock::new(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or_default());
 
+/// The paths served outside the document's `/api` operations, all `GET` only.
+const OTHER_GET_PATHS: [&str; 4] = [
+    "/api/openapi.json",
+    "/docs",
+    "/health/live",
+    "/health/ready",
+];
+
+/// The methods the API serves on `path` (a request path, `/api/...`), as the document lists them,
+/// in the document's order; empty for a path it does not serve.
+pub(crate) fn allowed_methods(path: &str) -> Vec<&'static str> {
+    if OTHER_GET_PATHS.contains(&path) {
+        return vec!["GET"];
+    }
+    let Some(path) = path.strip_prefix("/api") else {
+        return Vec::new();
+    };
+    let Some(paths) = DOCUMENT["paths"].as_object() else {
+        return Vec::new();
+    };
+    let matches = |template: &str| {
+        let (mut wanted, mut given) = (template.split('/'), path.split('/'));
+        loop {
+            match (wanted.next(), given.next()) {
+                (None, None) => return true,
+                (Some(wanted), Some(given))
+                    if wanted == given || (wanted.starts_with('{') && !given.is_empty()) => {}
+                _ => return false,
+            }
+        }
+    };
+    let mut allowed: Vec<&'static str> = Vec::new();
+    for (_, operations) in paths.iter().filter(|(template, _)| matches(template)) {
+        for (method, name) in [
+            ("get", "GET"),
+            ("post", "POST"),
+            ("put", "PUT"),
+            ("delete", "DELETE"),
+        ] {
+            if operations.get(method).is_some() && !allowed.contains(&name) {
+                allowed.push(name);
+            }
+        }
+    }
+    allowed
+}
+
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/api/openapi.json", web::get().to(document))

@@ -127,10 +127,22 @@ impl Password {
         &self.0
     }
 
-    /// The rules that are always on, beyond length: not one of the most common passwords, and not
-    /// the user's own username, e-mail address or the part of it before the `@` (all compared
-    /// regardless of case).
+    /// The rules a new password must keep, beyond length: something other than white space, more
+    /// than one character repeated, not one of the most common passwords, and not the user's own
+    /// username, e-mail address or the part of it before the `@` (all compared regardless of
+    /// case). NIST SP 800-63B asks for such a blocklist and for no composition rules.
+    ///
+    /// These apply to new passwords only (registration and change), never at login, so that no
+    /// account made under older rules is locked out.
     pub fn check_policy(&self, username: &Username, email: &Email) -> Result<(), InvalidValue> {
+        if self.0.chars().all(char::is_whitespace) {
+            return Err(InvalidValue::Rule("must contain more than white space"));
+        }
+        let mut chars = self.0.chars();
+        let first = chars.next();
+        if chars.all(|other| Some(other) == first) {
+            return Err(InvalidValue::Rule("must not be one character repeated"));
+        }
         let lowered = self.0.to_lowercase();
         let common = COMMON_PASSWORDS
             .lines()

@@ -423,6 +423,8 @@ async fn a_common_password_or_ones_own_name_is_refused_before_hashing() {
         ("jake", "Password123", "is too common"),
         ("JakeJakeJake", "jakejakejake", own_name),
         ("jake", "jake@jake.jake", own_name),
+        ("jake", "        ", "must contain more than white space"),
+        ("jake", "zzzzzzzz", "must not be one character repeated"),
     ] {
         let error = accounts
             .register(registration(username, "jake@jake.jake", password))

@@ -101,6 +101,9 @@ impl Tag {
         if tags.len() > Self::MAX_PER_ARTICLE {
             return Err(InvalidValue::Rule("may hold at most 10 tags"));
         }
+        // Alphabetical, as the RealWorld reference implementation answers and its conformance
+        // collection checks: `["training", "dragons"]` is listed `["dragons", "training"]`.
+        tags.sort();
         Ok(tags)
     }
 

@@ -450,3 +450,24 @@ async fn only_a_comments_author_may_delete_it() {
     ));
     assert!(by_comment_author.is_ok());
 }
+
+#[tokio::test]
+async fn tags_lists_the_most_used_up_to_the_cap_as_the_store_ranks_them() {
+    let mut ports = Ports::new();
+    let ranked = vec![
+        Tag::parse("rust").expect("valid"),
+        Tag::parse("dragons").expect("valid"),
+    ];
+    let answer = ranked.clone();
+    ports
+        .articles
+        .expect_tags()
+        .with(eq(Articles::TAGS_LISTED))
+        .times(1)
+        .returning(move |_| Ok(answer.clone()));
+
+    let tags = ports.articles().tags().await.expect("listed");
+
+    assert_eq!(tags, ranked);
+    assert_eq!(Articles::TAGS_LISTED, 100, "the README documents 100");
+}

@@ -140,7 +140,7 @@ impl ArticleRepository for InMemoryStore {
         Ok(())
     }
 
-    async fn tags(&self) -> Result<Vec<Tag>, StoreError> {
+    async fn tags(&self, limit: u32) -> Result<Vec<Tag>, StoreError> {
         let state = self.lock();
         let mut counts: BTreeMap<&Tag, usize> = BTreeMap::new();
         for stored in state.articles.values() {
@@ -154,6 +154,11 @@ impl ArticleRepository for InMemoryStore {
                 .cmp(a_count)
                 .then_with(|| a.as_str().cmp(b.as_str()))
         });
-        Ok(tags.into_iter().map(|(tag, _)| tag.clone()).collect())
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(tags
+            .into_iter()
+            .take(limit)
+            .map(|(tag, _)| tag.clone())
+            .collect())
     }
 }

@@ -30,7 +30,7 @@ async fn creating_answers_201_with_the_whole_article() {
         new_article(
             &jake,
             json!({"title": "How to train your dragon", "description": "Ever wonder how?",
-                   "body": "You have to believe", "tagList": ["dragons", "training", "dragons"]}),
+                   "body": "You have to believe", "tagList": ["training", "dragons", "training"]}),
         ),
     )
     .await;

@@ -15,14 +15,50 @@ async fn an_unknown_route_is_a_json_404() {
     );
 }
 
+/// One row: a method and path no route serves, and the `Allow` header its 405 must carry.
+async fn check_not_allowed(method: &str, path: &str, allow: &str) {
+    let state = Ports::default().state();
+    let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("a method");
+
+    let reply = send(&state, TestRequest::default().method(method).uri(path)).await;
+
+    assert_eq!(
+        (reply.status, reply.header("allow")),
+        (405, Some(allow)),
+        "{path}"
+    );
+    assert!(
+        reply.body["errors"]["method"][0].is_string(),
+        "{}",
+        reply.body
+    );
+}
+
 #[actix_web::test]
-async fn a_known_path_with_an_unknown_method_is_a_json_404() {
+async fn a_known_path_with_an_undeclared_method_is_a_405_listing_the_allowed_ones() {
+    check_not_allowed("DELETE", "/api/users", "POST").await;
+    check_not_allowed("TRACE", "/api/user", "GET, PUT").await;
+    check_not_allowed("PATCH", "/api/articles/how-to-train", "GET, PUT, DELETE").await;
+    check_not_allowed("GET", "/api/articles/how-to-train/favorite", "POST, DELETE").await;
+    check_not_allowed("POST", "/api/profiles/jake", "GET").await;
+    check_not_allowed("PUT", "/api/tags", "GET").await;
+    check_not_allowed("DELETE", "/health/ready", "GET").await;
+}
+
+#[actix_web::test]
+async fn an_unknown_path_under_any_method_is_a_json_404() {
     let state = Ports::default().state();
 
-    let reply = send(&state, TestRequest::delete().uri("/api/users")).await;
+    for request in [
+        TestRequest::delete().uri("/api/nope"),
+        TestRequest::get().uri("/api/articles/a/b/c"),
+        TestRequest::post().uri("/api/profiles//follow"),
+    ] {
+        let reply = send(&state, request).await;
 
-    assert_eq!(reply.status, 404);
-    assert_eq!(reply.body, json!({"errors": {"route": ["not found"]}}));
+        assert_eq!(reply.status, 404);
+        assert_eq!(reply.body, json!({"errors": {"route": ["not found"]}}));
+    }
 }
 
 const JSON: &str = "application/json";

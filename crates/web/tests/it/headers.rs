@@ -79,3 +79,30 @@ async fn any_origin_never_comes_with_credentials() {
             .is_none()
     );
 }
+
+#[actix_web::test]
+async fn a_refused_preflight_answers_in_the_error_envelope_with_the_security_headers() {
+    let settings = conduit_web::HttpSettings {
+        cors_allowed_origins: vec!["https://app.example".to_owned()],
+    };
+    let app = test::init_service(conduit_web::app(Ports::default().state(), settings)).await;
+    let preflight = TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/api/articles")
+        .insert_header((header::ORIGIN, "https://evil.example"))
+        .insert_header((header::ACCESS_CONTROL_REQUEST_METHOD, "POST"));
+
+    let response = test::call_service(&app, preflight.to_request()).await;
+
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(allowed_origin(response.headers()), None);
+    assert_eq!(
+        response.headers().get(header::X_CONTENT_TYPE_OPTIONS),
+        Some(&header::HeaderValue::from_static("nosniff"))
+    );
+    let body: serde_json::Value = test::read_body_json(response).await;
+    assert_eq!(
+        body,
+        serde_json::json!({"errors": {"origin": ["is not allowed"]}})
+    );
+}

@@ -67,6 +67,44 @@ fn email_is_kept_in_lower_case_and_checked_loosely() {
 }
 
 #[test]
+fn a_new_password_must_not_be_blank_repeated_common_or_ones_own_name() {
+    fn policy(raw: &str, expected: Result<(), &'static str>) {
+        let password = Password::parse(raw).expect("within the length bounds");
+        let username = Username::parse("jake").expect("valid");
+        let email = Email::parse("jake.smith@example.com").expect("valid");
+        assert_eq!(
+            password.check_policy(&username, &email),
+            expected.map_err(InvalidValue::Rule),
+            "{raw:?}"
+        );
+    }
+    policy("correct horse battery", Ok(()));
+    policy("  spaced  out  ", Ok(()));
+    policy("aaaaaaab", Ok(()));
+    policy("        ", Err("must contain more than white space"));
+    policy(
+        "\t\n \u{a0}\u{2003}    ",
+        Err("must contain more than white space"),
+    );
+    policy("pppppppp", Err("must not be one character repeated"));
+    policy(
+        "🔑🔑🔑🔑🔑🔑🔑🔑",
+        Err("must not be one character repeated"),
+    );
+    policy("password", Err("is too common"));
+    policy("PASSWORD123", Err("is too common"));
+    policy("JakeJake", Ok(()));
+    policy(
+        "jake.smith",
+        Err("must not be your username or e-mail address"),
+    );
+    policy(
+        "JAKE.SMITH@example.com",
+        Err("must not be your username or e-mail address"),
+    );
+}
+
+#[test]
 fn password_counts_characters_and_never_trims_or_truncates() {
     fn password(raw: &str, expected: Result<&str, InvalidValue>) {
         check(Password::parse, raw, expected, |p| p.expose().to_owned())

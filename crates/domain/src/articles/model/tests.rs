@@ -53,7 +53,7 @@ fn slugs_in_urls_must_be_well_formed() {
 }
 
 #[test]
-fn tags_are_trimmed_deduplicated_in_order_and_limited_in_number() {
+fn tags_are_trimmed_deduplicated_sorted_and_limited_in_number() {
     let raw: Vec<String> = [" rust ", "web", "rust", "testing"]
         .into_iter()
         .map(String::from)
@@ -62,7 +62,7 @@ fn tags_are_trimmed_deduplicated_in_order_and_limited_in_number() {
     let tags = Tag::parse_list(&raw).expect("valid tags");
 
     let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
-    assert_eq!(names, ["rust", "web", "testing"]);
+    assert_eq!(names, ["rust", "testing", "web"]);
     let eleven: Vec<String> = (0..11).map(|n| format!("tag{n}")).collect();
     assert!(Tag::parse_list(&eleven).is_err());
 }
