@@ -5,7 +5,7 @@ use conduit_domain::Timestamp;
 use conduit_domain::accounts::{
     Bio, Email, ImageUrl, NewUser, PasswordHash, User, UserChanges, UserId, Username,
 };
-use conduit_domain::ports::{StoreError, UserRepository};
+use conduit_domain::ports::{StoreError, UniqueField, UserRepository};
 
 use crate::Store;
 use crate::db::{Args, DbTime};
@@ -36,6 +36,10 @@ const UPDATE: &str = "
         updated_at    = $10
     WHERE id = $1
     RETURNING id, username, email, bio, image, password_hash, created_at, updated_at";
+
+/// Whether a user other than `$2` has the canonical username `$1`.
+const USERNAME_TAKEN: &str =
+    "SELECT EXISTS (SELECT 1 FROM users WHERE username_key = $1 AND id <> $2) AS taken";
 
 /// A `users` row as the database returns it.
 #[derive(Debug, sqlx::FromRow)]
@@ -91,6 +95,34 @@ impl SqlUserRepository {
     pub(crate) fn new(store: Store) -> Self {
         Self { store }
     }
+
+    /// When both the username and the e-mail are taken, the conflict names the username, on every
+    /// store: PostgreSQL reports the username's constraint first and SQLite the e-mail's, so an
+    /// e-mail conflict looks for a taken username too (only on this failure path).
+    async fn username_first(
+        &self,
+        outcome: Result<Option<UserRow>, StoreError>,
+        username: Option<&Username>,
+        except: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let email_taken = StoreError::Conflict {
+            field: UniqueField::Email,
+        };
+        match (outcome, username) {
+            (Err(error), Some(username)) if error == email_taken => {
+                let args = Args::new().bind(username.canonical()).bind(except);
+                let (taken,): (bool,) = self.store.fetch_one(USERNAME_TAKEN, args).await?;
+                Err(if taken {
+                    StoreError::Conflict {
+                        field: UniqueField::Username,
+                    }
+                } else {
+                    email_taken
+                })
+            }
+            (outcome, _) => outcome?.map(TryInto::try_into).transpose(),
+        }
+    }
 }
 
 #[async_trait]
@@ -102,10 +134,10 @@ impl UserRepository for SqlUserRepository {
             .bind(user.email.as_str())
             .bind(user.password_hash.as_str())
             .bind(user.created_at);
-        self.store
-            .fetch_one::<UserRow>(INSERT, args)
+        let outcome = self.store.fetch_one::<UserRow>(INSERT, args).await.map(Some);
+        self.username_first(outcome, Some(&user.username), 0)
             .await?
-            .try_into()
+            .ok_or_else(|| StoreError::Unavailable("an insert returned no row".to_owned()))
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
@@ -149,10 +181,8 @@ impl UserRepository for SqlUserRepository {
             .bind(image.is_some())
             .bind(image.flatten())
             .bind(now);
-        self.store
-            .fetch_optional::<UserRow>(UPDATE, args)
-            .await?
-            .map(TryInto::try_into)
-            .transpose()
+        let outcome = self.store.fetch_optional::<UserRow>(UPDATE, args).await;
+        self.username_first(outcome, changes.username.as_ref(), id.0)
+            .await
     }
 }

@@ -137,6 +137,7 @@ macro_rules! store_contract {
             update_changes_only_what_it_names,
             update_can_clear_optional_fields,
             update_to_a_taken_username_is_a_conflict_and_changes_nothing,
+            when_username_and_email_are_both_taken_the_conflict_names_the_username,
             update_of_an_unknown_user_finds_nothing,
         );
         $crate::store_contract!(@checks $store; profiles;

@@ -172,14 +172,15 @@ fn conflict(
     except: Option<i64>,
     candidate: &User,
 ) -> Option<UniqueField> {
-    let others = users.values().filter(|user| Some(user.id.0) != except);
-    for other in others {
-        if other.username.canonical() == candidate.username.canonical() {
-            return Some(UniqueField::Username);
-        }
-        if other.email == candidate.email {
-            return Some(UniqueField::Email);
-        }
+    // The username first, when both are taken: the rule every store keeps.
+    let mut others = users.values().filter(|user| Some(user.id.0) != except);
+    if others
+        .clone()
+        .any(|other| other.username.canonical() == candidate.username.canonical())
+    {
+        return Some(UniqueField::Username);
     }
-    None
+    others
+        .any(|other| other.email == candidate.email)
+        .then_some(UniqueField::Email)
 }

@@ -227,6 +227,43 @@ pub async fn update_to_a_taken_username_is_a_conflict_and_changes_nothing(store:
     assert_eq!(users.find_by_id(user.id).await.expect("reads"), Some(user));
 }
 
+pub async fn when_username_and_email_are_both_taken_the_conflict_names_the_username(
+    store: &ContractStore,
+) {
+    let users = &store.users;
+    let one = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
+    let other = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
+    let username_taken = StoreError::Conflict {
+        field: UniqueField::Username,
+    };
+
+    for email in [&one.email, &other.email] {
+        let clash = NewUserBuilder::new()
+            .username(one.username.as_str())
+            .email(email.as_str())
+            .build();
+        let outcome = users.insert(clash).await.map(|user| user.id);
+        assert_eq!(outcome, Err(username_taken.clone()), "{email}");
+    }
+    let third = users
+        .insert(NewUserBuilder::new().build())
+        .await
+        .expect("inserts");
+    let changes = UserChanges {
+        username: Some(one.username.clone()),
+        email: Some(other.email.clone()),
+        ..UserChanges::default()
+    };
+    let outcome = users.update(third.id, changes, third.created_at).await;
+    assert_eq!(outcome.map(|user| user.map(|u| u.id)), Err(username_taken));
+}
+
 pub async fn update_of_an_unknown_user_finds_nothing(store: &ContractStore) {
     let users = &store.users;
     let changes = UserChanges {
