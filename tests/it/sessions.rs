@@ -124,6 +124,10 @@ async fn session_journey(app: TestApp) {
     assert_eq!(status, 200);
     let (status, _) = refresh(&app, &other["refreshToken"]).await;
     assert_eq!(status, 401, "another session ends with the password change");
+    let (status, _) = app
+        .send(Method::GET, "/api/user", Some(text(&other["token"])), None)
+        .await;
+    assert_eq!(status, 401, "and so does its access token, at once");
     let (status, kept_refreshed) = refresh(&app, &kept["refreshToken"]).await;
     assert_eq!(
         status, 200,
@@ -144,6 +148,19 @@ async fn session_journey(app: TestApp) {
     assert_eq!(status, 204);
     let (status, _) = refresh(&app, &kept_refreshed["user"]["refreshToken"]).await;
     assert_eq!(status, 401);
+    let (status, body) = app
+        .send(
+            Method::GET,
+            "/api/user",
+            Some(text(&kept_refreshed["user"]["token"])),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (401, json!({"errors": {"token": ["is invalid"]}})),
+        "an access token ends with its session"
+    );
 
     // Logout-all ends every session.
     let (_, one) = login(&app, &email, "a new passphrase").await;
@@ -160,6 +177,15 @@ async fn session_journey(app: TestApp) {
     for session in [&one, &two] {
         let (status, _) = refresh(&app, &session["refreshToken"]).await;
         assert_eq!(status, 401);
+        let (status, _) = app
+            .send(
+                Method::POST,
+                "/api/articles",
+                Some(text(&session["token"])),
+                Some(json!({"article": {"title": "After", "description": "d", "body": "b"}})),
+            )
+            .await;
+        assert_eq!(status, 401, "no authenticated route takes it any more");
     }
 }
 

@@ -202,6 +202,9 @@ pub enum TokenError {
     /// Genuine, but its user no longer exists.
     #[error("speaks for no user")]
     UnknownUser,
+    /// Genuine, but its session has ended: logged out, revoked, or past its absolute expiry.
+    #[error("belongs to a session that has ended")]
+    SessionEnded,
     #[error("could not be issued: {0}")]
     Issue(String),
 }
@@ -332,6 +335,14 @@ pub trait SessionRepository: Send + Sync {
         created_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// The user of the session `session` if it is live at `now`: not revoked, not past its
+    /// absolute expiry, and its user still there. One lookup by primary key: it runs on every
+    /// authenticated request.
+    async fn live_user(
+        &self,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, StoreError>;
     /// Revokes a session: none of its tokens works again. Idempotent.
     async fn revoke(&self, session: SessionId, now: Timestamp) -> Result<(), StoreError>;
     /// Revokes every session of `user`, but `except`.

@@ -120,13 +120,21 @@ impl Sessions {
         Self { ports, policy }
     }
 
-    /// Who an access token speaks for.
+    /// Who an access token speaks for: a genuine, unexpired token whose session is still live.
+    /// An access token ends with its session (logout, logout-all, a password change elsewhere),
+    /// not an hour later: the check costs one lookup by primary key per request.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, AuthError> {
         let token = token.ok_or(AuthError::Unauthenticated(TokenError::Missing))?;
-        self.ports
+        let now = self.ports.clock.now();
+        let caller = self
+            .ports
             .tokens
-            .verify(token, self.ports.clock.now())
-            .map_err(AuthError::Unauthenticated)
+            .verify(token, now)
+            .map_err(AuthError::Unauthenticated)?;
+        match self.ports.sessions.live_user(caller.session, now).await? {
+            Some(user) if user == caller.user => Ok(caller),
+            _ => Err(AuthError::Unauthenticated(TokenError::SessionEnded)),
+        }
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token. The presented

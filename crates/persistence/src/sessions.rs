@@ -30,6 +30,9 @@ const SESSION: &str = "
 
 const SESSION_OF_TOKEN: &str = "SELECT session_id FROM refresh_tokens WHERE token_hash = $1";
 
+const LIVE_USER: &str =
+    "SELECT user_id FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2";
+
 const REVOKE: &str = "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
 
 const REVOKE_ALL: &str = "
@@ -135,6 +138,16 @@ impl SessionRepository for SqlSessionRepository {
         let args = token_args(token, session.0, created_at, expires_at);
         self.store.execute(INSERT_TOKEN, args).await?;
         Ok(())
+    }
+
+    async fn live_user(
+        &self,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, StoreError> {
+        let args = Args::new().bind(session.0).bind(now);
+        let user: Option<(i64,)> = self.store.fetch_optional(LIVE_USER, args).await?;
+        Ok(user.map(|(id,)| UserId(id)))
     }
 
     async fn revoke(&self, session: SessionId, now: Timestamp) -> Result<(), StoreError> {

@@ -134,7 +134,11 @@ impl UserRepository for SqlUserRepository {
             .bind(user.email.as_str())
             .bind(user.password_hash.as_str())
             .bind(user.created_at);
-        let outcome = self.store.fetch_one::<UserRow>(INSERT, args).await.map(Some);
+        let outcome = self
+            .store
+            .fetch_one::<UserRow>(INSERT, args)
+            .await
+            .map(Some);
         self.username_first(outcome, Some(&user.username), 0)
             .await?
             .ok_or_else(|| StoreError::Unavailable("an insert returned no row".to_owned()))

@@ -170,6 +170,7 @@ macro_rules! store_contract {
             revoking_a_session_reaches_all_its_tokens_and_no_other_session,
             revoking_all_spares_the_excepted_session_and_other_users,
             concurrent_uses_of_one_token_find_it_fresh_exactly_once,
+            a_live_session_names_its_user_until_revoked_or_past_its_expiry,
         );
     };
     (@checks $store:expr; $module:ident; $($check:ident),+ $(,)?) => {

@@ -1,7 +1,8 @@
 use mockall::predicate::eq;
 
 use super::*;
-use crate::ports::{RefreshTokenHash, SessionId, SessionState};
+use crate::accounts::UserId;
+use crate::ports::{RefreshTokenHash, SessionId, SessionState, StoreError};
 use crate::testing::{CALLER, NOW, Ports, stored_user};
 
 #[tokio::test]
@@ -13,10 +14,55 @@ async fn authenticate_verifies_the_token_at_the_clocks_time() {
         .with(eq("a.b.c"), eq(NOW))
         .times(1)
         .returning(|_, _| Ok(CALLER));
+    ports
+        .sessions
+        .expect_live_user()
+        .with(eq(CALLER.session), eq(NOW))
+        .times(1)
+        .returning(|_, _| Ok(Some(CALLER.user)));
 
     let caller = ports.sessions().authenticate(Some("a.b.c")).await;
 
     assert_eq!(caller.expect("valid token"), CALLER);
+}
+
+#[tokio::test]
+async fn a_genuine_token_of_an_ended_session_or_a_vanished_user_is_refused() {
+    for live_user in [None, Some(UserId(CALLER.user.0 + 1))] {
+        let mut ports = Ports::new();
+        ports.tokens.expect_verify().returning(|_, _| Ok(CALLER));
+        ports
+            .sessions
+            .expect_live_user()
+            .returning(move |_, _| Ok(live_user));
+
+        let outcome = ports.sessions().authenticate(Some("a.b.c")).await;
+
+        assert!(
+            matches!(
+                outcome,
+                Err(AuthError::Unauthenticated(TokenError::SessionEnded))
+            ),
+            "{live_user:?}: {outcome:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_store_failure_while_checking_the_session_is_unavailable_not_a_pass() {
+    let mut ports = Ports::new();
+    ports.tokens.expect_verify().returning(|_, _| Ok(CALLER));
+    ports
+        .sessions
+        .expect_live_user()
+        .returning(|_, _| Err(StoreError::Unavailable("down".to_owned())));
+
+    let outcome = ports.sessions().authenticate(Some("a.b.c")).await;
+
+    assert!(
+        matches!(outcome, Err(AuthError::Unavailable(_))),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]

@@ -171,3 +171,26 @@ pub async fn concurrent_uses_of_one_token_find_it_fresh_exactly_once(store: &Con
 
     assert_eq!(fresh, 1);
 }
+
+pub async fn a_live_session_names_its_user_until_revoked_or_past_its_expiry(store: &ContractStore) {
+    let jake = user(store).await;
+    let live = session(store, jake, &hash()).await;
+    let ended = session(store, jake, &hash()).await;
+    store.sessions.revoke(ended, T0).await.expect("revokes");
+
+    let during = store
+        .sessions
+        .live_user(live, T0 + Duration::days(89))
+        .await;
+    let after = store
+        .sessions
+        .live_user(live, T0 + Duration::days(90))
+        .await;
+    let revoked = store.sessions.live_user(ended, T0).await;
+    let unknown = store.sessions.live_user(SessionId(i64::MAX), T0).await;
+
+    assert_eq!(during, Ok(Some(jake)));
+    assert_eq!(after, Ok(None), "the absolute expiry is exclusive");
+    assert_eq!(revoked, Ok(None));
+    assert_eq!(unknown, Ok(None));
+}

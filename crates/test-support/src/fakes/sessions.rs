@@ -78,6 +78,20 @@ impl SessionRepository for InMemoryStore {
         Ok(())
     }
 
+    async fn live_user(
+        &self,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .sessions
+            .get(&session.0)
+            .filter(|stored| !stored.revoked && stored.expires_at > now)
+            .filter(|stored| state.users.contains_key(&stored.user.0))
+            .map(|stored| stored.user))
+    }
+
     async fn revoke(&self, session: SessionId, _now: Timestamp) -> Result<(), StoreError> {
         if let Some(stored) = self.lock().sessions.get_mut(&session.0) {
             stored.revoked = true;
