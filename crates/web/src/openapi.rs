@@ -133,8 +133,14 @@ pub(crate) fn allowed_methods(path: &str) -> Vec<&'static str> {
             }
         }
     };
+    // A literal path (`/articles/feed`) is not also the template that would match it
+    // (`/articles/{slug}`): the router tries it first.
+    let literal = paths.keys().any(|template| *template == path);
     let mut allowed: Vec<&'static str> = Vec::new();
-    for (_, operations) in paths.iter().filter(|(template, _)| matches(template)) {
+    for (_, operations) in paths
+        .iter()
+        .filter(|(template, _)| matches(template) && (!literal || *template == path))
+    {
         for (method, name) in [
             ("get", "GET"),
             ("post", "POST"),

@@ -94,10 +94,17 @@ pub(crate) fn violations<T: RequestBody>(
     value: &serde_json::Value,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let validator = T::validator().map_err(|error| ApiError::Internal(error.to_owned()))?;
-    Ok(validator
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for entry in validator
         .iter_errors(value)
         .flat_map(|error| envelope_entry(&error))
-        .collect())
+    {
+        // A blank value breaks both `minLength` and `pattern`: say so once.
+        if !entries.contains(&entry) {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
 }
 
 /// A request body that has passed its schema: `Validated<NewUserRequest>`.
@@ -167,6 +174,15 @@ fn envelope_entry(error: &jsonschema::ValidationError<'_>) -> Vec<(String, Strin
         )],
         ValidationErrorKind::MaxItems { limit } => {
             vec![(last_field(), format!("may hold at most {limit} items"))]
+        }
+        // The patterns are the domain's rules; a blank value breaks them as "blank" does.
+        ValidationErrorKind::Pattern { .. }
+            if error
+                .instance()
+                .as_str()
+                .is_some_and(|text| text.trim().is_empty()) =>
+        {
+            vec![(last_field(), "can't be blank".to_owned())]
         }
         ValidationErrorKind::Type { kind } => {
             vec![(last_field(), format!("must be {}", type_name(kind)))]

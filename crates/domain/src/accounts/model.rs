@@ -43,14 +43,19 @@ text_accessors!(Username);
 impl Username {
     pub const MAX_CHARS: usize = 32;
 
-    /// Letters and digits of any script, plus `_`, `-` and `.`; it appears in URLs
-    /// (`/api/profiles/{username}`), so nothing that needs escaping there.
+    /// Any script, but no white space, no control character, and of ASCII's punctuation only
+    /// `_`, `-` and `.`: it appears in URLs (`/api/profiles/{username}`), so nothing with a
+    /// meaning there. The API document states the same rule as a pattern.
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let raw = checked_text(raw, Self::MAX_CHARS)?;
-        let allowed = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.');
+        let allowed = |c: char| {
+            !c.is_whitespace()
+                && !c.is_control()
+                && (!c.is_ascii_punctuation() || matches!(c, '_' | '-' | '.'))
+        };
         if !raw.chars().all(allowed) {
             return Err(InvalidValue::Rule(
-                "may contain only letters, digits, '_', '-' and '.'",
+                "may not contain spaces, control characters, or punctuation but '_', '-' and '.'",
             ));
         }
         Ok(Self(raw.to_owned()))

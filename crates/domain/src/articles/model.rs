@@ -252,6 +252,9 @@ impl Page {
     pub const DEFAULT_LIMIT: u32 = 20;
     /// Larger limits are clamped to this, so one request cannot ask for the whole table.
     pub const MAX_LIMIT: u32 = 100;
+    /// Limits beyond this are refused rather than clamped: the API document declares `limit` a
+    /// 32-bit integer.
+    pub const MAX_REQUESTED_LIMIT: u64 = i32::MAX as u64;
     /// Offsets beyond this are refused: no store could skip that far, and a signed 64-bit SQL
     /// integer must hold it.
     pub const MAX_OFFSET: u64 = i64::MAX as u64;
@@ -266,6 +269,10 @@ impl Page {
             Some(raw) => match whole_number(raw) {
                 Some(0) | None => {
                     errors.add("limit", "must be a whole number of at least 1");
+                    None
+                }
+                Some(n) if n > Self::MAX_REQUESTED_LIMIT => {
+                    errors.add("limit", "is too large");
                     None
                 }
                 Some(n) => Some(

@@ -94,17 +94,31 @@ impl From<articles::ArticlePage> for MultipleArticlesResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewArticleRequest {
+    // Inline: some tools resolve a nested `$ref` in a request body wrongly.
+    #[schema(inline)]
     pub(crate) article: NewArticle,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct NewArticle {
-    #[schema(max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     title: String,
-    #[schema(max_length = 1000)]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     description: String,
-    #[schema(max_length = 50000)]
+    #[schema(
+        min_length = 1,
+        max_length = 50000,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     body: String,
     /// Up to 10 tags of up to 40 characters each (checked by the domain, after trimming).
     #[serde(default)]
@@ -115,6 +129,8 @@ pub(crate) struct NewArticle {
 /// article sent back) are ignored rather than refused, as some frontends send them.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateArticleRequest {
+    // Inline: some tools resolve a nested `$ref` in a request body wrongly.
+    #[schema(inline)]
     pub(crate) article: UpdateArticle,
 }
 
@@ -131,11 +147,23 @@ impl From<NewArticle> for ArticleDraft {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateArticle {
-    #[schema(max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     title: Option<String>,
-    #[schema(max_length = 1000)]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     description: Option<String>,
-    #[schema(max_length = 50000)]
+    #[schema(
+        min_length = 1,
+        max_length = 50000,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     body: Option<String>,
 }
 
@@ -160,11 +188,11 @@ pub(crate) struct ListParams {
     author: Option<String>,
     /// Articles favourited by this user.
     favorited: Option<String>,
-    /// Page size: at least 1, default 20, larger values clamped to 100.
-    #[param(value_type = Option<u32>, minimum = 1)]
+    /// Page size: at least 1, default 20; values above 100 are read as 100.
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 2147483647)]
     pub(crate) limit: Option<String>,
     /// Articles to skip: at least 0, default 0.
-    #[param(value_type = Option<u64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9223372036854775807_i64)]
     pub(crate) offset: Option<String>,
 }
 
@@ -172,11 +200,11 @@ pub(crate) struct ListParams {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageParams {
-    /// Page size: at least 1, default 20, larger values clamped to 100.
-    #[param(value_type = Option<u32>, minimum = 1)]
+    /// Page size: at least 1, default 20; values above 100 are read as 100.
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 2147483647)]
     pub(crate) limit: Option<String>,
     /// Articles to skip: at least 0, default 0.
-    #[param(value_type = Option<u64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9223372036854775807_i64)]
     pub(crate) offset: Option<String>,
 }
 

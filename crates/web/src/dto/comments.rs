@@ -45,12 +45,18 @@ pub(crate) struct MultipleCommentsResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewCommentRequest {
+    // Inline: some tools resolve a nested `$ref` in a request body wrongly.
+    #[schema(inline)]
     pub(crate) comment: NewComment,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewComment {
-    #[schema(max_length = 5000)]
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub(crate) body: String,
 }

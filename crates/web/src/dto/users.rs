@@ -9,17 +9,27 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUserRequest {
+    // Inline: some tools resolve a nested `$ref` in a request body wrongly.
+    #[schema(inline)]
     pub(crate) user: NewUser,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
-    #[schema(max_length = 32)]
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f!-,/:-@\[-^`{-~]+$"
+    )]
     username: String,
-    #[schema(max_length = 254)]
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@.\x00-\x1f\x7f-\x9f][^\s@\x00-\x1f\x7f-\x9f]*\.[^\s@\x00-\x1f\x7f-\x9f]*[^\s@.\x00-\x1f\x7f-\x9f]$"
+    )]
     email: String,
-    #[schema(max_length = 128, format = Password)]
+    #[schema(min_length = 8, max_length = 128, pattern = r"^(?!(.)\1*$)[^\x00]*[^\s\x00][^\x00]*$", format = Password)]
     password: String,
 }
 
@@ -37,15 +47,21 @@ impl From<NewUser> for Registration {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginUserRequest {
+    // Inline: some tools resolve a nested `$ref` in a request body wrongly.
+    #[schema(inline)]
     pub(crate) user: LoginUser,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginUser {
-    #[schema(max_length = 254)]
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     email: String,
-    #[schema(max_length = 128, format = Password)]
+    #[schema(min_length = 1, max_length = 128, format = Password)]
     password: String,
 }
 
@@ -68,23 +84,35 @@ impl From<LoginUser> for Credentials {
 /// some frontends send back the whole user object they were given.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateUserRequest {
+    // Inline: some tools resolve a nested `$ref` in a request body wrongly.
+    #[schema(inline)]
     pub(crate) user: UpdateUser,
 }
 
 /// Every field is optional; `bio` and `image` may be `null` (or empty) to clear them.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct UpdateUser {
-    #[schema(max_length = 32)]
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f!-,/:-@\[-^`{-~]+$"
+    )]
     username: Option<String>,
-    #[schema(max_length = 254)]
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@.\x00-\x1f\x7f-\x9f][^\s@\x00-\x1f\x7f-\x9f]*\.[^\s@\x00-\x1f\x7f-\x9f]*[^\s@.\x00-\x1f\x7f-\x9f]$"
+    )]
     email: Option<String>,
-    #[schema(max_length = 128, format = Password)]
+    #[schema(min_length = 8, max_length = 128, pattern = r"^(?!(.)\1*$)[^\x00]*[^\s\x00][^\x00]*$", format = Password)]
     password: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = r"^$|^[^\x00]*[^\s\x00][^\x00]*$")]
     bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    /// An http or https URL; empty or `null` clears it.
+    #[schema(value_type = Option<String>, max_length = 2048,
+        pattern = r"^$|^https?://[^\s\x00-\x1f\x7f-\x9f]+$")]
     image: Option<Option<String>>,
 }
 
@@ -110,7 +138,7 @@ impl From<UpdateUser> for ProfileUpdate {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshRequest {
     #[serde(rename = "refreshToken")]
-    #[schema(max_length = 2048)]
+    #[schema(min_length = 1, max_length = 2048)]
     pub(crate) refresh_token: String,
 }
 

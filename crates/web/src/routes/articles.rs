@@ -72,6 +72,9 @@ pub(crate) async fn feed(
 #[utoipa::path(post, path = "/articles", tag = TAG, operation_id = "CreateArticle",
     request_body = NewArticleRequest,
     responses(
+        (status = 400, description = "The body is not JSON", body = GenericErrorModel),
+        (status = 413, description = "The body is larger than 256 KiB", body = GenericErrorModel),
+        (status = 415, description = "The body is not sent as application/json", body = GenericErrorModel),
         (status = 201, description = "The new article", body = SingleArticleResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 409, description = "An article has this title's slug", body = GenericErrorModel),
@@ -114,6 +117,9 @@ pub(crate) async fn get_article(
     params(("slug" = String, Path, description = "Slug of the article")),
     request_body = UpdateArticleRequest,
     responses(
+        (status = 400, description = "The body is not JSON", body = GenericErrorModel),
+        (status = 413, description = "The body is larger than 256 KiB", body = GenericErrorModel),
+        (status = 415, description = "The body is not sent as application/json", body = GenericErrorModel),
         (status = 200, description = "The updated article", body = SingleArticleResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 403, description = "Not the author", body = GenericErrorModel),

@@ -44,6 +44,9 @@ pub(crate) async fn list(
     params(("slug" = String, Path, description = "Slug of the article")),
     request_body = NewCommentRequest,
     responses(
+        (status = 400, description = "The body is not JSON", body = GenericErrorModel),
+        (status = 413, description = "The body is larger than 256 KiB", body = GenericErrorModel),
+        (status = 415, description = "The body is not sent as application/json", body = GenericErrorModel),
         (status = 201, description = "The new comment", body = SingleCommentResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 404, description = "No such article", body = GenericErrorModel),

@@ -42,6 +42,9 @@ fn user_response(
 #[utoipa::path(post, path = "/users", tag = TAG, operation_id = "CreateUser",
     request_body = NewUserRequest,
     responses(
+        (status = 400, description = "The body is not JSON", body = GenericErrorModel),
+        (status = 413, description = "The body is larger than 256 KiB", body = GenericErrorModel),
+        (status = 415, description = "The body is not sent as application/json", body = GenericErrorModel),
         (status = 201, description = "Registered and logged in", body = UserResponse),
         (status = 409, description = "Username or e-mail taken", body = GenericErrorModel),
         (status = 422, description = "Invalid input", body = GenericErrorModel),
@@ -68,6 +71,9 @@ fn client_address(request: &HttpRequest) -> Option<String> {
 #[utoipa::path(post, path = "/users/login", tag = TAG, operation_id = "Login",
     request_body = LoginUserRequest,
     responses(
+        (status = 400, description = "The body is not JSON", body = GenericErrorModel),
+        (status = 413, description = "The body is larger than 256 KiB", body = GenericErrorModel),
+        (status = 415, description = "The body is not sent as application/json", body = GenericErrorModel),
         (status = 200, description = "Logged in", body = UserResponse),
         (status = 401, description = "Unknown e-mail or wrong password", body = GenericErrorModel),
         (status = 422, description = "Invalid input", body = GenericErrorModel),
@@ -91,6 +97,9 @@ pub(crate) async fn login(
 #[utoipa::path(post, path = "/users/refresh", tag = TAG, operation_id = "RefreshSession",
     request_body = RefreshRequest,
     responses(
+        (status = 400, description = "The body is not JSON", body = GenericErrorModel),
+        (status = 413, description = "The body is larger than 256 KiB", body = GenericErrorModel),
+        (status = 415, description = "The body is not sent as application/json", body = GenericErrorModel),
         (status = 200, description = "A new token pair", body = UserResponse),
         (status = 401, description = "Unknown, used, expired or revoked refresh token", body = GenericErrorModel),
         (status = 422, description = "Invalid input", body = GenericErrorModel),
@@ -156,6 +165,9 @@ pub(crate) async fn current_user(
 #[utoipa::path(put, path = "/user", tag = TAG, operation_id = "UpdateCurrentUser",
     request_body = UpdateUserRequest,
     responses(
+        (status = 400, description = "The body is not JSON", body = GenericErrorModel),
+        (status = 413, description = "The body is larger than 256 KiB", body = GenericErrorModel),
+        (status = 415, description = "The body is not sent as application/json", body = GenericErrorModel),
         (status = 200, description = "The updated user", body = UserResponse),
         (status = 401, description = "Unauthorized", body = GenericErrorModel),
         (status = 422, description = "Invalid input, or a username or e-mail taken", body = GenericErrorModel),

@@ -31,10 +31,16 @@ fn username_accepts_letters_of_any_script_and_refuses_what_urls_would_escape() {
     username("a\0b", Err(InvalidValue::ContainsNul));
     username(&"x".repeat(33), Err(InvalidValue::TooLong { max: 32 }));
     username(&"é".repeat(32), Ok(&"é".repeat(32)));
-    let rule = InvalidValue::Rule("may contain only letters, digits, '_', '-' and '.'");
+    let rule = InvalidValue::Rule(
+        "may not contain spaces, control characters, or punctuation but '_', '-' and '.'",
+    );
     username("jake smith", Err(rule.clone()));
     username("jake/smith", Err(rule.clone()));
-    username("jake?", Err(rule));
+    username("jake?", Err(rule.clone()));
+    username("jake\u{a0}smith", Err(rule.clone()));
+    username("jake\u{85}", Err(rule.clone()));
+    username("jake%20", Err(rule));
+    username("ジェイク_2", Ok("ジェイク_2"));
 }
 
 #[test]

@@ -93,8 +93,21 @@ fn a_large_limit_is_clamped_to_the_maximum() {
     let page = Page::parse(Some("1000"), Some("40")).expect("valid");
 
     assert_eq!((page.limit(), page.offset()), (Page::MAX_LIMIT, 40));
-    let huge = Page::parse(Some("99999999999999999999999"), None).expect("valid");
-    assert_eq!(huge.limit(), Page::MAX_LIMIT);
+    let largest = Page::parse(Some("2147483647"), None).expect("valid");
+    assert_eq!(largest.limit(), Page::MAX_LIMIT);
+}
+
+#[test]
+fn a_limit_beyond_a_32_bit_integer_is_refused_as_the_api_document_declares() {
+    for raw in ["2147483648", "99999999999999999999999"] {
+        let refused = Page::parse(Some(raw), None);
+
+        assert_eq!(
+            refused,
+            Err(ValidationErrors::single("limit", "is too large")),
+            "{raw}"
+        );
+    }
 }
 
 #[test]
@@ -148,7 +161,7 @@ proptest! {
     }
 
     #[test]
-    fn every_whole_limit_of_at_least_one_is_accepted(limit in 1u64.., offset in 0..=Page::MAX_OFFSET) {
+    fn every_whole_limit_of_at_least_one_is_accepted(limit in 1..=Page::MAX_REQUESTED_LIMIT, offset in 0..=Page::MAX_OFFSET) {
         let page = Page::parse(Some(&limit.to_string()), Some(&offset.to_string()));
 
         prop_assert_eq!(
