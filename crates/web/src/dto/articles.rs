@@ -120,8 +120,9 @@ pub(crate) struct NewArticle {
         pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
     )]
     body: String,
-    /// Up to 10 tags of up to 40 characters each (checked by the domain, after trimming).
+    /// Up to 10 tags; each is trimmed, then 1 to 40 characters with no control character.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<TagName>>, max_items = 10)]
     tag_list: Option<Vec<String>>,
 }
 
@@ -133,6 +134,13 @@ pub(crate) struct UpdateArticleRequest {
     #[schema(inline)]
     pub(crate) article: UpdateArticle,
 }
+
+/// A tag as a client sends it: the schema of each item of `tagList`.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 1, max_length = 40,
+    pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
+#[allow(dead_code)] // Only its schema is used.
+pub(crate) struct TagName(String);
 
 impl From<NewArticle> for ArticleDraft {
     fn from(body: NewArticle) -> Self {
