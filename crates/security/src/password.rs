@@ -1,9 +1,10 @@
 //! Password hashing with argon2id, off the async executor and with bounded concurrency.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as PhcHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use conduit_domain::accounts::{Password, PasswordHash};
 use conduit_domain::ports::{HashError, PasswordHasher};
@@ -50,6 +51,11 @@ impl Default for HashingParams {
 
 /// The argon2id adapter of [`PasswordHasher`]. Each hash runs on tokio's blocking pool, and at
 /// most `max_concurrent` run at once, so a burst of logins cannot take all memory or every thread.
+///
+/// Argon2's working memory (19 MiB at OWASP's minimum) comes from a [`MemoryPool`] of at most
+/// `max_concurrent` block sets, made on first need and reused for the life of the hasher. Letting
+/// argon2 allocate its own would leave a freed 19 MiB block in the allocator arena of every
+/// blocking-pool thread that ever hashed, and that thread count grows under load.
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
     inner: Arc<Inner>,
@@ -59,8 +65,42 @@ pub struct Argon2Hasher {
 struct Inner {
     params: Params,
     permits: Semaphore,
+    memory: MemoryPool,
     /// A hash of a random password, verified against when the e-mail is unknown.
     dummy: String,
+}
+
+/// Argon2 working memory, reused across hashes. A set is taken for one hash and given back after
+/// it; a new set is made only when none is free (at most one per permit) or when a stored hash
+/// asks for more memory than the free set has.
+#[derive(Debug, Default)]
+struct MemoryPool {
+    free: Mutex<Vec<Vec<Block>>>,
+    made: AtomicUsize,
+}
+
+impl MemoryPool {
+    fn take(&self, blocks: usize) -> Vec<Block> {
+        let free = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match free {
+            Some(memory) if memory.len() >= blocks => memory,
+            _ => {
+                self.made.fetch_add(1, Ordering::Relaxed);
+                vec![Block::new(); blocks]
+            }
+        }
+    }
+
+    fn give_back(&self, memory: Vec<Block>) {
+        self.free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(memory);
+    }
 }
 
 impl Argon2Hasher {
@@ -72,21 +112,29 @@ impl Argon2Hasher {
             None,
         )
         .map_err(|error| HashError(format!("invalid argon2 parameters: {error}")))?;
+        let memory = MemoryPool::default();
         let dummy_password = uuid::Uuid::new_v4().to_string();
-        let dummy = hash_blocking(&params, &dummy_password)?;
+        let dummy = hash_blocking(&params, &memory, &dummy_password)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
                 permits: Semaphore::new(max_concurrent.max(1)),
+                memory,
                 dummy,
             }),
         })
     }
 
+    /// How many sets of argon2 working memory this hasher has ever made: at most its
+    /// concurrency, however many hashes it runs.
+    pub fn memory_sets_made(&self) -> usize {
+        self.inner.memory.made.load(Ordering::Relaxed)
+    }
+
     /// Runs `work` on the blocking pool once a permit is free.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Params) -> T + Send + 'static,
+        work: impl FnOnce(&Params, &MemoryPool) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let _permit = self
             .inner
@@ -95,38 +143,80 @@ impl Argon2Hasher {
             .await
             .map_err(|_| HashError("hasher is shut down".to_owned()))?;
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || work(&inner.params))
+        tokio::task::spawn_blocking(move || work(&inner.params, &inner.memory))
             .await
             .map_err(|error| HashError(format!("hashing task failed: {error}")))
     }
 }
 
-fn argon2(params: &Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+/// Computes argon2 into `out` with memory from the pool.
+fn compute(
+    argon2: &Argon2<'_>,
+    params: &Params,
+    memory: &MemoryPool,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let mut blocks = memory.take(params.block_count());
+    let outcome =
+        argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut blocks);
+    memory.give_back(blocks);
+    outcome
 }
 
-fn hash_blocking(params: &Params, password: &str) -> Result<String, HashError> {
-    argon2(params)
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|error| HashError(format!("argon2 hashing failed: {error}")))
+fn hash_blocking(
+    params: &Params,
+    memory: &MemoryPool,
+    password: &str,
+) -> Result<String, HashError> {
+    let failed =
+        |error: &dyn std::fmt::Display| HashError(format!("argon2 hashing failed: {error}"));
+    let salt = Salt::generate();
+    let mut out = vec![0_u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    compute(&argon2, params, memory, password, &salt, &mut out).map_err(|error| failed(&error))?;
+    let phc = PhcHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|error| failed(&error))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&out).map_err(|error| failed(&error))?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verifies with the parameters stored in the PHC string, so hashes made under older parameters
-/// keep working after the cost is raised.
-fn verify_blocking(params: &Params, password: &str, phc: &str) -> Result<bool, HashError> {
-    match argon2(params).verify_password(password.as_bytes(), phc) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(error) => Err(HashError(format!("stored hash is unusable: {error}"))),
-    }
+/// keep working after the cost is raised. The comparison is constant-time (`Output`'s `Eq`).
+fn verify_blocking(memory: &MemoryPool, password: &str, phc: &str) -> Result<bool, HashError> {
+    let unusable =
+        |error: &dyn std::fmt::Display| HashError(format!("stored hash is unusable: {error}"));
+    let stored = PhcHash::new(phc).map_err(|error| unusable(&error))?;
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return Err(unusable(&"no salt or no hash"));
+    };
+    let algorithm =
+        Algorithm::try_from(stored.algorithm.as_str()).map_err(|error| unusable(&error))?;
+    let version = stored
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|error| unusable(&error))?
+        .unwrap_or_default();
+    let params = Params::try_from(&stored).map_err(|error| unusable(&error))?;
+    let mut out = vec![0_u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    compute(&argon2, &params, memory, password, salt, &mut out)
+        .map_err(|error| unusable(&error))?;
+    let computed = Output::new(&out).map_err(|error| unusable(&error))?;
+    Ok(computed == *expected)
 }
 
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         let password = password.expose().to_owned();
-        self.run(move |params| hash_blocking(params, &password))
+        self.run(move |params, memory| hash_blocking(params, memory, &password))
             .await?
             .map(PasswordHash::from_phc)
     }
@@ -134,7 +224,7 @@ impl PasswordHasher for Argon2Hasher {
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
         let password = password.expose().to_owned();
         let phc = hash.as_str().to_owned();
-        self.run(move |params| verify_blocking(params, &password, &phc))
+        self.run(move |_, memory| verify_blocking(memory, &password, &phc))
             .await?
     }
 
@@ -143,7 +233,7 @@ impl PasswordHasher for Argon2Hasher {
         let dummy = self.inner.dummy.clone();
         // The outcome is irrelevant: only the time spent matters.
         let _ = self
-            .run(move |params| verify_blocking(params, &password, &dummy))
+            .run(move |_, memory| verify_blocking(memory, &password, &dummy))
             .await;
     }
 }

@@ -106,3 +106,91 @@ fn impossible_parameters_are_refused() {
 
     assert!(Argon2Hasher::new(params, 1).is_err());
 }
+
+#[tokio::test]
+async fn hashes_reuse_working_memory_so_it_is_bounded_by_the_concurrency_not_the_load() {
+    let hasher = hasher();
+    let hash = hasher
+        .hash(&password("correct horse"))
+        .await
+        .expect("hashes");
+
+    let mut work = tokio::task::JoinSet::new();
+    for n in 0..48 {
+        let hasher = hasher.clone();
+        let hash = hash.clone();
+        work.spawn(async move {
+            if n % 2 == 0 {
+                hasher.hash(&password("correct horse")).await.map(drop)
+            } else {
+                hasher
+                    .verify(&password("correct horse"), &hash)
+                    .await
+                    .map(drop)
+            }
+        });
+    }
+    let outcomes = work.join_all().await;
+
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    assert!(
+        hasher.memory_sets_made() <= 2,
+        "a hasher with 2 permits made {} sets of working memory",
+        hasher.memory_sets_made()
+    );
+}
+
+#[tokio::test]
+async fn a_hash_that_needs_more_memory_than_the_pool_holds_still_verifies() {
+    let dearer = Argon2Hasher::new(
+        HashingParams {
+            memory_kib: 64,
+            iterations: 2,
+            parallelism: 1,
+        },
+        1,
+    )
+    .expect("valid parameters");
+    let hash = dearer
+        .hash(&password("correct horse"))
+        .await
+        .expect("hashes");
+
+    assert_eq!(
+        hasher().verify(&password("correct horse"), &hash).await,
+        Ok(true)
+    );
+}
+
+#[tokio::test]
+async fn hashes_are_interchangeable_with_the_argon2_crates_own_phc_strings() {
+    use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+    let params = Params::new(Params::MIN_M_COST, 1, 1, None).expect("valid parameters");
+    let reference = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let theirs = reference
+        .hash_password(b"correct horse")
+        .expect("hashes")
+        .to_string();
+
+    let ours = hasher()
+        .hash(&password("correct horse"))
+        .await
+        .expect("hashes");
+
+    assert_eq!(
+        hasher()
+            .verify(&password("correct horse"), &PasswordHash::from_phc(theirs))
+            .await,
+        Ok(true)
+    );
+    assert!(
+        reference
+            .verify_password(b"correct horse", ours.as_str())
+            .is_ok()
+    );
+    assert!(
+        reference
+            .verify_password(b"correct horsE", ours.as_str())
+            .is_err()
+    );
+}
