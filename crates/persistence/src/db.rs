@@ -321,17 +321,28 @@ impl Tx {
     }
 }
 
+/// Reads and writes go through different methods, because on SQLite they go to different pools:
+/// read-only readers, and the one writer (see `sqlite`). On PostgreSQL both are the one pool.
 impl Store {
-    /// A connection from the pool.
+    /// A connection for reading.
     pub(crate) async fn acquire(&self) -> Result<Pooled, StoreError> {
         match self {
             Self::Postgres(pool) => pool.acquire().await.map(Pooled::Postgres),
-            Self::Sqlite(pool) => pool.acquire().await.map(Pooled::Sqlite),
+            Self::Sqlite(pools) => pools.reader.acquire().await.map(Pooled::Sqlite),
         }
         .map_err(store_error)
     }
 
-    /// Runs one statement on a connection from the pool: [`Conn::fetch_one`].
+    /// The connection for writing: on SQLite, the one writer, waited for in turn.
+    async fn acquire_writer(&self) -> Result<Pooled, StoreError> {
+        match self {
+            Self::Postgres(pool) => pool.acquire().await.map(Pooled::Postgres),
+            Self::Sqlite(pools) => pools.writer.acquire().await.map(Pooled::Sqlite),
+        }
+        .map_err(store_error)
+    }
+
+    /// Runs one reading statement: [`Conn::fetch_one`].
     pub(crate) async fn fetch_one<R: Row>(
         &self,
         sql: impl SqlSafeStr,
@@ -340,7 +351,7 @@ impl Store {
         self.acquire().await?.conn().fetch_one(sql, args).await
     }
 
-    /// Runs one statement on a connection from the pool: [`Conn::fetch_optional`].
+    /// Runs one reading statement: [`Conn::fetch_optional`].
     pub(crate) async fn fetch_optional<R: Row>(
         &self,
         sql: impl SqlSafeStr,
@@ -349,7 +360,7 @@ impl Store {
         self.acquire().await?.conn().fetch_optional(sql, args).await
     }
 
-    /// Runs one statement on a connection from the pool: [`Conn::fetch_all`].
+    /// Runs one reading statement: [`Conn::fetch_all`].
     pub(crate) async fn fetch_all<R: Row>(
         &self,
         sql: impl SqlSafeStr,
@@ -358,20 +369,50 @@ impl Store {
         self.acquire().await?.conn().fetch_all(sql, args).await
     }
 
-    /// Runs one statement on a connection from the pool: [`Conn::execute`].
+    /// Runs one writing statement that returns a row (`INSERT ... RETURNING`).
+    pub(crate) async fn write_one<R: Row>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<R, StoreError> {
+        self.acquire_writer()
+            .await?
+            .conn()
+            .fetch_one(sql, args)
+            .await
+    }
+
+    /// Runs one writing statement that may return a row (`UPDATE ... RETURNING`).
+    pub(crate) async fn write_optional<R: Row>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Args,
+    ) -> Result<Option<R>, StoreError> {
+        self.acquire_writer()
+            .await?
+            .conn()
+            .fetch_optional(sql, args)
+            .await
+    }
+
+    /// Runs one writing statement: [`Conn::execute`].
     pub(crate) async fn execute(
         &self,
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<u64, StoreError> {
-        self.acquire().await?.conn().execute(sql, args).await
+        self.acquire_writer().await?.conn().execute(sql, args).await
     }
 
-    /// A transaction on a connection from the pool.
+    /// A write transaction: on SQLite, on the writer, with the write lock taken at `BEGIN`.
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
         match self {
             Self::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
-            Self::Sqlite(pool) => pool.begin().await.map(Tx::Sqlite),
+            Self::Sqlite(pools) => pools
+                .writer
+                .begin_with(crate::sqlite::BEGIN_WRITE)
+                .await
+                .map(Tx::Sqlite),
         }
         .map_err(store_error)
     }

@@ -36,7 +36,7 @@ pub use error::ConnectError;
 #[derive(Debug, Clone)]
 pub enum Store {
     Postgres(sqlx::PgPool),
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(sqlite::SqlitePools),
 }
 
 /// Pool settings shared by both kinds of store.
@@ -73,7 +73,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match self {
             Self::Postgres(pool) => postgres::MIGRATOR.run(pool).await?,
-            Self::Sqlite(pool) => sqlite::MIGRATOR.run(pool).await?,
+            Self::Sqlite(pools) => sqlite::MIGRATOR.run(&pools.writer).await?,
         }
         Ok(())
     }
@@ -82,7 +82,10 @@ impl Store {
     pub async fn is_ready(&self) -> bool {
         let outcome = match self {
             Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-            Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Self::Sqlite(pools) => sqlx::query("SELECT 1")
+                .execute(&pools.reader)
+                .await
+                .map(drop),
         };
         outcome.is_ok()
     }
@@ -111,7 +114,7 @@ impl Store {
     pub async fn close(&self) {
         match self {
             Self::Postgres(pool) => pool.close().await,
-            Self::Sqlite(pool) => pool.close().await,
+            Self::Sqlite(pools) => pools.close().await,
         }
     }
 }

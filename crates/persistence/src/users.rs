@@ -136,7 +136,7 @@ impl UserRepository for SqlUserRepository {
             .bind(user.created_at);
         let outcome = self
             .store
-            .fetch_one::<UserRow>(INSERT, args)
+            .write_one::<UserRow>(INSERT, args)
             .await
             .map(Some);
         self.username_first(outcome, Some(&user.username), 0)
@@ -185,7 +185,7 @@ impl UserRepository for SqlUserRepository {
             .bind(image.is_some())
             .bind(image.flatten())
             .bind(now);
-        let outcome = self.store.fetch_optional::<UserRow>(UPDATE, args).await;
+        let outcome = self.store.write_optional::<UserRow>(UPDATE, args).await;
         self.username_first(outcome, changes.username.as_ref(), id.0)
             .await
     }

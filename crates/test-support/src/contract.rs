@@ -157,6 +157,7 @@ macro_rules! store_contract {
             the_feed_holds_followed_authors_only,
             favourites_count_once_and_show_for_the_viewer_only,
             twelve_concurrent_favourites_by_one_user_count_once,
+            thirty_two_concurrent_writers_all_succeed,
             tags_are_listed_most_used_first,
             tags_are_capped_at_the_limit_keeping_the_most_used,
         );
