@@ -59,7 +59,8 @@ const FAVORITE: &str =
     "INSERT INTO favorites (user_id, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 const UNFAVORITE: &str = "DELETE FROM favorites WHERE user_id = $1 AND article_id = $2";
 
-const TAGS: &str = "SELECT tag FROM article_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT $1";
+/// From the counts the triggers keep (migration `tag_counts`), through `tag_counts_most_used`.
+const TAGS: &str = "SELECT tag FROM tag_counts ORDER BY articles DESC, tag LIMIT $1";
 
 /// `INSERT INTO article_tags` of `count` tags for the article `$1`, the tags from `$2`.
 fn insert_tags(count: usize) -> String {
@@ -206,16 +207,21 @@ impl ArticleRepository for SqlArticleRepository {
             .bind(tag_list_json(&article.tags)?)
             .bind(article.created_at);
         let (id,): (i64,) = tx.conn().fetch_one(INSERT, args).await?;
+        let args = Args::new().bind(article.author.0).bind(id);
+        let row: ArticleRow = tx.conn().fetch_one(article_by("id"), args).await?;
+        // Last before the commit: inserting tags locks their counts (migration `list_counts`)
+        // until the commit, so the lock is held for as short a time as can be. Sorted, so that
+        // writers sharing tags lock their counts in one order (no deadlock); the author's order
+        // is kept in `tag_list`, which is what the article reads back.
         if !article.tags.is_empty() {
-            let args = article
-                .tags
-                .iter()
-                .fold(Args::new().bind(id), |args, tag| args.bind(tag.as_str()));
+            let mut tags: Vec<&str> = article.tags.iter().map(Tag::as_str).collect();
+            tags.sort_unstable();
+            let args = tags
+                .into_iter()
+                .fold(Args::new().bind(id), |args, tag| args.bind(tag));
             let sql = AssertSqlSafe(insert_tags(article.tags.len()));
             tx.conn().execute(sql, args).await?;
         }
-        let args = Args::new().bind(article.author.0).bind(id);
-        let row: ArticleRow = tx.conn().fetch_one(article_by("id"), args).await?;
         tx.commit().await?;
         row.try_into()
     }
@@ -275,7 +281,8 @@ impl ArticleRepository for SqlArticleRepository {
     }
 
     async fn feed(&self, reader: UserId, page: Page) -> Result<ArticlePage, StoreError> {
-        self.page(ListSql::feed(), Some(reader.0), page).await
+        let sql = ListSql::feed(self.store.dialect());
+        self.page(sql, Some(reader.0), page).await
     }
 
     async fn favorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {

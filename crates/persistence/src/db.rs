@@ -1,4 +1,5 @@
-//! One SQL text, two databases: the only place that knows there are two.
+//! One SQL text, two databases: the only place that knows there are two (and [`Dialect`] names
+//! them for the one statement that must differ).
 //!
 //! Every repository writes its statements once, with `$N` placeholders (sqlx binds them on
 //! PostgreSQL and on SQLite alike), and runs them through [`Conn`] with their arguments in
@@ -321,9 +322,24 @@ impl Tx {
     }
 }
 
+/// Which database a statement is for, where one SQL text cannot serve both (the feed's page:
+/// SQLite has no `LATERAL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
 /// Reads and writes go through different methods, because on SQLite they go to different pools:
 /// read-only readers, and the one writer (see `sqlite`). On PostgreSQL both are the one pool.
 impl Store {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Self::Postgres(_) => Dialect::Postgres,
+            Self::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
     /// A connection for reading.
     pub(crate) async fn acquire(&self) -> Result<Pooled, StoreError> {
         match self {

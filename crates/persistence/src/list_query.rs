@@ -4,9 +4,21 @@
 use conduit_domain::articles::ArticleFilter;
 
 use crate::articles::article_view;
+use crate::db::Dialect;
 
 /// No filter needs the author's row, so the count does without the join.
 const COUNT: &str = "SELECT COUNT(*) FROM articles a";
+/// Every article: the sum of the authors' counts, kept by triggers (migration `list_counts`).
+const COUNT_ALL: &str = "SELECT CAST(COALESCE(SUM(articles), 0) AS BIGINT) FROM author_counts";
+/// The articles with the tag `$1`: its count, kept by triggers.
+const COUNT_TAGGED: &str =
+    "SELECT CAST(COALESCE((SELECT articles FROM tag_counts WHERE tag = $1), 0) AS BIGINT)";
+/// The articles by the author `$1`: their count, kept by triggers.
+const COUNT_BY_AUTHOR: &str = "SELECT CAST(COALESCE((SELECT c.articles FROM author_counts c
+    WHERE c.author_id = (SELECT au.id FROM users au WHERE au.username_key = $1)), 0) AS BIGINT)";
+/// The feed of the reader `$1`: the sum of the followed authors' counts.
+const COUNT_FEED: &str = "SELECT CAST(COALESCE(SUM(c.articles), 0) AS BIGINT) FROM author_counts c
+    WHERE c.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)";
 /// Most recent first; among articles of the same instant, the later-created first.
 const ORDER: &str = " ORDER BY a.created_at DESC, a.id DESC";
 
@@ -59,22 +71,49 @@ impl ListSql {
                 filtered(2),
                 after_filters + 1
             ),
-            count: format!("{COUNT}{}", filtered(1)),
+            // One filter, or none, is answered from the maintained counts, whose cost does not
+            // grow with the articles; several filters are selective, so counting rows is cheap.
+            count: match (&filter.tag, &filter.author, &filter.favorited_by) {
+                (None, None, None) => COUNT_ALL.to_owned(),
+                (Some(_), None, None) => COUNT_TAGGED.to_owned(),
+                (None, Some(_), None) => COUNT_BY_AUTHOR.to_owned(),
+                _ => format!("{COUNT}{}", filtered(1)),
+            },
             values,
             count_by_viewer: false,
         }
     }
 
     /// The feed of the reader `$1`: articles by the authors they follow.
-    pub(crate) fn feed() -> Self {
-        let following =
-            " WHERE a.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)";
+    ///
+    /// The page picks its candidates first, so that its cost follows the number of followed
+    /// authors and the page's end (`$2 + $3`), not the number of articles:
+    /// - PostgreSQL takes the newest `$2 + $3` of each followed author from
+    ///   `articles_author_recent` (a `LATERAL` join), then the newest `$2 + $3` of those;
+    /// - SQLite, which has no `LATERAL`, walks `articles_recent` newest first and keeps the
+    ///   followed authors' articles until it has `$2 + $3`.
+    pub(crate) fn feed(dialect: Dialect) -> Self {
+        let candidates = match dialect {
+            Dialect::Postgres => {
+                "SELECT x.id FROM follows f CROSS JOIN LATERAL (
+                    SELECT fa.id, fa.created_at FROM articles fa
+                    WHERE fa.author_id = f.followee_id
+                    ORDER BY fa.created_at DESC, fa.id DESC LIMIT $2 + $3) x
+                 WHERE f.follower_id = $1
+                 ORDER BY x.created_at DESC, x.id DESC LIMIT $2 + $3"
+            }
+            Dialect::Sqlite => {
+                "SELECT fa.id FROM articles fa INDEXED BY articles_recent
+                 WHERE fa.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)
+                 ORDER BY fa.created_at DESC, fa.id DESC LIMIT $2 + $3"
+            }
+        };
         Self {
             page: format!(
-                "{}{following}{ORDER} LIMIT $2 OFFSET $3",
+                "{} WHERE a.id IN ({candidates}){ORDER} LIMIT $2 OFFSET $3",
                 article_view("NULL")
             ),
-            count: format!("{COUNT}{following}"),
+            count: COUNT_FEED.to_owned(),
             values: Vec::new(),
             count_by_viewer: true,
         }

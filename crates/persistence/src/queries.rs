@@ -3,6 +3,7 @@
 
 use conduit_domain::articles::ArticleFilter;
 
+use crate::db::Dialect;
 use crate::list_query::ListSql;
 
 /// The two statements of one list request and their parameters.
@@ -31,7 +32,7 @@ pub fn article_list(filter: &ArticleFilter) -> ListStatements {
     ListSql::new(filter).into()
 }
 
-/// `GET /api/articles/feed`.
+/// `GET /api/articles/feed`, as PostgreSQL runs it.
 pub fn feed() -> ListStatements {
-    ListSql::feed().into()
+    ListSql::feed(Dialect::Postgres).into()
 }

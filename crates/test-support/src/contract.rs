@@ -155,11 +155,13 @@ macro_rules! store_contract {
             pages_are_cut_by_limit_and_offset_and_count_every_match,
             filters_match_exactly_and_combine,
             the_feed_holds_followed_authors_only,
+            feed_pages_interleave_authors_in_one_order,
             favourites_count_once_and_show_for_the_viewer_only,
             twelve_concurrent_favourites_by_one_user_count_once,
             thirty_two_concurrent_writers_all_succeed,
             tags_are_listed_most_used_first,
             tags_are_capped_at_the_limit_keeping_the_most_used,
+            tags_follow_deletes_and_a_tag_on_no_article_is_not_listed,
         );
         $crate::store_contract!(@checks $store; comments;
             comments_are_listed_oldest_first_per_article,

@@ -39,6 +39,23 @@ const SEED: &str = "
     ANALYZE;
 ";
 
+/// Whether a plan reads a whole table that grows with the articles. The maintained counts
+/// (`tag_counts`, `author_counts`) have a row per tag or author: the planner may scan them.
+fn scans_growing_table(plan: &str) -> bool {
+    let growing = [
+        "articles",
+        "article_tags",
+        "favorites",
+        "follows",
+        "users",
+        "comments",
+    ];
+    plan.lines()
+        .filter_map(|line| line.split("Seq Scan on ").nth(1))
+        .filter_map(|scanned| scanned.split_whitespace().next())
+        .any(|table| growing.contains(&table))
+}
+
 async fn plan(pool: &PgPool, sql: &str, binds: &[Bind]) -> String {
     let explain = format!("EXPLAIN (COSTS OFF) {sql}");
     let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(explain));
@@ -140,16 +157,16 @@ async fn every_list_query_uses_indexes_on_a_hundred_thousand_articles() {
     for (name, selective, filter) in &cases {
         let (page, count) = plans(database.pool(), &queries::article_list(filter), false).await;
         eprintln!("## GET /api/articles, {name}: page\n\n{page}\n\n## count\n\n{count}\n");
-        if page.contains("Seq Scan") {
+        if scans_growing_table(&page) {
             scans.push(format!("{name}: page"));
         }
-        if *selective && count.contains("Seq Scan") {
+        if *selective && scans_growing_table(&count) {
             scans.push(format!("{name}: count"));
         }
     }
     let (page, count) = plans(database.pool(), &queries::feed(), true).await;
     eprintln!("## GET /api/articles/feed: page\n\n{page}\n\n## count\n\n{count}\n");
-    if page.contains("Seq Scan") || count.contains("Seq Scan") {
+    if scans_growing_table(&page) || scans_growing_table(&count) {
         scans.push("feed".to_owned());
     }
 

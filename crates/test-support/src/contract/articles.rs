@@ -538,3 +538,62 @@ pub async fn tags_are_capped_at_the_limit_keeping_the_most_used(store: &Contract
     let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
     assert_eq!(names, ["c", "a"]);
 }
+
+pub async fn tags_follow_deletes_and_a_tag_on_no_article_is_not_listed(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let (other, _) = user(store).await;
+    let first = article(store, NewArticleBuilder::new(author).tags(["gone", "kept"])).await;
+    article(
+        store,
+        NewArticleBuilder::new(author).tags(["kept", "thinned"]),
+    )
+    .await;
+    let doomed = article(
+        store,
+        NewArticleBuilder::new(other).tags(["thinned", "gone"]),
+    )
+    .await;
+    article(store, NewArticleBuilder::new(author).tags(["thinned"])).await;
+
+    store.articles.delete(first.id).await.expect("deletes");
+    store.articles.delete(doomed.id).await.expect("deletes");
+    let tags = store.articles.tags(100).await.expect("reads");
+
+    let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    assert_eq!(names, ["thinned", "kept"]);
+}
+
+/// The feed's page picks candidates per followed author (PostgreSQL) or from the newest
+/// articles (SQLite): whichever way, its pages are the slices of one order across authors.
+pub async fn feed_pages_interleave_authors_in_one_order(store: &ContractStore) {
+    let (reader, _) = user(store).await;
+    let mut expected = Vec::new();
+    for n in 0..3_i64 {
+        let (author, _) = user(store).await;
+        store
+            .profiles
+            .follow(reader, author)
+            .await
+            .expect("follows");
+        for k in 0..3_i64 {
+            let at = T0 + Duration::minutes(k * 3 + n);
+            let written = article(store, NewArticleBuilder::new(author).created_at(at)).await;
+            expected.push((at, written.slug));
+        }
+    }
+    expected.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+
+    let mut paged = Vec::new();
+    for offset in [0, 2, 4, 6, 8] {
+        let page = store
+            .articles
+            .feed(reader, Page::first(2).skipping(offset))
+            .await
+            .expect("feed");
+        assert_eq!(page.total, 9);
+        paged.extend(page.articles.into_iter().map(|article| article.slug));
+    }
+
+    let expected: Vec<_> = expected.into_iter().map(|(_, slug)| slug).collect();
+    assert_eq!(paged, expected);
+}
