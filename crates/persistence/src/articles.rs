@@ -172,9 +172,13 @@ impl SqlArticleRepository {
             count_args = count_args.bind(value.clone());
             rows_args = rows_args.bind(value);
         }
-        let rows_args = rows_args
+        let mut rows_args = rows_args
             .bind(sql_int(page.limit()))
             .bind(sql_int(page.offset()));
+        if sql.binds_page_end {
+            let end = u64::from(page.limit()).saturating_add(page.offset());
+            rows_args = rows_args.bind(sql_int(end));
+        }
         let mut pooled = self.store.acquire().await?;
         let rows: Vec<ArticleRow> = pooled
             .conn()

@@ -32,6 +32,9 @@ pub(crate) struct ListSql {
     pub(crate) values: Vec<String>,
     /// Whether the count also takes the viewer as `$1` (the feed's reader).
     pub(crate) count_by_viewer: bool,
+    /// Whether the page also takes, after limit and offset, where the page ends (limit plus
+    /// offset, computed without overflow: an offset may be as large as `i64::MAX`).
+    pub(crate) binds_page_end: bool,
 }
 
 impl ListSql {
@@ -81,31 +84,32 @@ impl ListSql {
             },
             values,
             count_by_viewer: false,
+            binds_page_end: false,
         }
     }
 
     /// The feed of the reader `$1`: articles by the authors they follow.
     ///
     /// The page picks its candidates first, so that its cost follows the number of followed
-    /// authors and the page's end (`$2 + $3`), not the number of articles:
-    /// - PostgreSQL takes the newest `$2 + $3` of each followed author from
-    ///   `articles_author_recent` (a `LATERAL` join), then the newest `$2 + $3` of those;
+    /// authors and the page's end (`$4`, limit plus offset), not the number of articles:
+    /// - PostgreSQL takes the newest `$4` (where the page ends) of each followed author from
+    ///   `articles_author_recent` (a `LATERAL` join), then the newest `$4` of those;
     /// - SQLite, which has no `LATERAL`, walks `articles_recent` newest first and keeps the
-    ///   followed authors' articles until it has `$2 + $3`.
+    ///   followed authors' articles until it has `$4`.
     pub(crate) fn feed(dialect: Dialect) -> Self {
         let candidates = match dialect {
             Dialect::Postgres => {
                 "SELECT x.id FROM follows f CROSS JOIN LATERAL (
                     SELECT fa.id, fa.created_at FROM articles fa
                     WHERE fa.author_id = f.followee_id
-                    ORDER BY fa.created_at DESC, fa.id DESC LIMIT $2 + $3) x
+                    ORDER BY fa.created_at DESC, fa.id DESC LIMIT $4) x
                  WHERE f.follower_id = $1
-                 ORDER BY x.created_at DESC, x.id DESC LIMIT $2 + $3"
+                 ORDER BY x.created_at DESC, x.id DESC LIMIT $4"
             }
             Dialect::Sqlite => {
                 "SELECT fa.id FROM articles fa INDEXED BY articles_recent
                  WHERE fa.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)
-                 ORDER BY fa.created_at DESC, fa.id DESC LIMIT $2 + $3"
+                 ORDER BY fa.created_at DESC, fa.id DESC LIMIT $4"
             }
         };
         Self {
@@ -116,6 +120,7 @@ impl ListSql {
             count: COUNT_FEED.to_owned(),
             values: Vec::new(),
             count_by_viewer: true,
+            binds_page_end: true,
         }
     }
 }

@@ -15,6 +15,8 @@ pub struct ListStatements {
     pub count: String,
     /// The filter values, in binding order.
     pub values: Vec<String>,
+    /// Whether the page takes one more value after limit and offset: limit plus offset.
+    pub binds_page_end: bool,
 }
 
 impl From<ListSql> for ListStatements {
@@ -23,6 +25,7 @@ impl From<ListSql> for ListStatements {
             page: sql.page,
             count: sql.count,
             values: sql.values,
+            binds_page_end: sql.binds_page_end,
         }
     }
 }

@@ -156,6 +156,7 @@ macro_rules! store_contract {
             filters_match_exactly_and_combine,
             the_feed_holds_followed_authors_only,
             feed_pages_interleave_authors_in_one_order,
+            the_feed_at_the_largest_offset_is_an_empty_page,
             favourites_count_once_and_show_for_the_viewer_only,
             twelve_concurrent_favourites_by_one_user_count_once,
             thirty_two_concurrent_writers_all_succeed,

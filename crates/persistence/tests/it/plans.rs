@@ -84,6 +84,9 @@ async fn plans(pool: &PgPool, statements: &ListStatements, feed: bool) -> (Strin
     let mut page_binds = vec![Bind::Int(1)];
     page_binds.extend(values.iter().cloned());
     page_binds.extend([Bind::Int(20), Bind::Int(0)]);
+    if statements.binds_page_end {
+        page_binds.push(Bind::Int(20));
+    }
     let count_binds = if feed { vec![Bind::Int(1)] } else { values };
     (
         plan(pool, &statements.page, &page_binds).await,

@@ -597,3 +597,27 @@ pub async fn feed_pages_interleave_authors_in_one_order(store: &ContractStore) {
     let expected: Vec<_> = expected.into_iter().map(|(_, slug)| slug).collect();
     assert_eq!(paged, expected);
 }
+
+/// The largest offset a client may send is `i64::MAX`: the feed's page, whose SQL adds the limit
+/// to the offset, must answer an empty page, not overflow.
+pub async fn the_feed_at_the_largest_offset_is_an_empty_page(store: &ContractStore) {
+    let (reader, _) = user(store).await;
+    let (author, _) = user(store).await;
+    store
+        .profiles
+        .follow(reader, author)
+        .await
+        .expect("follows");
+    article(store, NewArticleBuilder::new(author)).await;
+
+    let page = store
+        .articles
+        .feed(
+            reader,
+            Page::first(Page::MAX_LIMIT).skipping(Page::MAX_OFFSET),
+        )
+        .await
+        .expect("an empty page, not an error");
+
+    assert_eq!((page.articles.len(), page.total), (0, 1));
+}
