@@ -201,4 +201,31 @@ mod tests {
             None
         );
     }
+
+    fn tracked_keys(throttle: &LoginThrottle) -> usize {
+        throttle.lock().len()
+    }
+
+    #[test]
+    fn past_its_bound_the_map_forgets_the_keys_with_no_failure_inside_the_window() {
+        let throttle = throttle();
+        for n in 0..PRUNE_ABOVE {
+            throttle.record_failure(&format!("user{n}@x.io"), None, T0);
+        }
+        let one_window_later = T0 + Duration::minutes(10);
+
+        // At the bound itself nothing is forgotten.
+        throttle.record_failure("late@x.io", None, one_window_later);
+        let at_the_bound = tracked_keys(&throttle);
+        // Above it, a key whose last failure is a whole window old is forgotten; a recent one stays.
+        throttle.record_failure("later@x.io", None, one_window_later);
+
+        assert_eq!(at_the_bound, PRUNE_ABOVE + 1);
+        assert_eq!(tracked_keys(&throttle), 2);
+        assert!(
+            throttle
+                .retry_after("late@x.io", None, one_window_later)
+                .is_none()
+        );
+    }
 }

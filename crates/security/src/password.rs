@@ -77,10 +77,13 @@ struct Inner {
 struct MemoryPool {
     free: Mutex<Vec<Vec<Block>>>,
     made: AtomicUsize,
+    /// How many argon2 computations have run: one set is taken for each.
+    taken: AtomicUsize,
 }
 
 impl MemoryPool {
     fn take(&self, blocks: usize) -> Vec<Block> {
+        self.taken.fetch_add(1, Ordering::Relaxed);
         let free = self
             .free
             .lock()
@@ -129,6 +132,12 @@ impl Argon2Hasher {
     /// concurrency, however many hashes it runs.
     pub fn memory_sets_made(&self) -> usize {
         self.inner.memory.made.load(Ordering::Relaxed)
+    }
+
+    /// How many argon2 computations this hasher has run.
+    #[cfg(test)]
+    fn computations(&self) -> usize {
+        self.inner.memory.taken.load(Ordering::Relaxed)
     }
 
     /// Runs `work` on the blocking pool once a permit is free.

@@ -545,3 +545,17 @@ async fn logins_are_throttled_per_account_until_the_window_passes_and_a_success_
         Err(AuthError::InvalidCredentials)
     ));
 }
+
+/// Credentials reach `Debug` output through request logs: the e-mail may show, the password never.
+#[test]
+fn credentials_show_the_email_but_never_the_password_in_debug_output() {
+    let credentials = Credentials {
+        email: "jake@jake.jake".to_owned(),
+        password: "correct horse battery".to_owned(),
+    };
+
+    assert_eq!(
+        format!("{credentials:?}"),
+        r#"Credentials { email: "jake@jake.jake", password: "<redacted>" }"#
+    );
+}

@@ -471,3 +471,27 @@ async fn tags_lists_the_most_used_up_to_the_cap_as_the_store_ranks_them() {
     assert_eq!(tags, ranked);
     assert_eq!(Articles::TAGS_LISTED, 100, "the README documents 100");
 }
+
+#[tokio::test]
+async fn an_articles_comments_are_listed_by_its_id_as_the_viewer_sees_them() {
+    let mut ports = Ports::new().finding(stored_article("mine", AUTHOR));
+    let listed = vec![
+        stored_comment(1, ArticleId(10), READER),
+        stored_comment(2, ArticleId(10), AUTHOR),
+    ];
+    let answer = listed.clone();
+    ports
+        .comments
+        .expect_list()
+        .with(eq(ArticleId(10)), eq(Some(READER)))
+        .times(1)
+        .returning(move |_, _| Ok(answer.clone()));
+
+    let comments = ports
+        .articles()
+        .comments("mine", Some(READER))
+        .await
+        .expect("listed");
+
+    assert_eq!(comments, listed);
+}

@@ -194,3 +194,49 @@ async fn hashes_are_interchangeable_with_the_argon2_crates_own_phc_strings() {
             .is_err()
     );
 }
+
+#[test]
+fn each_parameter_below_owasps_minimum_fails_the_minimum_on_its_own() {
+    let minimum = HashingParams::OWASP_MINIMUM;
+    let cheaper = [
+        HashingParams {
+            memory_kib: minimum.memory_kib - 1,
+            ..minimum
+        },
+        HashingParams {
+            iterations: minimum.iterations - 1,
+            ..minimum
+        },
+        HashingParams {
+            parallelism: minimum.parallelism - 1,
+            ..minimum
+        },
+    ];
+
+    for params in cheaper {
+        assert!(!params.meets_owasp_minimum(), "{params:?}");
+    }
+}
+
+/// An unknown e-mail must cost what a wrong password costs, or the time of the answer tells
+/// which e-mails have accounts: both run exactly one argon2 computation.
+#[tokio::test]
+async fn checking_against_the_dummy_runs_one_computation_like_a_wrong_password() {
+    let hasher = hasher();
+    let hash = hasher
+        .hash(&password("correct horse"))
+        .await
+        .expect("hashes");
+
+    let before = hasher.computations();
+    hasher.verify_against_dummy(&password("wrong horse")).await;
+    let after_dummy = hasher.computations();
+    let verified = hasher.verify(&password("wrong horse"), &hash).await;
+    let after_wrong_password = hasher.computations();
+
+    assert_eq!(verified, Ok(false));
+    assert_eq!(
+        (after_dummy - before, after_wrong_password - after_dummy),
+        (1, 1)
+    );
+}

@@ -170,3 +170,36 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn ten_tags_are_allowed_and_the_eleventh_is_not() {
+    let tags = |count: usize| -> Vec<String> { (0..count).map(|n| format!("tag{n}")).collect() };
+
+    assert_eq!(Tag::parse_list(&tags(10)).map(|tags| tags.len()), Ok(10));
+    assert!(Tag::parse_list(&tags(11)).is_err());
+}
+
+#[test]
+fn a_slug_of_exactly_the_maximum_length_is_kept_whole_and_a_longer_one_is_cut() {
+    // 24 words of 4 letters and 23 hyphens: 119 characters; one more letter makes 120.
+    let at_most = format!("{}x", "word ".repeat(24).trim_end());
+    let over = format!("{at_most} more");
+
+    let kept = Slug::from_title(&title(&at_most));
+    let cut = Slug::from_title(&title(&over));
+
+    assert_eq!(kept.as_str().len(), Slug::MAX_CHARS);
+    assert_eq!(cut.as_str(), kept.as_str());
+}
+
+#[test]
+fn skipping_keeps_the_size_and_clamps_the_offset_to_the_maximum() {
+    let page = Page::first(5);
+
+    assert_eq!(
+        (page.skipping(7).limit(), page.skipping(7).offset()),
+        (5, 7)
+    );
+    assert_eq!(page.skipping(Page::MAX_OFFSET).offset(), Page::MAX_OFFSET);
+    assert_eq!(page.skipping(u64::MAX).offset(), Page::MAX_OFFSET);
+}
