@@ -1,11 +1,13 @@
 //! Repository chores for Conduit: `cargo xtask tidy` checks the architecture rules from the Cargo
-//! manifests; `cargo xtask coverage` measures line coverage per crate with cargo-llvm-cov.
+//! manifests; `cargo xtask coverage` measures line coverage per crate with cargo-llvm-cov;
+//! `cargo xtask mutants` runs cargo-mutants on packages or on the changes since `main`.
 //!
 //! Depends on no crate of ours; it reads the workspace as data.
 
 use std::process::{Command, ExitCode};
 
 mod coverage;
+mod mutants;
 mod tidy;
 
 fn main() -> ExitCode {
@@ -25,8 +27,9 @@ fn main() -> ExitCode {
             }
         },
         Some("coverage") => coverage(),
+        Some("mutants") => mutants::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
-            eprintln!("usage: cargo xtask <tidy|coverage>");
+            eprintln!("usage: cargo xtask <tidy|coverage|mutants>");
             ExitCode::FAILURE
         }
     }
@@ -141,6 +144,58 @@ fn llvm_tools() -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use super::mutants::Scope;
+
+    fn args(raw: &[&str]) -> Vec<String> {
+        raw.iter().map(|arg| (*arg).to_owned()).collect()
+    }
+
+    #[test]
+    fn mutants_of_a_package_are_tested_by_its_own_tests() {
+        let scope = Scope::parse(&args(&["-p", "conduit-domain"])).expect("parses");
+
+        assert_eq!(
+            scope.cargo_mutants_args(),
+            args(&["mutants", "--package", "conduit-domain"])
+        );
+    }
+
+    #[test]
+    fn mutants_of_the_server_are_also_tested_end_to_end() {
+        let scope = Scope::parse(&args(&["-p", "conduit-server"])).expect("parses");
+
+        assert_eq!(
+            scope.cargo_mutants_args(),
+            args(&[
+                "mutants",
+                "--package",
+                "conduit-server",
+                "--test-package",
+                "conduit-server",
+                "--test-package",
+                "conduit-e2e"
+            ])
+        );
+    }
+
+    #[test]
+    fn with_no_package_the_changes_since_main_are_mutated_and_the_workspace_tests_them() {
+        assert_eq!(
+            Scope::parse(&[]),
+            Ok(Scope::ChangedSince("main".to_owned()))
+        );
+        assert_eq!(
+            Scope::parse(&args(&["--in-diff", "origin/main"])),
+            Ok(Scope::ChangedSince("origin/main".to_owned()))
+        );
+        assert!(
+            Scope::ChangedSince("main".to_owned())
+                .cargo_mutants_args()
+                .contains(&"--in-diff".to_owned())
+        );
+        assert!(Scope::parse(&args(&["--bogus"])).is_err());
+    }
+
     #[test]
     fn lcov_records_add_up_per_crate() {
         let lcov = "SF:/w/crates/domain/src/a.rs\nLF:10\nLH:9\nend_of_record\n\
