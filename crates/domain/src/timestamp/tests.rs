@@ -90,3 +90,11 @@ proptest! {
         prop_assert_eq!(a.cmp(&b), a.to_string().cmp(&b.to_string()));
     }
 }
+
+/// Failed assertions print times through `Debug`: they must read as the API writes them.
+#[test]
+fn debug_output_shows_the_instant_as_the_api_writes_it() {
+    let at = Timestamp::from_offset(datetime!(2026-02-18 03:22:56.637 UTC));
+
+    assert_eq!(format!("{at:?}"), "Timestamp(2026-02-18T03:22:56.637Z)");
+}
