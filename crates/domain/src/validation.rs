@@ -103,3 +103,22 @@ pub(crate) fn checked_text(raw: &str, max: usize) -> Result<&str, InvalidValue> 
     }
     Ok(raw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Logs show validation errors through `Display`: every field and message, in order.
+    #[test]
+    fn display_lists_each_field_with_its_message_separated_by_semicolons() {
+        let mut errors = ValidationErrors::new();
+        errors.add("email", "is invalid");
+        errors.add("password", "is too short");
+
+        assert_eq!(
+            errors.to_string(),
+            "email is invalid; password is too short"
+        );
+        assert_eq!(ValidationErrors::new().to_string(), "");
+    }
+}

@@ -127,9 +127,9 @@ impl Slug {
     pub fn from_title(title: &Title) -> Self {
         let mut slug = slug::slugify(title.as_str());
         if slug.len() > Self::MAX_CHARS {
+            // slugify never starts a slug with a hyphen: a hyphen found is past the start.
             let cut = slug[..=Self::MAX_CHARS]
                 .rfind('-')
-                .filter(|&at| at > 0)
                 .unwrap_or(Self::MAX_CHARS);
             slug.truncate(cut);
             while slug.ends_with('-') {

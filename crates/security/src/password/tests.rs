@@ -156,9 +156,17 @@ async fn a_hash_that_needs_more_memory_than_the_pool_holds_still_verifies() {
         .await
         .expect("hashes");
 
+    let cheap = hasher();
+    let sets_before = cheap.memory_sets_made();
+    let first = cheap.verify(&password("correct horse"), &hash).await;
+    let second = cheap.verify(&password("correct horse"), &hash).await;
+
+    assert_eq!((first, second), (Ok(true), Ok(true)));
+    // One larger set replaces the small one, and is then reused.
     assert_eq!(
-        hasher().verify(&password("correct horse"), &hash).await,
-        Ok(true)
+        (sets_before, cheap.memory_sets_made()),
+        (1, 2),
+        "the start-up hash makes the first set"
     );
 }
 

@@ -148,6 +148,8 @@ fn headers_and_claims_we_never_issue_are_refused() {
     no_typ.typ = Some("JWT".to_owned());
     let mut with_jku = our_header();
     with_jku.jku = Some("https://attacker.example/keys".to_owned());
+    let mut with_crit = our_header();
+    with_crit.crit = Some(vec!["exp".to_owned()]);
     let mut wrong_audience = valid_claims();
     wrong_audience["aud"] = "someone-else".into();
     let mut no_exp = valid_claims();
@@ -182,6 +184,20 @@ fn headers_and_claims_we_never_issue_are_refused() {
             "jku header",
             forge(&with_jku, &valid_claims(), SECRET),
             TokenError::Malformed,
+        ),
+        (
+            "crit header",
+            forge(&with_crit, &valid_claims(), SECRET),
+            TokenError::Malformed,
+        ),
+        (
+            "our kid, another secret",
+            forge(
+                &our_header(),
+                &valid_claims(),
+                "another-secret-that-is-long-enough-too",
+            ),
+            TokenError::BadSignature,
         ),
         (
             "audience",

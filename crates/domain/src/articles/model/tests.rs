@@ -203,3 +203,27 @@ fn skipping_keeps_the_size_and_clamps_the_offset_to_the_maximum() {
     assert_eq!(page.skipping(Page::MAX_OFFSET).offset(), Page::MAX_OFFSET);
     assert_eq!(page.skipping(u64::MAX).offset(), Page::MAX_OFFSET);
 }
+
+#[test]
+fn a_long_title_is_cut_at_the_last_word_that_fits_not_in_the_middle_of_one() {
+    // Words of six letters: the hyphens fall at 6, 13, ... 118, so the last whole word ends at
+    // 118, two characters short of the maximum.
+    let slug = Slug::from_title(&title(&"abcdef ".repeat(25)));
+
+    assert_eq!(slug.as_str(), format!("{}abcdef", "abcdef-".repeat(16)));
+    assert_eq!(
+        slug.to_string(),
+        slug.as_str(),
+        "Display writes the slug itself"
+    );
+}
+
+#[test]
+fn only_ascii_digits_are_a_whole_number() {
+    assert_eq!(whole_number("0"), Some(0));
+    assert_eq!(whole_number("20"), Some(20));
+    assert_eq!(whole_number("99999999999999999999999"), Some(u64::MAX));
+    for refused in ["", "-1", "+1", "1.5", " 1", "1e3", "\u{663}"] {
+        assert_eq!(whole_number(refused), None, "{refused:?}");
+    }
+}
