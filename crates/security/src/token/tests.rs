@@ -113,6 +113,15 @@ fn expiry_is_checked_against_the_given_time_with_leeway() {
         codec.verify(&token, NOW - time::Duration::minutes(1)),
         Err(TokenError::NotYetValid)
     );
+    // The same leeway holds before the token's start as after its end.
+    assert_eq!(
+        codec.verify(&token, NOW - time::Duration::seconds(5)),
+        Ok(caller(1))
+    );
+    assert_eq!(
+        codec.verify(&token, NOW - time::Duration::seconds(6)),
+        Err(TokenError::NotYetValid)
+    );
 }
 
 #[test]
