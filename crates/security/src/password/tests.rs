@@ -4,6 +4,19 @@ fn hasher() -> Argon2Hasher {
     Argon2Hasher::new(HashingParams::INSECURE_FOR_TESTS, 2).expect("valid parameters")
 }
 
+/// A hasher whose hashes need more memory (64 KiB) and time than [`hasher`]'s.
+fn dearer() -> Argon2Hasher {
+    Argon2Hasher::new(
+        HashingParams {
+            memory_kib: 64,
+            iterations: 2,
+            parallelism: 1,
+        },
+        1,
+    )
+    .expect("valid parameters")
+}
+
 fn password(raw: &str) -> Password {
     Password::parse(raw).expect("valid password")
 }
@@ -52,15 +65,7 @@ async fn hashing_the_same_password_twice_uses_fresh_salt() {
 #[tokio::test]
 async fn a_hash_made_with_other_parameters_still_verifies() {
     let cheap = hasher();
-    let dearer = Argon2Hasher::new(
-        HashingParams {
-            memory_kib: 64,
-            iterations: 2,
-            parallelism: 1,
-        },
-        1,
-    )
-    .expect("valid parameters");
+    let dearer = dearer();
 
     let hash = cheap
         .hash(&password("correct horse"))
@@ -142,15 +147,7 @@ async fn hashes_reuse_working_memory_so_it_is_bounded_by_the_concurrency_not_the
 
 #[tokio::test]
 async fn a_hash_that_needs_more_memory_than_the_pool_holds_still_verifies() {
-    let dearer = Argon2Hasher::new(
-        HashingParams {
-            memory_kib: 64,
-            iterations: 2,
-            parallelism: 1,
-        },
-        1,
-    )
-    .expect("valid parameters");
+    let dearer = dearer();
     let hash = dearer
         .hash(&password("correct horse"))
         .await
