@@ -286,3 +286,6 @@ pub(crate) async fn route_not_found(request: HttpRequest) -> Result<HttpResponse
         Err(ApiError::MethodNotAllowed { allowed })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -199,16 +199,14 @@ fn type_name(kind: &TypeKind) -> String {
     match kind {
         TypeKind::Single(single) => article(single.to_string()),
         TypeKind::Multiple(set) => {
-            let names: Vec<String> = set
+            // "a string or null": each type with its article, and `null` last, bare.
+            let (nulls, others): (Vec<String>, Vec<String>) = set
                 .iter()
-                .filter(|name| name.to_string() != "null")
-                .map(|name| article(name.to_string()))
-                .collect();
-            let mut text = names.join(" or ");
-            if set.iter().any(|name| name.to_string() == "null") {
-                text.push_str(" or null");
-            }
-            text
+                .map(|name| name.to_string())
+                .partition(|name| name == "null");
+            let mut names: Vec<String> = others.into_iter().map(article).collect();
+            names.extend(nulls);
+            names.join(" or ")
         }
     }
 }

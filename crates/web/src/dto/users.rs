@@ -183,3 +183,6 @@ impl From<Authenticated> for User {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

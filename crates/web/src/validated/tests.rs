@@ -103,3 +103,41 @@ fn a_violation_is_keyed_by_the_contracts_plain_field_name() {
     violations.sort();
     assert_eq!(violations, expected);
 }
+
+/// One row: a body for `T`, and the one violation it must be answered with.
+fn check<T: RequestBody>(body: serde_json::Value, field: &str, message: &str) {
+    let violations = violations::<T>(&body).expect("validates");
+
+    assert_eq!(
+        violations,
+        [(field.to_owned(), message.to_owned())],
+        "{body}"
+    );
+}
+
+/// Each kind of violation reads as the rule it breaks, under the field's plain name.
+#[test]
+fn a_violation_reads_as_the_rule_it_breaks() {
+    use crate::dto::articles::NewArticleRequest;
+    use crate::dto::users::UpdateUserRequest;
+    let article = |tags: usize| {
+        let tags: Vec<String> = (0..tags).map(|n| format!("tag{n}")).collect();
+        serde_json::json!({"article": {"title": "T", "description": "D", "body": "B", "tagList": tags}})
+    };
+
+    check::<UpdateUserRequest>(
+        serde_json::json!({"user": {"bio": 5}}),
+        "bio",
+        "must be a string or null",
+    );
+    check::<UpdateUserRequest>(
+        serde_json::json!({"user": {"bio": "  "}}),
+        "bio",
+        "can't be blank",
+    );
+    check::<NewArticleRequest>(article(11), "tagList", "may hold at most 10 items");
+    assert_eq!(
+        violations::<NewArticleRequest>(&article(10)).expect("validates"),
+        []
+    );
+}

@@ -100,6 +100,40 @@ async fn bad_bodies_get_the_error_envelope_and_never_a_500() {
 }
 
 #[actix_web::test]
+async fn a_query_that_cannot_be_read_is_a_422_in_the_envelope() {
+    let state = Ports::default().state();
+
+    // Each filter is one value: a second `tag` cannot be read into it.
+    let bad_query = send(&state, TestRequest::get().uri("/api/articles?tag=a&tag=b")).await;
+
+    assert_eq!(bad_query.status, 422, "{}", bad_query.body);
+    assert!(
+        bad_query.body["errors"]["query"][0].is_string(),
+        "{}",
+        bad_query.body
+    );
+}
+
+/// The limit is sized for the largest legitimate body (a 50,000-character article in four-byte
+/// characters): a body of exactly `JSON_BODY_LIMIT` bytes is read and judged on its content, one
+/// byte more is refused unread.
+#[actix_web::test]
+async fn a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() {
+    let wrapper = r#"{"user":{"username":""}}"#.len();
+    let at_limit = |extra: usize| {
+        format!(
+            r#"{{"user":{{"username":"{}"}}}}"#,
+            "x".repeat(conduit_web::JSON_BODY_LIMIT - wrapper + extra)
+        )
+    };
+    assert!(conduit_web::JSON_BODY_LIMIT >= 50_000 * 4);
+    assert_eq!(at_limit(0).len(), conduit_web::JSON_BODY_LIMIT);
+
+    check(&at_limit(0), JSON, (422, "username")).await; // read, then too long a name
+    check(&at_limit(1), JSON, (413, "body")).await;
+}
+
+#[actix_web::test]
 async fn a_store_failure_is_an_opaque_500_that_reveals_nothing() {
     let mut repository = conduit_domain::ports::MockUserRepository::new();
     repository.expect_find_by_email().returning(|_| {
