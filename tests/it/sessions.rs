@@ -276,3 +276,35 @@ async fn failed_logins_are_throttled_until_the_window_passes() {
     let (status, _) = login(&app, &email, PASSWORD).await;
     assert_eq!(status, 200);
 }
+
+/// `TRUSTED_PROXIES` reaches the running server: with the test client's 127.0.0.1 trusted as a
+/// proxy, each forwarded client has its own count of failed logins.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_on_its_own() {
+    let app = TestApp::on_sqlite_with(&[
+        ("LOGIN_MAX_FAILURES_PER_ADDRESS", "2"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let attempt = |n: usize, client: &'static str| {
+        let request = app
+            .client
+            .post(format!("{}/api/users/login", app.address))
+            .header("x-forwarded-for", client)
+            .json(&json!({"user": {"email": format!("nobody{n}@example.com"), "password": "wrong password"}}));
+        async move {
+            let response = request.send().await.expect("the server answers");
+            response.status().as_u16()
+        }
+    };
+
+    let mut statuses = Vec::new();
+    for (n, client) in ["203.0.113.7", "203.0.113.7", "203.0.113.7", "198.51.100.9"]
+        .into_iter()
+        .enumerate()
+    {
+        statuses.push(attempt(n, client).await);
+    }
+
+    assert_eq!(statuses, [401, 401, 429, 401]);
+}

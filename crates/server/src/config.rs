@@ -21,12 +21,14 @@
 //! | `BREACH_CHECK_TIMEOUT` | `2s` | how long to wait for the range API |
 //! | `BREACH_CHECK_FAIL_OPEN` | `true` | when the API cannot answer: `true` lets the password through, `false` answers 503 |
 //! | `CORS_ALLOWED_ORIGINS` | none | comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials) |
+//! | `TRUSTED_PROXIES` | none | comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; otherwise the socket peer is the client (login throttling keys on it) |
 
 use std::time::Duration;
 
 use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::ThrottlePolicy;
 use conduit_security::{BreachCheckSettings, HashingParams, JwtSettings, SigningKey};
+use conduit_web::TrustedProxies;
 
 /// The shortest secret accepted in production: HS256's key should be at least its 256-bit output.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -71,6 +73,8 @@ pub struct Config {
     pub breach_check: Option<BreachCheckSettings>,
     /// Origins a browser may call the API from; `["*"]` for any.
     pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
     /// Things worth telling the operator that do not stop start-up.
     pub warnings: Vec<String>,
 }
@@ -280,6 +284,15 @@ impl Config {
             );
         }
 
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(|list| TrustedProxies::parse(&list))
+            .transpose()
+            .unwrap_or_else(|message| {
+                fail("TRUSTED_PROXIES", message);
+                None
+            })
+            .unwrap_or_default();
+
         let log_filter = get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
         if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
             fail("RUST_LOG", format!("is not a valid filter: {log_filter:?}"));
@@ -353,6 +366,7 @@ impl Config {
             },
             breach_check,
             cors_allowed_origins,
+            trusted_proxies,
             warnings,
         })
     }

@@ -131,6 +131,7 @@ impl Application {
             .port();
         let settings = HttpSettings {
             cors_allowed_origins: config.cors_allowed_origins.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
         };
         let mut server = HttpServer::new(move || conduit_web::app(state.clone(), settings.clone()))
             .shutdown_timeout(30);

@@ -7,6 +7,7 @@
 //! handlers in-process against fakes and mocks. It knows nothing about SQL or how tokens are signed.
 
 mod auth;
+mod client;
 mod dto;
 mod error;
 mod openapi;
@@ -27,6 +28,7 @@ use conduit_domain::articles::Articles;
 use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::Sessions;
 
+pub use client::TrustedProxies;
 pub use error::ApiError;
 pub use openapi::ApiDoc;
 
@@ -61,6 +63,8 @@ impl std::fmt::Debug for AppState {
 pub struct HttpSettings {
     /// Origins a browser may call the API from; `["*"]` for any; none for same-origin only.
     pub cors_allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client; none: the socket's peer is the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The whole actix `App`: every route, the extractor limits, security headers, CORS and the
@@ -86,6 +90,7 @@ pub fn app(
         .wrap(ErrorHandlers::new().default_handler_client(error::into_envelope))
         .wrap(security_headers())
         .wrap(tracing_actix_web::TracingLogger::default())
+        .app_data(web::Data::new(settings.trusted_proxies))
         .configure(configure(state))
 }
 

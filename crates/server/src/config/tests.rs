@@ -126,12 +126,14 @@ fn sessions_throttling_and_the_breach_check_have_defaults_and_can_be_set() {
             "CORS_ALLOWED_ORIGINS",
             "https://app.example/, http://localhost:4200",
         ),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
     ])
     .expect("valid");
 
     assert_eq!(defaults.sessions, SessionPolicy::default());
     assert_eq!(defaults.breach_check, None);
     assert!(defaults.cors_allowed_origins.is_empty());
+    assert!(defaults.trusted_proxies.is_empty());
     assert_eq!(set.sessions.idle_timeout, time::Duration::days(1));
     assert_eq!(set.sessions.absolute_timeout, time::Duration::days(30));
     assert_eq!(set.throttle.max_failures_per_account, 3);
@@ -149,6 +151,10 @@ fn sessions_throttling_and_the_breach_check_have_defaults_and_can_be_set() {
         set.cors_allowed_origins,
         ["https://app.example", "http://localhost:4200"]
     );
+    assert_eq!(
+        Ok(set.trusted_proxies),
+        conduit_web::TrustedProxies::parse("10.0.0.0/8,::1")
+    );
 }
 
 #[test]
@@ -159,6 +165,7 @@ fn bad_session_breach_and_cors_settings_are_each_reported() {
         ("BREACH_CHECK_FAIL_OPEN", "maybe"),
         ("BREACH_CHECK_URL", "ftp://example.com"),
         ("CORS_ALLOWED_ORIGINS", "*, https://app.example"),
+        ("TRUSTED_PROXIES", "nginx"),
     ]);
 
     assert_eq!(
@@ -168,7 +175,8 @@ fn bad_session_breach_and_cors_settings_are_each_reported() {
             "LOGIN_MAX_FAILURES",
             "BREACH_CHECK_FAIL_OPEN",
             "BREACH_CHECK_URL",
-            "CORS_ALLOWED_ORIGINS"
+            "CORS_ALLOWED_ORIGINS",
+            "TRUSTED_PROXIES"
         ]
     );
 }

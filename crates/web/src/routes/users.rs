@@ -11,7 +11,7 @@ use crate::dto::users::{
     LoginUserRequest, NewUserRequest, RefreshRequest, UpdateUserRequest, User, UserResponse,
 };
 use crate::validated::Validated;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, TrustedProxies};
 
 const TAG: &str = "User and Authentication";
 
@@ -61,12 +61,6 @@ pub(crate) async fn register(
     Ok(user_response(HttpResponse::Created(), registered))
 }
 
-/// The client's address, for login throttling: the connection's peer. Behind a reverse proxy
-/// that is the proxy, so the per-address limit then applies to all its clients together.
-fn client_address(request: &HttpRequest) -> Option<String> {
-    request.peer_addr().map(|address| address.ip().to_string())
-}
-
 /// Log in; the answer carries an access token and a refresh token.
 #[utoipa::path(post, path = "/users/login", tag = TAG, operation_id = "Login",
     request_body = LoginUserRequest,
@@ -81,10 +75,14 @@ fn client_address(request: &HttpRequest) -> Option<String> {
     ))]
 pub(crate) async fn login(
     state: web::Data<AppState>,
+    proxies: web::Data<TrustedProxies>,
     request: HttpRequest,
     body: Validated<LoginUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = client_address(&request);
+    // Throttling keys on the client's address, read through the trusted proxies.
+    let client = proxies
+        .client_of(&request)
+        .map(|address| address.to_string());
     let authenticated = state
         .accounts
         .login(body.into_inner().user.into(), client.as_deref())

@@ -126,7 +126,7 @@ async fn a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() {
             "x".repeat(conduit_web::JSON_BODY_LIMIT - wrapper + extra)
         )
     };
-    assert!(conduit_web::JSON_BODY_LIMIT >= 50_000 * 4);
+    const { assert!(conduit_web::JSON_BODY_LIMIT >= 50_000 * 4) };
     assert_eq!(at_limit(0).len(), conduit_web::JSON_BODY_LIMIT);
 
     check(&at_limit(0), JSON, (422, "username")).await; // read, then too long a name

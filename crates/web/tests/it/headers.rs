@@ -36,6 +36,7 @@ async fn preflight(origins: &[&str], origin: &str) -> (u16, actix_web::http::hea
     let origins: Vec<String> = origins.iter().map(|origin| (*origin).to_owned()).collect();
     let settings = conduit_web::HttpSettings {
         cors_allowed_origins: origins,
+        ..conduit_web::HttpSettings::default()
     };
     let app = test::init_service(conduit_web::app(Ports::default().state(), settings)).await;
     let request = TestRequest::default()
@@ -84,6 +85,7 @@ async fn any_origin_never_comes_with_credentials() {
 async fn a_refused_preflight_answers_in_the_error_envelope_with_the_security_headers() {
     let settings = conduit_web::HttpSettings {
         cors_allowed_origins: vec!["https://app.example".to_owned()],
+        ..conduit_web::HttpSettings::default()
     };
     let app = test::init_service(conduit_web::app(Ports::default().state(), settings)).await;
     let preflight = TestRequest::default()

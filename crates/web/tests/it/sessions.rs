@@ -5,7 +5,7 @@ use conduit_domain::ports::{BreachCheckError, MockBreachedPasswords};
 use conduit_domain::throttle::ThrottlePolicy;
 use serde_json::json;
 
-use crate::support::{Ports, authed, registration, send};
+use crate::support::{Ports, Reply, authed, registration, send, send_with};
 
 fn refresh(token: &str) -> TestRequest {
     TestRequest::post()
@@ -175,6 +175,57 @@ async fn too_many_failed_logins_answer_429_with_retry_after() {
     assert_eq!(third.status, 429);
     assert_eq!(third.header("retry-after"), Some("900"));
     assert!(third.body["errors"]["login"].is_array(), "{}", third.body);
+}
+
+/// Failed logins counted per client address, with `max_failures_per_client` of 2: behind a
+/// trusted proxy each client has its own count, and a client that talks to the server directly
+/// cannot escape its count by writing `X-Forwarded-For` itself.
+#[actix_web::test]
+async fn login_throttling_counts_each_client_behind_a_trusted_proxy_and_ignores_a_forged_header() {
+    let state = Ports {
+        throttle: ThrottlePolicy {
+            max_failures_per_client: 2,
+            ..ThrottlePolicy::default()
+        },
+        ..Ports::default()
+    }
+    .state();
+    let settings = || conduit_web::HttpSettings {
+        trusted_proxies: conduit_web::TrustedProxies::parse("10.0.0.0/8").expect("a valid list"),
+        ..conduit_web::HttpSettings::default()
+    };
+    // Each attempt is for another unknown account, so only the address's count can refuse it.
+    let attempt = |n: usize, peer: &str, forwarded_for: &str| {
+        TestRequest::post()
+            .uri("/api/users/login")
+            .peer_addr(peer.parse().expect("a socket address"))
+            .insert_header(("x-forwarded-for", forwarded_for.to_owned()))
+            .set_json(json!({"user": {"email": format!("nobody{n}@example.com"), "password": "wrong password"}}))
+    };
+    let statuses = |replies: &[Reply]| replies.iter().map(|reply| reply.status).collect::<Vec<_>>();
+
+    let mut behind_proxy = Vec::new();
+    for (n, client) in ["203.0.113.7", "203.0.113.7", "203.0.113.7", "198.51.100.9"]
+        .iter()
+        .enumerate()
+    {
+        behind_proxy
+            .push(send_with(&state, settings(), attempt(n, "10.0.0.5:40000", client)).await);
+    }
+    let mut direct = Vec::new();
+    for (n, forged) in ["1.1.1.1", "2.2.2.2", "3.3.3.3"].iter().enumerate() {
+        direct.push(
+            send_with(
+                &state,
+                settings(),
+                attempt(10 + n, "192.0.2.44:40000", forged),
+            )
+            .await,
+        );
+    }
+
+    assert_eq!(statuses(&behind_proxy), [401, 401, 429, 401]);
+    assert_eq!(statuses(&direct), [401, 401, 429]);
 }
 
 #[actix_web::test]

@@ -109,7 +109,16 @@ impl Reply {
 /// Sends `request` to the whole app, in-process, over `state`. The body must be JSON, whatever
 /// the status: no handler and no error path may answer otherwise.
 pub(crate) async fn send(state: &AppState, request: TestRequest) -> Reply {
-    let app = test::init_service(conduit_web::app(state.clone(), HttpSettings::default())).await;
+    send_with(state, HttpSettings::default(), request).await
+}
+
+/// [`send`] to an app set up with these settings.
+pub(crate) async fn send_with(
+    state: &AppState,
+    settings: HttpSettings,
+    request: TestRequest,
+) -> Reply {
+    let app = test::init_service(conduit_web::app(state.clone(), settings)).await;
     let response = test::call_service(&app, request.to_request()).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
