@@ -133,7 +133,10 @@ fn sessions_throttling_and_the_breach_check_have_defaults_and_can_be_set() {
     assert_eq!(defaults.sessions, SessionPolicy::default());
     assert_eq!(defaults.breach_check, None);
     assert!(defaults.cors_allowed_origins.is_empty());
-    assert!(defaults.trusted_proxies.is_empty());
+    assert_eq!(
+        defaults.trusted_proxies,
+        conduit_web::TrustedProxies::default()
+    );
     assert_eq!(set.sessions.idle_timeout, time::Duration::days(1));
     assert_eq!(set.sessions.absolute_timeout, time::Duration::days(30));
     assert_eq!(set.throttle.max_failures_per_account, 3);

@@ -84,7 +84,10 @@ fn the_client_is_the_first_untrusted_hop_from_the_right() {
 #[test]
 fn a_list_entry_that_is_neither_an_address_nor_a_network_is_refused() {
     assert_eq!(TrustedProxies::parse(" , "), Ok(TrustedProxies::default()));
-    assert!(TrustedProxies::parse("10.0.0.0/8").is_ok_and(|proxies| !proxies.is_empty()));
+    assert_ne!(
+        TrustedProxies::parse("10.0.0.0/8"),
+        Ok(TrustedProxies::default())
+    );
     let error = TrustedProxies::parse("10.0.0.0/8, nginx").expect_err("a host name");
     assert!(error.contains("\"nginx\""), "{error}");
     assert!(TrustedProxies::parse("10.0.0.0/33").is_err());

@@ -6,7 +6,7 @@ use actix_web::{App, HttpResponse, ResponseError, web};
 use conduit_domain::ports::TokenError;
 use conduit_domain::sessions::AuthError;
 
-use super::{ApiError, json_config, path_config};
+use super::{ApiError, into_envelope, json_config, path_config};
 
 fn retry_after(wait: time::Duration) -> u64 {
     match ApiError::from(AuthError::Throttled { retry_after: wait }) {
@@ -117,4 +117,50 @@ async fn a_path_parameter_that_cannot_be_read_is_a_422_in_the_envelope() {
     let body: serde_json::Value =
         serde_json::from_slice(&read_body(response).await).expect("a JSON body");
     assert!(body["errors"]["path"][0].is_string(), "{body}");
+}
+
+/// A middleware's own plain-text refusal becomes the envelope: its status and headers stay, but
+/// not its content type and length, which described the text, not the JSON.
+#[actix_web::test]
+async fn a_plain_text_refusal_keeps_its_headers_but_not_its_content_type_or_length() {
+    use actix_web::body::MessageBody;
+    use actix_web::dev::ServiceResponse;
+    use actix_web::http::header;
+    use actix_web::middleware::ErrorHandlerResponse;
+
+    let refusal = HttpResponse::BadRequest()
+        .insert_header((header::CONTENT_TYPE, "text/plain"))
+        .insert_header((header::CONTENT_LENGTH, "7"))
+        .insert_header((header::VARY, "Origin"))
+        .body("refused");
+    let response = ServiceResponse::new(TestRequest::default().to_http_request(), refusal);
+
+    let Ok(ErrorHandlerResponse::Response(envelope)) = into_envelope(response) else {
+        panic!("the refusal is answered at once");
+    };
+
+    assert_eq!(envelope.status().as_u16(), 400);
+    let headers = envelope.headers().clone();
+    assert_eq!(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok()),
+        Some("application/json")
+    );
+    assert_eq!(headers.get(header::CONTENT_LENGTH), None);
+    assert_eq!(
+        headers
+            .get(header::VARY)
+            .and_then(|value| value.to_str().ok()),
+        Some("Origin")
+    );
+    let body = envelope
+        .into_body()
+        .try_into_bytes()
+        .map_err(|_| "a streamed body")
+        .expect("a body in memory");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).expect("a JSON body"),
+        serde_json::json!({"errors": {"request": ["bad request"]}})
+    );
 }
