@@ -4,7 +4,7 @@
 //!
 //! A binary of its own: it installs the global subscriber.
 
-use std::sync::{Arc, Mutex};
+use conduit_test_support::LogBuffer;
 
 use conduit_server::Config;
 use reqwest::Method;
@@ -16,36 +16,6 @@ const SECRET: &str = "the-jwt-secret-that-must-never-be-seen-anywhere";
 const PASSWORD: &str = "first correct horse battery";
 const NEW_PASSWORD: &str = "second correct horse battery";
 const WRONG_PASSWORD: &str = "a wrong horse battery";
-
-/// Everything the server logged.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(
-            &self
-                .0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
-        .into_owned()
-    }
-}
 
 /// Every response of the journey: (what was asked, the body as sent).
 #[derive(Default)]
@@ -86,7 +56,7 @@ async fn no_response_or_log_line_shows_a_secret() {
             .map(|(_, value)| (*value).to_owned())
     })
     .expect("a valid configuration");
-    let logs = Captured::default();
+    let logs = LogBuffer::default();
     let writer = logs.clone();
     tracing::subscriber::set_global_default(conduit_server::telemetry::subscriber(
         &config,
@@ -208,6 +178,11 @@ async fn no_response_or_log_line_shows_a_secret() {
         "the server's logs were captured"
     );
     assert!(logs.contains("presented again"), "the replay was logged");
+    // Every line written while a request was served names it, so a response's X-Request-Id
+    // finds its lines.
+    for line in logs.lines().filter(|line| line.contains("token refused")) {
+        assert!(line.contains("\"request_id\":\""), "no request id: {line}");
+    }
     for sql in ["SELECT ", "INSERT INTO", "UPDATE users"] {
         assert!(!logs.contains(sql), "the logs show SQL text ({sql:?})");
     }

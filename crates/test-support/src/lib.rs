@@ -1,6 +1,6 @@
 //! Dev-only helpers for Conduit's tests: builders with valid, unique defaults, in-memory fakes of
 //! the ports, the store contract suite every store adapter runs, and [`TestDb`], a fresh migrated
-//! PostgreSQL database per test.
+//! PostgreSQL database per test, and [`LogBuffer`] to read back what was logged.
 //!
 //! Depends on `conduit-domain`, and with the `postgres` feature on `conduit-persistence`, sqlx and
 //! testcontainers (for [`TestDb`] and the real stores); never a `[dependencies]` entry of any
@@ -9,10 +9,12 @@
 pub mod builders;
 pub mod contract;
 pub mod fakes;
+pub mod logs;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 
 pub use builders::{NewArticleBuilder, NewUserBuilder, unique};
 pub use fakes::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
+pub use logs::LogBuffer;
 #[cfg(feature = "postgres")]
 pub use postgres::TestDb;

@@ -11,6 +11,7 @@ mod client;
 mod dto;
 mod error;
 mod openapi;
+mod request_id;
 mod routes;
 mod validated;
 
@@ -84,12 +85,14 @@ pub fn app(
 > {
     let origins = settings.cors_allowed_origins;
     // The last `wrap` is the outermost: the security headers reach every answer, CORS refusals
-    // included, and the envelope handler sees what CORS answers itself, in plain text.
+    // included, and the envelope handler sees what CORS answers itself, in plain text. Every
+    // answer carries the request id its span logged.
     App::new()
         .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
         .wrap(ErrorHandlers::new().default_handler_client(error::into_envelope))
         .wrap(security_headers())
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<request_id::RequestSpan>::new())
+        .wrap(actix_web::middleware::from_fn(request_id::answer_with_id))
         .app_data(web::Data::new(settings.trusted_proxies))
         .configure(configure(state))
 }

@@ -1,6 +1,3 @@
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpResponse, ResponseError, web};
 use conduit_domain::ports::TokenError;
@@ -27,21 +24,7 @@ fn the_wait_is_rounded_up_to_whole_seconds_and_never_zero() {
 
 /// The log lines written while `action` runs, from a subscriber of this thread only.
 fn logged(action: impl FnOnce()) -> String {
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?
-                .extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
+    let buffer = conduit_test_support::LogBuffer::default();
     let writer = buffer.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
@@ -49,12 +32,7 @@ fn logged(action: impl FnOnce()) -> String {
         .with_writer(move || writer.clone())
         .finish();
     tracing::subscriber::with_default(subscriber, action);
-    let bytes = buffer
-        .0
-        .lock()
-        .map(|bytes| bytes.clone())
-        .unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
+    buffer.text()
 }
 
 /// A 500 tells the client nothing, so its cause must reach the operator: it is logged as an

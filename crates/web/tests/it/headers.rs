@@ -113,3 +113,65 @@ async fn a_refused_preflight_answers_in_the_error_envelope_with_the_security_hea
         serde_json::json!({"errors": {"origin": ["is not allowed"]}})
     );
 }
+
+#[actix_web::test]
+async fn every_answer_carries_a_request_id_the_callers_when_safe_else_a_new_one() {
+    let state = Ports::default().state();
+    let with_id = |uri: &str, id: &str| {
+        TestRequest::get()
+            .uri(uri)
+            .insert_header(("x-request-id", id.to_owned()))
+    };
+
+    let tags = send(&state, TestRequest::get().uri("/api/tags")).await;
+    let again = send(&state, TestRequest::get().uri("/api/tags")).await;
+    let not_found = send(&state, with_id("/api/nope", "edge-7f3a9c2e")).await;
+    let unsafe_id = send(&state, with_id("/api/tags", "two words")).await;
+
+    let generated = tags.header("x-request-id").expect("an id");
+    assert!(uuid_like(generated), "{generated}");
+    assert_ne!(again.header("x-request-id"), Some(generated));
+    assert_eq!(
+        (not_found.status, not_found.header("x-request-id")),
+        (404, Some("edge-7f3a9c2e"))
+    );
+    let replaced = unsafe_id.header("x-request-id").expect("an id");
+    assert!(uuid_like(replaced), "{replaced}");
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+/// What the server logs while it serves a request is in that request's span, which names the
+/// request id: the line that says why a token was refused can be found from the response.
+#[actix_web::test]
+async fn the_log_lines_of_a_request_carry_its_id() {
+    let buffer = conduit_test_support::LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let state = Ports::default().state();
+
+    let reply = send(
+        &state,
+        TestRequest::get()
+            .uri("/api/user")
+            .insert_header(("authorization", "Token not-a-jwt"))
+            .insert_header(("x-request-id", "trace-me-42")),
+    )
+    .await;
+
+    assert_eq!(reply.status, 401);
+    let log = buffer.text();
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("token refused"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert!(refused[0].contains("request_id=trace-me-42"), "{log}");
+}

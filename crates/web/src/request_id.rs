@@ -1,0 +1,124 @@
+//! `X-Request-Id`: one id per request, in every log line written while it is served and in its
+//! response, so a client's report, the proxy's access log and the server's log meet.
+//!
+//! A proxy in front (nginx's `$request_id`) or a client may send one; it is kept when a log line
+//! can carry it safely, and otherwise replaced by a new UUID.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+use tracing::Span;
+use tracing::field::Empty;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+
+use crate::TrustedProxies;
+
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served, kept in its extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RequestId(String);
+
+impl RequestId {
+    /// The id sent, when it is 1 to 128 of `A-Z a-z 0-9 . _ : -`; otherwise a new UUID.
+    pub(crate) fn from_header(sent: Option<&HeaderValue>) -> Self {
+        let safe = |id: &&str| {
+            (1..=128).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b"._:-".contains(&byte))
+        };
+        sent.and_then(|value| value.to_str().ok())
+            .filter(safe)
+            .map_or_else(
+                || Self(uuid::Uuid::new_v4().to_string()),
+                |id| Self(id.to_owned()),
+            )
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The span each request is served in: tracing-actix-web's fields, with our request id and the
+/// client's address as [`TrustedProxies`] reads it (not as any `X-Forwarded-For` claims). The
+/// path is logged without its query.
+#[derive(Debug)]
+pub(crate) struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let id = RequestId::from_header(request.headers().get(X_REQUEST_ID));
+        let client = request
+            .app_data::<web::Data<TrustedProxies>>()
+            .and_then(|proxies| proxies.client_of(request.request()))
+            .map(|address| address.to_string())
+            .unwrap_or_default();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "default".to_owned());
+        let span = tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %request.path(),
+            http.client_ip = %client,
+            http.status_code = Empty,
+            otel.status_code = Empty,
+            exception.message = Empty,
+            exception.details = Empty,
+            request_id = %id.as_str(),
+        );
+        request.extensions_mut().insert(id);
+        span
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// Middleware: the response carries its request's id.
+pub(crate) async fn answer_with_id(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut response = next.call(request).await?;
+    let id = response
+        .request()
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| HeaderValue::from_str(id.as_str()).ok());
+    if let Some(id) = id {
+        response.headers_mut().insert(X_REQUEST_ID, id);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderValue;
+
+    use super::RequestId;
+
+    #[test]
+    fn an_id_sent_is_kept_when_a_log_line_can_carry_it_and_replaced_otherwise() {
+        let sent = |text: &str| {
+            RequestId::from_header(Some(&HeaderValue::from_str(text).expect("a header value")))
+        };
+        let is_new_uuid = |id: RequestId| uuid::Uuid::parse_str(id.as_str()).is_ok();
+
+        assert_eq!(sent("7f3a9c2e41d04b6f").as_str(), "7f3a9c2e41d04b6f");
+        assert_eq!(sent("edge-1.a_b:c").as_str(), "edge-1.a_b:c");
+        assert_eq!(sent(&"a".repeat(128)).as_str(), "a".repeat(128));
+        assert!(is_new_uuid(sent(&"a".repeat(129))));
+        assert!(is_new_uuid(sent("two words")));
+        assert!(is_new_uuid(sent("quote\"d")));
+        assert!(is_new_uuid(sent("")));
+        assert!(is_new_uuid(RequestId::from_header(None)));
+        assert_ne!(RequestId::from_header(None), RequestId::from_header(None));
+    }
+}
