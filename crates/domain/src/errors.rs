@@ -21,6 +21,9 @@ pub enum ResourceError {
     /// A store failed.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A store could not be reached in time; the same request may succeed shortly.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
 }
 
 impl From<StoreError> for ResourceError {
@@ -28,6 +31,7 @@ impl From<StoreError> for ResourceError {
         match error {
             StoreError::Conflict { field } => Self::Taken(field),
             StoreError::Unavailable(context) => Self::Unavailable(context),
+            StoreError::Unreachable(context) => Self::Unreachable(context),
         }
     }
 }

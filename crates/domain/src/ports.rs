@@ -43,9 +43,14 @@ pub enum StoreError {
     /// A uniqueness rule refused the write; nothing was written.
     #[error("{} is already taken", .field.as_str())]
     Conflict { field: UniqueField },
-    /// The store failed or could not be reached; the context is for logs, never for clients.
+    /// The store failed; the context is for logs, never for clients.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The store could not be reached or did not answer in time (down, restarting, out of
+    /// connections, a statement over its timeout): the same request may succeed shortly. The
+    /// context is for logs.
+    #[error("store unreachable: {0}")]
+    Unreachable(String),
 }
 
 /// Users, as a store keeps them. Uniqueness of username (case-insensitive) and e-mail is the

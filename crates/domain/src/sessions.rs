@@ -57,6 +57,9 @@ pub enum AuthError {
     /// A store, the hasher or the token codec failed.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A store could not be reached in time; the same request may succeed shortly.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
 }
 
 impl From<StoreError> for AuthError {
@@ -64,6 +67,7 @@ impl From<StoreError> for AuthError {
         match error {
             StoreError::Conflict { field } => Self::Taken(field),
             StoreError::Unavailable(context) => Self::Unavailable(context),
+            StoreError::Unreachable(context) => Self::Unreachable(context),
         }
     }
 }

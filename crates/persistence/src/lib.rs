@@ -43,7 +43,11 @@ pub enum Store {
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
     pub max_connections: u32,
+    /// How long a request waits for a connection before the store answers `Unreachable`.
     pub acquire_timeout: std::time::Duration,
+    /// PostgreSQL cancels a statement that runs longer (`statement_timeout`), and the store
+    /// answers `Unreachable`. SQLite waits at most its busy timeout for the write lock instead.
+    pub statement_timeout: std::time::Duration,
 }
 
 impl Default for PoolSettings {
@@ -51,6 +55,7 @@ impl Default for PoolSettings {
         Self {
             max_connections: 10,
             acquire_timeout: std::time::Duration::from_secs(5),
+            statement_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

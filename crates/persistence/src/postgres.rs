@@ -10,6 +10,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/post
 /// Opens a pool on `url`; no migrations are applied here.
 pub async fn connect(url: &str, settings: PoolSettings) -> Result<PgPool, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
+    let options = options.options([(
+        "statement_timeout",
+        settings.statement_timeout.as_millis().to_string(),
+    )]);
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)

@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | `APP_ENV` | `development` | `development` or `production` |
 //! | `DATABASE_URL` | `sqlite://conduit.db` | `sqlite://PATH` or `postgres://USER:PASS@HOST/DB` |
+//! | `DATABASE_ACQUIRE_TIMEOUT` | `5s` | how long a request waits for a database connection before answering 503 |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `10s` | PostgreSQL cancels a statement that runs longer, and the request answers 503 |
 //! | `BIND_ADDR` | `127.0.0.1:8080` | address and port to listen on |
 //! | `JWT_SECRET` | random in development | HMAC key, at least 32 bytes; required in production |
 //! | `JWT_PREVIOUS_SECRETS` | none | comma-separated retired keys still accepted for verification |
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::ThrottlePolicy;
+use conduit_persistence::PoolSettings;
 use conduit_security::{BreachCheckSettings, HashingParams, JwtSettings, SigningKey};
 use conduit_web::TrustedProxies;
 
@@ -58,6 +61,8 @@ pub struct ConfigError {
 pub struct Config {
     pub app_env: AppEnv,
     pub database_url: String,
+    /// Connections, and how long to wait for one and for a statement.
+    pub database_pool: PoolSettings,
     pub bind_addr: String,
     pub jwt: JwtSettings,
     pub log_filter: String,
@@ -207,6 +212,16 @@ impl Config {
             Duration::from_secs(15 * 60),
             Duration::from_secs(DAY),
         );
+        let acquire_timeout = duration(
+            "DATABASE_ACQUIRE_TIMEOUT",
+            Duration::from_secs(5),
+            Duration::from_secs(60),
+        );
+        let statement_timeout = duration(
+            "DATABASE_STATEMENT_TIMEOUT",
+            Duration::from_secs(10),
+            Duration::from_secs(600),
+        );
         let breach_timeout = duration(
             "BREACH_CHECK_TIMEOUT",
             Duration::from_secs(2),
@@ -340,6 +355,11 @@ impl Config {
         Ok(Self {
             app_env,
             database_url,
+            database_pool: PoolSettings {
+                acquire_timeout,
+                statement_timeout,
+                ..PoolSettings::default()
+            },
             bind_addr,
             jwt: JwtSettings {
                 signing_key: SigningKey::new(secret),

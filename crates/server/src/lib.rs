@@ -19,7 +19,7 @@ use conduit_domain::articles::Articles;
 use conduit_domain::ports::{BreachedPasswords, Clock, NoBreachCheck, SystemClock};
 use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::{SessionPorts, Sessions};
-use conduit_persistence::{PoolSettings, Store};
+use conduit_persistence::Store;
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
 use conduit_web::{AppState, HttpSettings, Readiness};
 
@@ -82,7 +82,7 @@ impl Application {
             return Err(StartError::WeakHashing);
         }
         conduit_security::install_tls_provider();
-        let store = Store::connect(&config.database_url, PoolSettings::default()).await?;
+        let store = Store::connect(&config.database_url, config.database_pool).await?;
         let hasher = Argon2Hasher::new(config.password_hashing, config.hashing_concurrency)?;
         let breaches: Arc<dyn BreachedPasswords> = match &config.breach_check {
             Some(settings) => Arc::new(

@@ -152,6 +152,13 @@ fn unprocessable(errors: &ValidationErrors) -> ApiError {
     )
 }
 
+/// The database could not be reached in time: a 503 the client may retry, logged as a warning
+/// (the database's state is the operator's to see, not a fault in this request).
+fn database_unreachable(cause: &str) -> ApiError {
+    tracing::warn!(cause = %cause, "the database could not be reached");
+    ApiError::Unavailable("database", "could not be reached; try again shortly")
+}
+
 impl From<ResourceError> for ApiError {
     fn from(error: ResourceError) -> Self {
         match error {
@@ -160,6 +167,7 @@ impl From<ResourceError> for ApiError {
             ResourceError::Forbidden(resource) => Self::Forbidden(resource),
             ResourceError::Taken(field) => Self::Conflict(field.as_str()),
             ResourceError::Unavailable(cause) => Self::Internal(cause),
+            ResourceError::Unreachable(cause) => database_unreachable(&cause),
         }
     }
 }
@@ -172,6 +180,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => Self::InvalidCredentials,
             AuthError::Unauthenticated(reason) => Self::Unauthorized(reason),
             AuthError::Unavailable(cause) => Self::Internal(cause),
+            AuthError::Unreachable(cause) => database_unreachable(&cause),
             AuthError::Throttled { retry_after } => {
                 // Whole seconds, rounded up: a client that waits this long is let in.
                 let whole =

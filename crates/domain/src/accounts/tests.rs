@@ -98,8 +98,8 @@ async fn register_rejects_a_username_that_is_taken() {
     assert!(matches!(error, AuthError::Taken(UniqueField::Username)));
 }
 
-#[tokio::test]
-async fn register_reports_a_store_failure_as_unavailable() {
+/// The error a registration ends in when the store answers the insert with `error`.
+async fn register_against_a_store_that_answers(error: StoreError) -> AuthError {
     let mut ports = Ports::new();
     ports.breaches.expect_check().returning(|_| Ok(None));
     ports
@@ -109,15 +109,23 @@ async fn register_reports_a_store_failure_as_unavailable() {
     ports
         .repository
         .expect_insert()
-        .returning(|_| Err(StoreError::Unavailable("connection refused".to_owned())));
+        .returning(move |_| Err(error.clone()));
 
-    let error = ports
+    ports
         .accounts()
         .register(registration("jake", "jake@jake.jake", "correct horse"))
         .await
-        .expect_err("store failures propagate");
+        .expect_err("store failures propagate")
+}
 
-    assert!(matches!(error, AuthError::Unavailable(_)));
+#[tokio::test]
+async fn register_reports_a_store_failure_as_unavailable_and_an_unreachable_store_as_unreachable() {
+    let failed = register_against_a_store_that_answers(StoreError::Unavailable("bad row".into()));
+    let unreachable =
+        register_against_a_store_that_answers(StoreError::Unreachable("pool timed out".into()));
+
+    assert!(matches!(failed.await, AuthError::Unavailable(_)));
+    assert!(matches!(unreachable.await, AuthError::Unreachable(_)));
 }
 
 #[tokio::test]

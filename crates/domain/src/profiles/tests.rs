@@ -109,15 +109,25 @@ async fn nobody_follows_themselves() {
     );
 }
 
+/// A store that failed and one that could not be reached are told apart all the way up: the
+/// first is our fault, the second may pass if the caller tries again shortly.
 #[tokio::test]
-async fn a_store_failure_is_reported_as_unavailable() {
-    let mut repository = MockProfileRepository::new();
-    repository
-        .expect_find_by_username()
-        .returning(|_, _| Err(StoreError::Unavailable("connection refused".into())));
-    let profiles = Profiles::new(Arc::new(repository));
+async fn a_store_failure_is_reported_as_unavailable_and_an_unreachable_store_as_unreachable() {
+    let profiles_over = |error: StoreError| {
+        let mut repository = MockProfileRepository::new();
+        repository
+            .expect_find_by_username()
+            .returning(move |_, _| Err(error.clone()));
+        Profiles::new(Arc::new(repository))
+    };
 
-    let outcome = profiles.get("jake", None).await;
+    let failed = profiles_over(StoreError::Unavailable("invalid row".into()))
+        .get("jake", None)
+        .await;
+    let unreachable = profiles_over(StoreError::Unreachable("pool timed out".into()))
+        .get("jake", None)
+        .await;
 
-    assert!(matches!(outcome, Err(ResourceError::Unavailable(_))));
+    assert!(matches!(failed, Err(ResourceError::Unavailable(_))));
+    assert!(matches!(unreachable, Err(ResourceError::Unreachable(_))));
 }

@@ -78,9 +78,31 @@ fn every_invalid_variable_is_reported_at_once() {
 
 #[test]
 fn durations_are_read_in_human_units() {
-    let config = config(&[("ACCESS_TOKEN_TTL", "15m")]).expect("valid");
+    let defaults = config(&[]).expect("valid");
+    let config = config(&[
+        ("ACCESS_TOKEN_TTL", "15m"),
+        ("DATABASE_ACQUIRE_TIMEOUT", "2s"),
+        ("DATABASE_STATEMENT_TIMEOUT", "30s"),
+    ])
+    .expect("valid");
 
     assert_eq!(config.jwt.time_to_live, Duration::from_secs(900));
+    assert_eq!(
+        (
+            defaults.database_pool.acquire_timeout,
+            defaults.database_pool.statement_timeout
+        ),
+        (Duration::from_secs(5), Duration::from_secs(10))
+    );
+    assert_eq!(config.database_pool.acquire_timeout, Duration::from_secs(2));
+    assert_eq!(
+        config.database_pool.statement_timeout,
+        Duration::from_secs(30)
+    );
+    assert!(
+        variables_in_error(&[("DATABASE_STATEMENT_TIMEOUT", "forever")])
+            .contains(&"DATABASE_STATEMENT_TIMEOUT")
+    );
 }
 
 #[test]

@@ -133,15 +133,14 @@ async fn a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() {
     check(&at_limit(1), JSON, (413, "body")).await;
 }
 
-#[actix_web::test]
-async fn a_store_failure_is_an_opaque_500_that_reveals_nothing() {
+/// A login answered by a store whose user lookup fails with `error`.
+async fn login_against_a_store_that_answers(
+    error: conduit_domain::ports::StoreError,
+) -> crate::support::Reply {
     let mut repository = conduit_domain::ports::MockUserRepository::new();
-    repository.expect_find_by_email().returning(|_| {
-        Err(conduit_domain::ports::StoreError::Unavailable(
-            "error returned from database: password authentication failed for user \"conduit\""
-                .into(),
-        ))
-    });
+    repository
+        .expect_find_by_email()
+        .returning(move |_| Err(error.clone()));
     let state = Ports {
         repository: std::sync::Arc::new(repository),
         ..Ports::default()
@@ -149,15 +148,39 @@ async fn a_store_failure_is_an_opaque_500_that_reveals_nothing() {
     .state();
     let login = json!({"user": {"email": "jake@example.com", "password": "correct horse"}});
 
-    let reply = send(
+    send(
         &state,
         TestRequest::post().uri("/api/users/login").set_json(login),
     )
+    .await
+}
+
+#[actix_web::test]
+async fn a_store_failure_is_an_opaque_500_that_reveals_nothing() {
+    let reply = login_against_a_store_that_answers(conduit_domain::ports::StoreError::Unavailable(
+        "error returned from database: password authentication failed for user \"conduit\"".into(),
+    ))
     .await;
 
     assert_eq!(reply.status, 500);
     assert_eq!(
         reply.body,
         json!({"errors": {"server": ["something went wrong"]}})
+    );
+}
+
+/// A database that is down, restarting or out of connections is not a fault of the request: a
+/// 503 the client may retry, saying no more than that.
+#[actix_web::test]
+async fn an_unreachable_database_is_a_503_that_reveals_nothing() {
+    let reply = login_against_a_store_that_answers(conduit_domain::ports::StoreError::Unreachable(
+        "pool timed out while waiting for an open connection to db.internal:5432".into(),
+    ))
+    .await;
+
+    assert_eq!(reply.status, 503);
+    assert_eq!(
+        reply.body,
+        json!({"errors": {"database": ["could not be reached; try again shortly"]}})
     );
 }
