@@ -9,3 +9,5 @@ mod publishing;
 // Refresh, replay, logout, logout-all, password change, key rotation across a restart, and
 // throttling.
 mod sessions;
+// What a client sees when the database drops the server's connections.
+mod faults;

@@ -103,6 +103,24 @@ impl TestApp {
         }
     }
 
+    /// Ends every other session on this test's PostgreSQL database, the server's pooled
+    /// connections among them, as a database restart would; answers how many ended.
+    ///
+    /// # Panics
+    /// On a SQLite app, which has no sessions to end.
+    pub async fn end_database_sessions(&self) -> i64 {
+        let Database::Postgres(database) = self._database.as_ref() else {
+            panic!("only an app on PostgreSQL has database sessions to end");
+        };
+        sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) AS ended",
+        )
+        .fetch_one(database.pool())
+        .await
+        .expect("ends the sessions")
+    }
+
     /// Sends a request with an optional JSON body and `Authorization: Token`, answering status and JSON.
     pub async fn send(
         &self,
