@@ -32,3 +32,60 @@ async fn after_the_database_ends_every_connection_requests_never_answer_500_and_
         .await;
     assert_eq!(status, 200);
 }
+
+/// Answers the breached-password check slowly, after telling the test the request arrived.
+struct SlowAnswer(std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
+
+impl wiremock::Respond for SlowAnswer {
+    fn respond(&self, _: &wiremock::Request) -> wiremock::ResponseTemplate {
+        if let Some(arrived) = self.0.lock().ok().and_then(|mut sender| sender.take()) {
+            let _ = arrived.send(());
+        }
+        wiremock::ResponseTemplate::new(200)
+            .set_body_string("")
+            .set_delay(std::time::Duration::from_millis(1_500))
+    }
+}
+
+/// A graceful shutdown (what SIGTERM starts) lets a request already in flight finish with its
+/// answer, then the server stops cleanly and accepts nothing more.
+#[tokio::test]
+async fn a_request_in_flight_when_shutdown_begins_finishes_then_the_server_stops_cleanly() {
+    let breach_check = wiremock::MockServer::start().await;
+    let (arrived, arrival) = tokio::sync::oneshot::channel();
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(SlowAnswer(std::sync::Mutex::new(Some(arrived))))
+        .mount(&breach_check)
+        .await;
+    let app = TestApp::on_sqlite_with(&[
+        ("BREACH_CHECK_URL", &breach_check.uri()),
+        ("BREACH_CHECK_TIMEOUT", "30s"),
+    ])
+    .await;
+    let registration = app
+        .client
+        .post(format!("{}/api/users", app.address))
+        .json(&serde_json::json!({"user": {
+            "username": "drained", "email": "drained@example.com", "password": "correct horse battery"
+        }}))
+        .send();
+    let registering = tokio::spawn(registration);
+
+    arrival
+        .await
+        .expect("the registration reached the breach check");
+    app.shutdown.request();
+
+    let answered = registering
+        .await
+        .expect("the request's task did not panic")
+        .expect("the request in flight was answered");
+    assert_eq!(answered.status().as_u16(), 201);
+    assert!(app.stopped().await.is_ok(), "the server stopped cleanly");
+    let after = app
+        .client
+        .get(format!("{}/health/ready", app.address))
+        .send()
+        .await;
+    assert!(after.is_err(), "a stopped server accepts no connection");
+}

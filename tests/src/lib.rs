@@ -16,6 +16,9 @@ pub struct TestApp {
     pub address: String,
     pub clock: Arc<FakeClock>,
     pub client: reqwest::Client,
+    /// Stops this server as SIGTERM would.
+    pub shutdown: conduit_server::Shutdown,
+    running: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>>,
     database_url: String,
     _database: Arc<Database>,
 }
@@ -93,14 +96,29 @@ impl TestApp {
             .await
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", application.port());
-        tokio::spawn(application.run_until_stopped());
+        let shutdown = application.shutdown();
+        let running = tokio::spawn(application.run_until_stopped());
         Self {
             address,
             clock,
             client: reqwest::Client::new(),
+            shutdown,
+            running: Arc::new(tokio::sync::Mutex::new(Some(running))),
             database_url,
             _database: database,
         }
+    }
+
+    /// Waits for the server to stop (after [`Self::shutdown`]) and answers how it ended.
+    ///
+    /// # Panics
+    /// When called twice, or when the server's task panicked.
+    pub async fn stopped(&self) -> std::io::Result<()> {
+        let running = self.running.lock().await.take();
+        running
+            .expect("the server is awaited once")
+            .await
+            .expect("the server's task did not panic")
     }
 
     /// Ends every other session on this test's PostgreSQL database, the server's pooled

@@ -22,6 +22,7 @@
 //! | `BREACH_CHECK_THRESHOLD` | `1` | refuse a password seen in breaches this often or more |
 //! | `BREACH_CHECK_TIMEOUT` | `2s` | how long to wait for the range API |
 //! | `BREACH_CHECK_FAIL_OPEN` | `true` | when the API cannot answer: `true` lets the password through, `false` answers 503 |
+//! | `SHUTDOWN_GRACE` | `30s` | on SIGTERM, how long requests in flight may take to finish |
 //! | `CORS_ALLOWED_ORIGINS` | none | comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials) |
 //! | `TRUSTED_PROXIES` | none | comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; otherwise the socket peer is the client (login throttling keys on it) |
 
@@ -68,6 +69,8 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub workers: Option<usize>,
+    /// On SIGTERM, how long requests in flight may take to finish.
+    pub shutdown_grace: Duration,
     /// Always OWASP's minimum from the environment; tests build a `Config` with cheaper ones, and
     /// production refuses to start with anything below the minimum.
     pub password_hashing: HashingParams,
@@ -222,6 +225,11 @@ impl Config {
             Duration::from_secs(10),
             Duration::from_secs(600),
         );
+        let shutdown_grace = duration(
+            "SHUTDOWN_GRACE",
+            Duration::from_secs(30),
+            Duration::from_secs(600),
+        );
         let breach_timeout = duration(
             "BREACH_CHECK_TIMEOUT",
             Duration::from_secs(2),
@@ -372,6 +380,7 @@ impl Config {
             log_filter,
             log_format,
             workers,
+            shutdown_grace,
             password_hashing: HashingParams::OWASP_MINIMUM,
             hashing_concurrency: cores,
             sessions: SessionPolicy {

@@ -12,6 +12,8 @@ use std::future::Future;
 use std::net::TcpListener;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use actix_web::{HttpServer, dev::Server};
 use conduit_domain::accounts::{AccountPorts, Accounts};
@@ -48,6 +50,47 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    shutdown: Shutdown,
+    grace: Duration,
+}
+
+/// Asks a running [`Application`] to shut down gracefully, as SIGTERM does: readiness answers
+/// 503 at once, no new connection is accepted, requests in flight finish within
+/// `SHUTDOWN_GRACE`, then the database pool closes.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown {
+    draining: Arc<AtomicBool>,
+    requested: Arc<tokio::sync::Notify>,
+}
+
+impl Shutdown {
+    pub fn request(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        self.requested.notify_one();
+    }
+
+    fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Until [`Shutdown::request`], SIGTERM or SIGINT, whichever comes first.
+    async fn requested(&self) {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                // No handler can be installed: then only `request` and SIGINT stop the server.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = self.requested.notified() => {}
+            () = terminate => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        self.draining.store(true, Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for Application {
@@ -58,11 +101,15 @@ impl std::fmt::Debug for Application {
     }
 }
 
-struct StoreReadiness(Store);
+/// Ready while not shutting down and the database answers.
+struct StoreReadiness {
+    store: Store,
+    shutdown: Shutdown,
+}
 
 impl Readiness for StoreReadiness {
     fn is_ready(&self) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
-        Box::pin(self.0.is_ready())
+        Box::pin(async move { !self.shutdown.is_draining() && self.store.is_ready().await })
     }
 }
 
@@ -90,6 +137,7 @@ impl Application {
             ),
             None => Arc::new(NoBreachCheck),
         };
+        let shutdown = Shutdown::default();
         let sessions = Sessions::new(
             SessionPorts {
                 users: store.users(),
@@ -115,7 +163,10 @@ impl Application {
             sessions,
             profiles: Profiles::new(store.profiles()),
             articles: Articles::new(store.articles(), store.comments(), clock),
-            readiness: Arc::new(StoreReadiness(store.clone())),
+            readiness: Arc::new(StoreReadiness {
+                store: store.clone(),
+                shutdown: shutdown.clone(),
+            }),
         };
 
         let listener = TcpListener::bind(&config.bind_addr).map_err(|source| StartError::Bind {
@@ -133,8 +184,11 @@ impl Application {
             cors_allowed_origins: config.cors_allowed_origins.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
         };
+        // Signals are ours to handle (see `run_until_stopped`), so readiness fails before the
+        // server stops accepting.
         let mut server = HttpServer::new(move || conduit_web::app(state.clone(), settings.clone()))
-            .shutdown_timeout(30);
+            .disable_signals()
+            .shutdown_timeout(config.shutdown_grace.as_secs());
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
@@ -149,6 +203,8 @@ impl Application {
             port,
             server,
             store,
+            shutdown,
+            grace: config.shutdown_grace,
         })
     }
 
@@ -157,10 +213,61 @@ impl Application {
         self.port
     }
 
-    /// Serves until the server is stopped (SIGINT or SIGTERM: in-flight requests finish first).
+    /// What stops this application gracefully, as SIGTERM does.
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM, SIGINT or [`Shutdown::request`], then shuts down in order:
+    /// readiness answers 503, the listener closes, requests in flight finish (for at most
+    /// `SHUTDOWN_GRACE`), and the database pool closes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let outcome = self.server.await;
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        let outcome = tokio::select! {
+            outcome = &mut server => outcome,
+            () = self.shutdown.requested() => {
+                tracing::info!(
+                    grace_secs = self.grace.as_secs(),
+                    "shutting down: not ready, accepting nothing new, finishing requests in flight"
+                );
+                // The server's own future carries the stop out: poll both.
+                let ((), outcome) = tokio::join!(handle.stop(true), &mut server);
+                outcome
+            }
+        };
         self.store.close().await;
+        tracing::info!("stopped");
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use conduit_persistence::{PoolSettings, Store};
+    use conduit_web::Readiness;
+
+    use super::{Shutdown, StoreReadiness};
+
+    /// Orchestrators and proxies stop sending work to an instance whose readiness fails: it must
+    /// fail the moment shutdown begins, while the database still answers.
+    #[tokio::test]
+    async fn readiness_fails_as_soon_as_shutdown_is_requested() {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", directory.path().join("conduit.db").display());
+        let store = Store::connect(&url, PoolSettings::default())
+            .await
+            .expect("opens");
+        let shutdown = Shutdown::default();
+        let readiness = StoreReadiness {
+            store,
+            shutdown: shutdown.clone(),
+        };
+
+        let before = readiness.is_ready().await;
+        shutdown.request();
+        let after = readiness.is_ready().await;
+
+        assert_eq!((before, after), (true, false));
     }
 }
