@@ -76,8 +76,15 @@ impl RootSpanBuilder for RequestSpan {
         span
     }
 
+    /// Records the status (and the error, if any) on the span, and writes the request's access
+    /// log line: one a request, in its span, so it carries the request id.
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
+        span.in_scope(|| tracing::info!(status = status.as_u16(), "answered"));
     }
 }
 

@@ -174,4 +174,12 @@ async fn the_log_lines_of_a_request_carry_its_id() {
         .collect();
     assert_eq!(refused.len(), 1, "{log}");
     assert!(refused[0].contains("request_id=trace-me-42"), "{log}");
+    // And its access log line, with the status it was answered with.
+    let answered: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("answered"))
+        .collect();
+    assert_eq!(answered.len(), 1, "{log}");
+    assert!(answered[0].contains("request_id=trace-me-42"), "{log}");
+    assert!(answered[0].contains("status=401"), "{log}");
 }
