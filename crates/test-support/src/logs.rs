@@ -2,13 +2,24 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// An in-memory log sink. Give a clone to a subscriber as its writer
-/// (`tracing_subscriber::fmt().with_writer(move || buffer.clone())`) and read what it wrote with
-/// [`LogBuffer::text`].
+/// An in-memory log sink. [`LogBuffer::subscriber`] logs into it; any other subscriber can too,
+/// given a clone as its writer (`with_writer(move || buffer.clone())`). [`LogBuffer::text`] reads
+/// what was written.
 #[derive(Debug, Clone, Default)]
 pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl LogBuffer {
+    /// A plain-text subscriber at `info` that writes here, to install for one test with
+    /// `tracing::subscriber::set_default` or `with_default`.
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
+        let writer = self.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish()
+    }
+
     /// Everything written so far.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()

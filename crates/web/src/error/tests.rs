@@ -25,13 +25,7 @@ fn the_wait_is_rounded_up_to_whole_seconds_and_never_zero() {
 /// The log lines written while `action` runs, from a subscriber of this thread only.
 fn logged(action: impl FnOnce()) -> String {
     let buffer = conduit_test_support::LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, action);
+    tracing::subscriber::with_default(buffer.subscriber(), action);
     buffer.text()
 }
 

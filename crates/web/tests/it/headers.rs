@@ -148,13 +148,7 @@ fn uuid_like(id: &str) -> bool {
 #[actix_web::test]
 async fn the_log_lines_of_a_request_carry_its_id() {
     let buffer = conduit_test_support::LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let _default = tracing::subscriber::set_default(buffer.subscriber());
     let state = Ports::default().state();
 
     let reply = send(
