@@ -13,7 +13,8 @@ pub use model::{
 };
 
 use crate::ports::{
-    BreachedPasswords, Caller, Clock, PasswordHasher, StoreError, TokenError, UserRepository,
+    BreachedPasswords, Caller, Clock, LoginFailures, PasswordHasher, StoreError, TokenError,
+    UserRepository,
 };
 use crate::sessions::{AuthError, Authenticated, Sessions};
 use crate::throttle::{LoginThrottle, ThrottlePolicy};
@@ -63,6 +64,8 @@ pub struct AccountPorts {
     pub hasher: Arc<dyn PasswordHasher>,
     pub breaches: Arc<dyn BreachedPasswords>,
     pub clock: Arc<dyn Clock>,
+    /// Failed logins, for throttling.
+    pub login_failures: Arc<dyn LoginFailures>,
 }
 
 impl std::fmt::Debug for AccountPorts {
@@ -76,15 +79,16 @@ impl std::fmt::Debug for AccountPorts {
 pub struct Accounts {
     ports: AccountPorts,
     sessions: Sessions,
-    throttle: Arc<LoginThrottle>,
+    throttle: LoginThrottle,
 }
 
 impl Accounts {
     pub fn new(ports: AccountPorts, sessions: Sessions, throttle: ThrottlePolicy) -> Self {
+        let throttle = LoginThrottle::new(throttle, ports.login_failures.clone());
         Self {
             ports,
             sessions,
-            throttle: Arc::new(LoginThrottle::new(throttle)),
+            throttle,
         }
     }
 
@@ -131,17 +135,17 @@ impl Accounts {
         errors.into_result().map_err(AuthError::Invalid)?;
         let account = credentials.email.trim().to_lowercase();
         let now = self.ports.clock.now();
-        if let Some(retry_after) = self.throttle.retry_after(&account, client, now) {
+        if let Some(retry_after) = self.throttle.retry_after(&account, client, now).await? {
             return Err(AuthError::Throttled { retry_after });
         }
 
         match self.verify_credentials(&credentials).await? {
             Some(user) => {
-                self.throttle.record_success(&account);
+                self.throttle.record_success(&account).await?;
                 self.sessions.start(user).await
             }
             None => {
-                self.throttle.record_failure(&account, client, now);
+                self.throttle.record_failure(&account, client, now).await?;
                 Err(AuthError::InvalidCredentials)
             }
         }

@@ -12,7 +12,7 @@ use crate::ports::{
     RefreshToken, RefreshTokenHash, SessionId,
 };
 use crate::sessions::{AuthError, SessionPolicy, SessionPorts, Sessions};
-use crate::throttle::ThrottlePolicy;
+use crate::throttle::{InMemoryLoginFailures, ThrottlePolicy};
 
 pub(crate) const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 
@@ -103,6 +103,7 @@ impl Ports {
             hasher: Arc::new(self.hasher),
             breaches: Arc::new(self.breaches),
             clock,
+            login_failures: Arc::new(InMemoryLoginFailures::default()),
         };
         (accounts, sessions)
     }

@@ -11,6 +11,7 @@ mod comments;
 mod db;
 mod error;
 mod list_query;
+mod login_failures;
 pub mod postgres;
 mod profiles;
 pub mod queries;
@@ -21,11 +22,14 @@ mod users;
 use std::sync::Arc;
 
 use conduit_domain::ports::{
-    ArticleRepository, CommentRepository, ProfileRepository, SessionRepository, UserRepository,
+    ArticleRepository, CommentRepository, LoginFailures, ProfileRepository, SessionRepository,
+    UserRepository,
 };
+use conduit_domain::throttle::InMemoryLoginFailures;
 
 use crate::articles::SqlArticleRepository;
 use crate::comments::SqlCommentRepository;
+use crate::login_failures::SqlLoginFailures;
 use crate::profiles::SqlProfileRepository;
 use crate::sessions::SqlSessionRepository;
 use crate::users::SqlUserRepository;
@@ -113,6 +117,16 @@ impl Store {
 
     pub fn comments(&self) -> Arc<dyn CommentRepository> {
         Arc::new(SqlCommentRepository::new(self.clone()))
+    }
+
+    /// Where failed logins are counted. On PostgreSQL, the database, so that every replica counts
+    /// the same failures. On SQLite, which serves one instance, this process's memory: each call
+    /// makes a new, empty count, so the composition root calls it once.
+    pub fn login_failures(&self) -> Arc<dyn LoginFailures> {
+        match self {
+            Self::Postgres(_) => Arc::new(SqlLoginFailures::new(self.clone())),
+            Self::Sqlite(_) => Arc::new(InMemoryLoginFailures::default()),
+        }
     }
 
     /// Closes every connection; waits for those in use to be returned.

@@ -154,6 +154,7 @@ impl Application {
                 hasher: Arc::new(hasher),
                 breaches,
                 clock: clock.clone(),
+                login_failures: store.login_failures(),
             },
             sessions.clone(),
             config.throttle,

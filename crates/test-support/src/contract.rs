@@ -10,6 +10,7 @@
 
 pub mod articles;
 pub mod comments;
+pub mod login_failures;
 pub mod profiles;
 pub mod sessions;
 pub mod users;
@@ -20,8 +21,10 @@ use conduit_domain::Timestamp;
 use conduit_domain::accounts::{UserId, Username};
 use conduit_domain::articles::{ArticleId, ArticleSummary, CommentBody, CommentId, NewComment};
 use conduit_domain::ports::{
-    ArticleRepository, CommentRepository, ProfileRepository, SessionRepository, UserRepository,
+    ArticleRepository, CommentRepository, LoginFailures, ProfileRepository, SessionRepository,
+    UserRepository,
 };
+use conduit_domain::throttle::InMemoryLoginFailures;
 #[cfg(feature = "postgres")]
 use conduit_persistence::Store;
 use time::macros::datetime;
@@ -38,6 +41,7 @@ pub struct ContractStore {
     pub articles: Arc<dyn ArticleRepository>,
     pub comments: Arc<dyn CommentRepository>,
     pub sessions: Arc<dyn SessionRepository>,
+    pub login_failures: Arc<dyn LoginFailures>,
     _guard: Box<dyn std::any::Any + Send>,
 }
 
@@ -51,6 +55,7 @@ impl ContractStore {
             articles: store.clone(),
             comments: store.clone(),
             sessions: store,
+            login_failures: Arc::new(InMemoryLoginFailures::default()),
             _guard: Box::new(()),
         }
     }
@@ -64,6 +69,7 @@ impl ContractStore {
             articles: store.articles(),
             comments: store.comments(),
             sessions: store.sessions(),
+            login_failures: store.login_failures(),
             _guard: Box::new(guard),
         }
     }
@@ -175,6 +181,13 @@ macro_rules! store_contract {
             revoking_all_spares_the_excepted_session_and_other_users,
             concurrent_uses_of_one_token_find_it_fresh_exactly_once,
             a_live_session_names_its_user_until_revoked_or_past_its_expiry,
+        );
+        $crate::store_contract!(@checks $store; login_failures;
+            failures_are_counted_per_key_latest_first_up_to_the_limit,
+            an_account_and_a_client_with_the_same_text_are_different_keys,
+            only_failures_after_since_count,
+            clearing_a_key_forgets_its_failures_and_no_others,
+            concurrent_failures_of_one_key_all_count,
         );
     };
     (@checks $store:expr; $module:ident; $($check:ident),+ $(,)?) => {

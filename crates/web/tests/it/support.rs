@@ -12,7 +12,7 @@ use conduit_domain::ports::{
 };
 use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::{SessionPolicy, SessionPorts, Sessions};
-use conduit_domain::throttle::ThrottlePolicy;
+use conduit_domain::throttle::{InMemoryLoginFailures, ThrottlePolicy};
 use conduit_test_support::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
 use conduit_web::{AppState, HttpSettings, Readiness};
 use serde_json::Value;
@@ -80,6 +80,7 @@ impl Ports {
                     hasher: self.hasher,
                     breaches: self.breaches,
                     clock: clock.clone(),
+                    login_failures: Arc::new(InMemoryLoginFailures::default()),
                 },
                 sessions.clone(),
                 self.throttle,

@@ -1,0 +1,76 @@
+//! Failed logins in PostgreSQL: [`SqlLoginFailures`], so that replicas share one count.
+//!
+//! SQLite serves a single instance, whose counts stay in its memory
+//! ([`conduit_domain::throttle::InMemoryLoginFailures`]); see [`crate::Store::login_failures`].
+
+use async_trait::async_trait;
+use conduit_domain::Timestamp;
+use conduit_domain::ports::{LoginFailures, StoreError, ThrottleKey};
+
+use crate::Store;
+use crate::db::{Args, DbTime};
+
+const INSERT: &str = "INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)";
+
+const FORGET: &str = "DELETE FROM login_failures WHERE failed_at <= $1";
+
+const LATEST: &str = "
+    SELECT failed_at FROM login_failures
+    WHERE key = $1 AND failed_at > $2
+    ORDER BY failed_at DESC
+    LIMIT $3";
+
+const CLEAR: &str = "DELETE FROM login_failures WHERE key = $1";
+
+/// Failed logins in the database's `login_failures` table.
+#[derive(Debug, Clone)]
+pub(crate) struct SqlLoginFailures {
+    store: Store,
+}
+
+impl SqlLoginFailures {
+    pub(crate) fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl LoginFailures for SqlLoginFailures {
+    async fn record(
+        &self,
+        keys: &[ThrottleKey],
+        at: Timestamp,
+        forget_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.store.begin().await?;
+        tx.conn()
+            .execute(FORGET, Args::new().bind(forget_until))
+            .await?;
+        for key in keys {
+            let args = Args::new().bind(key.to_stored()).bind(at);
+            tx.conn().execute(INSERT, args).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn latest(
+        &self,
+        key: &ThrottleKey,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Timestamp>, StoreError> {
+        let args = Args::new()
+            .bind(key.to_stored())
+            .bind(since)
+            .bind(i64::from(limit));
+        let rows: Vec<(DbTime,)> = self.store.fetch_all(LATEST, args).await?;
+        Ok(rows.into_iter().map(|(at,)| at.into()).collect())
+    }
+
+    async fn clear(&self, key: &ThrottleKey) -> Result<(), StoreError> {
+        self.store
+            .execute(CLEAR, Args::new().bind(key.to_stored()))
+            .await?;
+        Ok(())
+    }
+}
