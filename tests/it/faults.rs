@@ -89,3 +89,44 @@ async fn a_request_in_flight_when_shutdown_begins_finishes_then_the_server_stops
         .await;
     assert!(after.is_err(), "a stopped server accepts no connection");
 }
+
+/// Behind a proxy that keeps connections open, `SHUTDOWN_DRAIN` keeps the server answering for a
+/// while after SIGTERM, not ready, and each answer closes its connection, so that the proxy holds
+/// no idle connection when the listener closes.
+#[tokio::test]
+async fn during_the_drain_the_server_answers_not_ready_and_closes_each_connection() {
+    let app = TestApp::on_sqlite_with(&[("SHUTDOWN_DRAIN", "3s")]).await;
+    let before = app
+        .client
+        .get(format!("{}/api/tags", app.address))
+        .send()
+        .await
+        .expect("answered before the shutdown");
+
+    app.shutdown.request();
+    let ready = app
+        .client
+        .get(format!("{}/health/ready", app.address))
+        .send()
+        .await
+        .expect("answered while draining");
+    let served = app
+        .client
+        .get(format!("{}/api/tags", app.address))
+        .send()
+        .await
+        .expect("answered while draining");
+
+    let connection = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("connection")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(connection(&before), None, "kept alive before the shutdown");
+    assert_eq!(ready.status().as_u16(), 503);
+    assert_eq!(served.status().as_u16(), 200);
+    assert_eq!(connection(&served).as_deref(), Some("close"));
+    assert!(app.stopped().await.is_ok(), "the server stopped cleanly");
+}

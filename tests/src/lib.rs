@@ -3,6 +3,9 @@
 //! moves, and gives the test a small HTTP client for it. The tests live in `it/` and in the two
 //! binaries beside it (`statements.rs`, `secrets.rs`) that need a process of their own.
 
+pub mod rehearsal;
+pub mod topology;
+
 use std::sync::Arc;
 
 use conduit_security::HashingParams;

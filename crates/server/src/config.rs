@@ -23,6 +23,7 @@
 //! | `BREACH_CHECK_TIMEOUT` | `2s` | how long to wait for the range API |
 //! | `BREACH_CHECK_FAIL_OPEN` | `true` | when the API cannot answer: `true` lets the password through, `false` answers 503 |
 //! | `SHUTDOWN_GRACE` | `30s` | on SIGTERM, how long requests in flight may take to finish |
+//! | `SHUTDOWN_DRAIN` | `0s` | on SIGTERM, how long to keep serving (not ready, closing each connection after its answer) before the listener closes; behind nginx, longer than its upstream `keepalive_timeout` (`deploy/nginx.conf`: 4 s) |
 //! | `CORS_ALLOWED_ORIGINS` | none | comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials) |
 //! | `TRUSTED_PROXIES` | none | comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; otherwise the socket peer is the client (login throttling keys on it) |
 
@@ -71,6 +72,10 @@ pub struct Config {
     pub workers: Option<usize>,
     /// On SIGTERM, how long requests in flight may take to finish.
     pub shutdown_grace: Duration,
+    /// On SIGTERM, how long the server keeps serving (not ready, closing each connection after
+    /// its answer) before it stops accepting: long enough for a proxy to let go of its
+    /// connections. Zero without a proxy.
+    pub shutdown_drain: Duration,
     /// Always OWASP's minimum from the environment; tests build a `Config` with cheaper ones, and
     /// production refuses to start with anything below the minimum.
     pub password_hashing: HashingParams,
@@ -235,6 +240,20 @@ impl Config {
             Duration::from_secs(2),
             Duration::from_secs(60),
         );
+        // Zero is allowed: with no proxy keeping connections open there is nothing to drain.
+        let shutdown_drain = match get("SHUTDOWN_DRAIN") {
+            None => Duration::ZERO,
+            Some(raw) => match humantime::parse_duration(&raw) {
+                Ok(value) if value <= Duration::from_secs(60) => value,
+                _ => {
+                    fail(
+                        "SHUTDOWN_DRAIN",
+                        format!("must be a duration between 0s and 1m such as 5s, not {raw:?}"),
+                    );
+                    Duration::ZERO
+                }
+            },
+        };
         let mut count = |variable: &'static str, default: u64| match get(variable) {
             None => default,
             Some(raw) => match raw.parse::<u64>() {
@@ -381,6 +400,7 @@ impl Config {
             log_format,
             workers,
             shutdown_grace,
+            shutdown_drain,
             password_hashing: HashingParams::OWASP_MINIMUM,
             hashing_concurrency: cores,
             sessions: SessionPolicy {

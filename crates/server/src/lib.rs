@@ -6,13 +6,13 @@
 //! end-to-end tests start the server through it exactly as `main` does.
 
 pub mod config;
+pub mod healthcheck;
 pub mod telemetry;
 
 use std::future::Future;
 use std::net::TcpListener;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::{HttpServer, dev::Server};
@@ -23,7 +23,7 @@ use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::{SessionPorts, Sessions};
 use conduit_persistence::Store;
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
-use conduit_web::{AppState, HttpSettings, Readiness};
+use conduit_web::{AppState, Draining, HttpSettings, Readiness};
 
 pub use config::{AppEnv, Config, ConfigError};
 
@@ -52,25 +52,26 @@ pub struct Application {
     store: Store,
     shutdown: Shutdown,
     grace: Duration,
+    drain: Duration,
 }
 
 /// Asks a running [`Application`] to shut down gracefully, as SIGTERM does: readiness answers
-/// 503 at once, no new connection is accepted, requests in flight finish within
-/// `SHUTDOWN_GRACE`, then the database pool closes.
+/// 503 at once; for `SHUTDOWN_DRAIN` every answer closes its connection; then no new connection
+/// is accepted, requests in flight finish within `SHUTDOWN_GRACE`, and the database pool closes.
 #[derive(Debug, Clone, Default)]
 pub struct Shutdown {
-    draining: Arc<AtomicBool>,
+    draining: Draining,
     requested: Arc<tokio::sync::Notify>,
 }
 
 impl Shutdown {
     pub fn request(&self) {
-        self.draining.store(true, Ordering::SeqCst);
+        self.draining.start();
         self.requested.notify_one();
     }
 
     fn is_draining(&self) -> bool {
-        self.draining.load(Ordering::SeqCst)
+        self.draining.is_draining()
     }
 
     /// Until [`Shutdown::request`], SIGTERM or SIGINT, whichever comes first.
@@ -89,7 +90,7 @@ impl Shutdown {
             () = terminate => {}
             _ = tokio::signal::ctrl_c() => {}
         }
-        self.draining.store(true, Ordering::SeqCst);
+        self.draining.start();
     }
 }
 
@@ -184,6 +185,7 @@ impl Application {
         let settings = HttpSettings {
             cors_allowed_origins: config.cors_allowed_origins.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
+            draining: shutdown.draining.clone(),
         };
         // Signals are ours to handle (see `run_until_stopped`), so readiness fails before the
         // server stops accepting.
@@ -206,6 +208,7 @@ impl Application {
             store,
             shutdown,
             grace: config.shutdown_grace,
+            drain: config.shutdown_drain,
         })
     }
 
@@ -220,8 +223,9 @@ impl Application {
     }
 
     /// Serves until SIGTERM, SIGINT or [`Shutdown::request`], then shuts down in order:
-    /// readiness answers 503, the listener closes, requests in flight finish (for at most
-    /// `SHUTDOWN_GRACE`), and the database pool closes.
+    /// readiness answers 503 at once; for `SHUTDOWN_DRAIN` the server goes on serving, each answer
+    /// closing its connection; the listener closes; requests in flight finish (for at most
+    /// `SHUTDOWN_GRACE`); and the database pool closes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
@@ -229,12 +233,26 @@ impl Application {
             outcome = &mut server => outcome,
             () = self.shutdown.requested() => {
                 tracing::info!(
-                    grace_secs = self.grace.as_secs(),
-                    "shutting down: not ready, accepting nothing new, finishing requests in flight"
+                    drain_secs = self.drain.as_secs_f64(),
+                    "shutting down: not ready; each answer closes its connection"
                 );
-                // The server's own future carries the stop out: poll both.
-                let ((), outcome) = tokio::join!(handle.stop(true), &mut server);
-                outcome
+                // The server serves on through the drain, unless it stops by itself.
+                let drained = tokio::select! {
+                    outcome = &mut server => Some(outcome),
+                    () = tokio::time::sleep(self.drain) => None,
+                };
+                match drained {
+                    Some(outcome) => outcome,
+                    None => {
+                        tracing::info!(
+                            grace_secs = self.grace.as_secs(),
+                            "shutting down: accepting nothing new, finishing requests in flight"
+                        );
+                        // The server's own future carries the stop out: poll both.
+                        let ((), outcome) = tokio::join!(handle.stop(true), &mut server);
+                        outcome
+                    }
+                }
             }
         };
         self.store.close().await;

@@ -1,12 +1,25 @@
 //! `conduit`: serves the Conduit API. Configuration comes from the environment (and `.env` in
 //! development); with none at all it serves on http://127.0.0.1:8080 from `conduit.db`.
+//!
+//! `conduit healthcheck` asks the instance at `BIND_ADDR` whether it is ready (exit 0) or not
+//! (exit 1): the container image's `HEALTHCHECK`.
 
 use std::process::ExitCode;
 
-use conduit_server::{Application, Config, telemetry};
+use conduit_server::{Application, Config, healthcheck, telemetry};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        let bind_addr = std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+        return match healthcheck::check(&bind_addr, std::time::Duration::from_secs(3)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(unhealthy) => {
+                eprintln!("conduit: not ready: {unhealthy}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let loaded = Config::from_env();
     let config = match loaded {
         Ok(config) => config,

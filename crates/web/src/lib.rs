@@ -18,6 +18,7 @@ mod validated;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -66,7 +67,34 @@ pub struct HttpSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` names the client; none: the socket's peer is the client.
     pub trusted_proxies: TrustedProxies,
+    /// Set when the server begins to shut down: from then on every answer closes its connection.
+    pub draining: Draining,
 }
+
+/// Whether the server is shutting down. While it drains, every answer carries
+/// `Connection: close`: a proxy that keeps connections to this instance open stops reusing them,
+/// so that none is idle (and a request sent on it lost) when the instance stops listening.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Two are equal when they are the same signal.
+impl PartialEq for Draining {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Draining {}
 
 /// The whole actix `App`: every route, the extractor limits, security headers, CORS and the
 /// request logger. The server runs it on each worker and the in-process tests call it directly,
@@ -94,6 +122,7 @@ pub fn app(
         .wrap(tracing_actix_web::TracingLogger::<request_id::RequestSpan>::new())
         .wrap(actix_web::middleware::from_fn(request_id::answer_with_id))
         .app_data(web::Data::new(settings.trusted_proxies))
+        .app_data(settings.draining)
         .configure(configure(state))
 }
 

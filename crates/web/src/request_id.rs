@@ -88,12 +88,23 @@ impl RootSpanBuilder for RequestSpan {
     }
 }
 
-/// Middleware: the response carries its request's id.
+/// Middleware: the response carries its request's id; while the server drains, it also closes
+/// its connection (see [`crate::Draining`]).
 pub(crate) async fn answer_with_id(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut response = next.call(request).await?;
+    let draining = response
+        .request()
+        .app_data::<crate::Draining>()
+        .is_some_and(crate::Draining::is_draining);
+    if draining {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     let id = response
         .request()
         .extensions()

@@ -1,6 +1,8 @@
 //! Repository chores for Conduit: `cargo xtask tidy` checks the architecture rules from the Cargo
 //! manifests; `cargo xtask coverage` measures line coverage per crate with cargo-llvm-cov;
-//! `cargo xtask mutants` runs cargo-mutants on packages or on the changes since `main`.
+//! `cargo xtask mutants` runs cargo-mutants on packages or on the changes since `main`;
+//! `cargo xtask up` runs the production topology locally (PostgreSQL, two release instances,
+//! nginx) until Ctrl-C, and `cargo xtask rehearse` puts it through restarts, faults and load.
 //!
 //! Depends on no crate of ours; it reads the workspace as data.
 
@@ -8,6 +10,7 @@ use std::process::{Command, ExitCode};
 
 mod coverage;
 mod mutants;
+mod rehearsal;
 mod tidy;
 
 fn main() -> ExitCode {
@@ -28,8 +31,10 @@ fn main() -> ExitCode {
         },
         Some("coverage") => coverage(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("mutants") => mutants::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("up") => rehearsal::run("up", &std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("rehearse") => rehearsal::run("check", &std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
-            eprintln!("usage: cargo xtask <tidy|coverage|mutants>");
+            eprintln!("usage: cargo xtask <tidy|coverage|mutants|up|rehearse>");
             ExitCode::FAILURE
         }
     }

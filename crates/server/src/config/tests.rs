@@ -106,6 +106,23 @@ fn durations_are_read_in_human_units() {
 }
 
 #[test]
+fn the_shutdown_drain_is_off_by_default_and_may_be_zero_to_a_minute() {
+    let drain = |value: &str| config(&[("SHUTDOWN_DRAIN", value)]).map(|c| c.shutdown_drain);
+
+    assert_eq!(config(&[]).expect("valid").shutdown_drain, Duration::ZERO);
+    assert_eq!(drain("5s"), Ok(Duration::from_secs(5)));
+    assert_eq!(drain("0s"), Ok(Duration::ZERO));
+    assert_eq!(drain("1m"), Ok(Duration::from_secs(60)));
+    for refused in ["61s", "soon", "-1s"] {
+        assert_eq!(
+            variables_in_error(&[("SHUTDOWN_DRAIN", refused)]),
+            ["SHUTDOWN_DRAIN"],
+            "{refused}"
+        );
+    }
+}
+
+#[test]
 fn previous_secrets_become_verification_keys() {
     let config = config(&[("JWT_PREVIOUS_SECRETS", "old-one, old-two,")]).expect("valid");
 

@@ -51,7 +51,7 @@ pub async fn failures_are_counted_per_key_latest_first_up_to_the_limit(store: &C
         )
         .await;
     }
-    record(store, &[jane.clone()], T0).await;
+    record(store, std::slice::from_ref(&jane), T0).await;
 
     assert_eq!(
         latest(store, &jake, LONG_AGO, 2).await,
@@ -75,7 +75,12 @@ pub async fn an_account_and_a_client_with_the_same_text_are_different_keys(store
 pub async fn only_failures_after_since_count(store: &ContractStore) {
     let jake = account();
     for minute in 0..3 {
-        record(store, &[jake.clone()], T0 + Duration::minutes(minute)).await;
+        record(
+            store,
+            std::slice::from_ref(&jake),
+            T0 + Duration::minutes(minute),
+        )
+        .await;
     }
 
     assert_eq!(

@@ -1,0 +1,136 @@
+//! `conduit-rehearsal`: the production topology as processes on this machine (see
+//! `conduit_e2e::topology`). Run through `cargo xtask up` and `cargo xtask rehearse`, which build
+//! the release binary first.
+//!
+//! - `conduit-rehearsal up [--port N]`: PostgreSQL, two instances and nginx, serving on
+//!   http://127.0.0.1:N (8080 by default) until Ctrl-C, which stops everything.
+//! - `conduit-rehearsal check [--load-secs S]`: the rehearsal (`conduit_e2e::rehearsal`); exits 0
+//!   when every step passed, and writes its figures to `target/rehearsal/report.md`.
+//!
+//! - `conduit-rehearsal journey --address URL`: only the journey, against a topology already
+//!   running (what the GitHub job runs against `docker compose up`).
+//!
+//! `--binary PATH` names the conduit binary (default `target/release/conduit`); `--dir PATH` the
+//! directory for logs (default `target/rehearsal`).
+
+// A command-line tool: its report and its address are its output.
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use conduit_e2e::rehearsal;
+use conduit_e2e::topology::{Options, Topology};
+
+const USAGE: &str = "usage: conduit-rehearsal <up [--port N] | check [--load-secs S] | \
+                     journey --address URL> [--binary PATH] [--dir PATH]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    conduit_security::install_tls_provider();
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let mut options = Options {
+        binary: PathBuf::from("target/release/conduit"),
+        nginx_conf: PathBuf::from("deploy/nginx.conf"),
+        dir: PathBuf::from("target/rehearsal"),
+        instances: 2,
+        port: 8080,
+        environment: rehearsal::environment(),
+    };
+    let mut load_secs = 60;
+    let mut address = None;
+    while let Some(flag) = args.next() {
+        let value = args.next();
+        let parsed = match (flag.as_str(), value) {
+            ("--port", Some(value)) => value.parse().map(|port| options.port = port).is_ok(),
+            ("--load-secs", Some(value)) => value.parse().map(|secs| load_secs = secs).is_ok(),
+            ("--address", Some(value)) => {
+                address = Some(value);
+                true
+            }
+            ("--binary", Some(value)) => {
+                options.binary = PathBuf::from(value);
+                true
+            }
+            ("--dir", Some(value)) => {
+                options.dir = PathBuf::from(value);
+                true
+            }
+            _ => false,
+        };
+        if !parsed {
+            eprintln!("{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match command.as_deref() {
+        Some("up") => up(&options).await,
+        Some("check") => check(options, load_secs).await,
+        Some("journey") if address.is_some() => {
+            match rehearsal::journey(address.as_deref().unwrap_or_default()).await {
+                Ok(()) => {
+                    println!("the journey passed");
+                    ExitCode::SUCCESS
+                }
+                Err(failure) => {
+                    eprintln!("conduit-rehearsal: the journey FAILED: {failure}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn up(options: &Options) -> ExitCode {
+    let topology = match Topology::start(options).await {
+        Ok(topology) => topology,
+        Err(failure) => {
+            eprintln!("conduit-rehearsal: {failure}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "Conduit is serving on {} (nginx, {} instances, PostgreSQL at {}).\n\
+         Logs: {}. Ctrl-C stops everything.",
+        topology.address,
+        topology.instance_count(),
+        topology.database_url(),
+        topology.dir().display()
+    );
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        eprintln!("conduit-rehearsal: cannot wait for Ctrl-C: {error}");
+    }
+    match topology.stop().await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("conduit-rehearsal: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn check(mut options: Options, load_secs: u64) -> ExitCode {
+    options.port = 0;
+    let report_path = options.dir.join("report.md");
+    match rehearsal::run(&options, load_secs).await {
+        Ok(report) => {
+            println!("{report}");
+            if let Err(error) = std::fs::write(&report_path, &report) {
+                eprintln!("cannot write {}: {error}", report_path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!(
+                "conduit-rehearsal: FAILED: {failure}\nThe processes' output is in {}.",
+                options.dir.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}

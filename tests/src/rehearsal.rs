@@ -1,0 +1,896 @@
+//! The production rehearsal: the [`Topology`] of real processes, driven through what production
+//! meets, each step checked from the client's side and the database's.
+//!
+//! 1. the journey through nginx (register to logout, refresh included), request ids, and nginx's
+//!    own errors in the API's envelope;
+//! 2. login throttling across replicas, and by the client's address behind nginx;
+//! 3. a rolling restart under 32 connections of mixed reads and writes: zero failed requests, and
+//!    every acknowledged write in the database;
+//! 4. a database stop and start under the same load: only 2xx and 503 during the outage, all 2xx
+//!    within 5 s of the database's return, no acknowledged write lost;
+//! 5. 60 s of reads at 64 connections: zero errors, each instance's memory flat.
+//!
+//! Every loop is bounded in count or time, and all traffic goes to 127.0.0.1 (the throttling step
+//! also sends from 127.0.0.2 and 127.0.0.3, still loopback). The figures go to a Markdown report.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::topology::{Failure, Options, Topology};
+
+/// Failed logins per account, and per client address, that the instances allow.
+const MAX_FAILURES: u32 = 4;
+const MAX_FAILURES_PER_ADDRESS: u32 = 8;
+/// A request that takes longer has hung.
+const REQUEST_LIMIT: Duration = Duration::from_secs(30);
+
+/// The instances' environment for the rehearsal.
+pub fn environment() -> Vec<(String, String)> {
+    vec![
+        ("LOGIN_MAX_FAILURES".to_owned(), MAX_FAILURES.to_string()),
+        (
+            "LOGIN_MAX_FAILURES_PER_ADDRESS".to_owned(),
+            MAX_FAILURES_PER_ADDRESS.to_string(),
+        ),
+        ("SHUTDOWN_GRACE".to_owned(), "20s".to_owned()),
+        // Longer than nginx's upstream keepalive_timeout (4 s): see `deploy/nginx.conf`.
+        ("SHUTDOWN_DRAIN".to_owned(), "5s".to_owned()),
+    ]
+}
+
+/// Starts the topology, runs every step, stops it, and returns the report (Markdown). The first
+/// step that fails ends the run with what it saw.
+pub async fn run(options: &Options, load_secs: u64) -> Result<String, Failure> {
+    let mut topology = Topology::start(options).await?;
+    let mut report = String::from("# Production rehearsal\n\n");
+    let outcome = steps(&mut topology, &mut report, load_secs).await;
+    let stopped = topology.stop().await;
+    outcome?;
+    let statuses = stopped?;
+    if let Some(status) = statuses.iter().find(|status| !status.success()) {
+        return Err(format!("an instance exited with {status} on SIGTERM"));
+    }
+    Ok(report)
+}
+
+async fn steps(
+    topology: &mut Topology,
+    report: &mut String,
+    load_secs: u64,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    journey(&topology.address).await?;
+    let _ = writeln!(report, "- journey through nginx: passed");
+    throttling(topology).await?;
+    let _ = writeln!(
+        report,
+        "- throttling: {MAX_FAILURES} failures spread over both instances lock the account; \
+         a client behind nginx is throttled by its own address"
+    );
+    rolling_restart(topology, report).await?;
+    database_restart(topology, report).await?;
+    load(topology, report, load_secs).await?;
+    nginx_errors(topology).await?;
+    let _ = writeln!(
+        report,
+        "- nginx's own 413 and 502 answer in the error envelope\n\nTotal: {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A small JSON client over one base URL.
+#[derive(Clone)]
+struct Api {
+    client: reqwest::Client,
+    base: String,
+}
+
+/// One answer: its status and JSON body (`Null` when the body is not JSON).
+struct Answer {
+    status: u16,
+    body: Value,
+    request_id: Option<String>,
+}
+
+impl Api {
+    fn new(base: &str) -> Result<Self, Failure> {
+        Self::from(base, None)
+    }
+
+    /// A client whose connections leave from `source` (a loopback address).
+    fn from(base: &str, source: Option<IpAddr>) -> Result<Self, Failure> {
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_LIMIT)
+            .pool_max_idle_per_host(128)
+            .local_address(source)
+            .build()
+            .map_err(|error| format!("no HTTP client: {error}"))?;
+        Ok(Self {
+            client,
+            base: base.to_owned(),
+        })
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, reqwest::Error> {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Token {token}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.bytes().await?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Answer {
+            status,
+            body,
+            request_id,
+        })
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<Answer, Failure> {
+        self.send(method.clone(), path, token, body, &[])
+            .await
+            .map_err(|error| format!("{method} {path}: {error}"))
+    }
+
+    /// `call`, expecting `status`.
+    async fn expect(
+        &self,
+        status: u16,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<Value, Failure> {
+        let answer = self.call(method.clone(), path, token, body).await?;
+        if answer.status == status {
+            Ok(answer.body)
+        } else {
+            Err(format!(
+                "{method} {path}: expected {status}, got {} {}",
+                answer.status, answer.body
+            ))
+        }
+    }
+
+    async fn register(&self, name: &str) -> Result<Session, Failure> {
+        let body = self
+            .expect(
+                201,
+                reqwest::Method::POST,
+                "/api/users",
+                None,
+                Some(json!({"user": {
+                    "username": name,
+                    "email": format!("{name}@rehearsal.example"),
+                    "password": PASSWORD,
+                }})),
+            )
+            .await?;
+        Session::of(&body)
+    }
+
+    async fn login(&self, name: &str, password: &str) -> Result<Answer, Failure> {
+        self.call(
+            reqwest::Method::POST,
+            "/api/users/login",
+            None,
+            Some(json!({"user": {"email": format!("{name}@rehearsal.example"), "password": password}})),
+        )
+        .await
+    }
+}
+
+const PASSWORD: &str = "rehearsal password 1";
+
+/// The tokens of a signed-in user.
+struct Session {
+    token: String,
+    refresh: String,
+}
+
+impl Session {
+    fn of(body: &Value) -> Result<Self, Failure> {
+        let field = |name: &str| {
+            body["user"][name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("no {name} in {body}"))
+        };
+        Ok(Self {
+            token: field("token")?,
+            refresh: field("refreshToken")?,
+        })
+    }
+}
+
+/// A name no earlier run used (the database lives only as long as the run, but a name must not
+/// repeat within it either).
+fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let run = std::process::id();
+    format!("{prefix}{run}x{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn check(condition: bool, what: impl FnOnce() -> String) -> Result<(), Failure> {
+    if condition { Ok(()) } else { Err(what()) }
+}
+
+/// The RealWorld journey through the nginx at `address`, with refresh, logout, and request ids.
+pub async fn journey(address: &str) -> Result<(), Failure> {
+    use reqwest::Method;
+    let api = Api::new(address)?;
+    let name = unique("journey");
+    let session = api.register(&name).await?;
+    let login = api.login(&name, PASSWORD).await?;
+    check(login.status == 200, || {
+        format!("login: {} {}", login.status, login.body)
+    })?;
+    let me = api
+        .expect(200, Method::GET, "/api/user", Some(&session.token), None)
+        .await?;
+    check(me["user"]["username"] == name.as_str(), || {
+        format!("GET /api/user: {me}")
+    })?;
+    api.expect(
+        200,
+        Method::PUT,
+        "/api/user",
+        Some(&session.token),
+        Some(json!({"user": {"bio": "Rehearsing"}})),
+    )
+    .await?;
+    let refreshed = api
+        .expect(
+            200,
+            Method::POST,
+            "/api/users/refresh",
+            None,
+            Some(json!({"refreshToken": session.refresh})),
+        )
+        .await?;
+    let session = Session::of(&refreshed)?;
+    let article = api
+        .expect(
+            201,
+            Method::POST,
+            "/api/articles",
+            Some(&session.token),
+            Some(json!({"article": {
+                "title": unique("Journey "),
+                "description": "Through nginx",
+                "body": "Every layer, real.",
+                "tagList": ["rehearsal"],
+            }})),
+        )
+        .await?;
+    let slug = article["article"]["slug"]
+        .as_str()
+        .ok_or_else(|| format!("no slug in {article}"))?
+        .to_owned();
+    let reader = api.register(&unique("reader")).await?;
+    api.expect(
+        200,
+        Method::POST,
+        &format!("/api/profiles/{name}/follow"),
+        Some(&reader.token),
+        None,
+    )
+    .await?;
+    api.expect(
+        200,
+        Method::POST,
+        &format!("/api/articles/{slug}/favorite"),
+        Some(&reader.token),
+        None,
+    )
+    .await?;
+    api.expect(
+        201,
+        Method::POST,
+        &format!("/api/articles/{slug}/comments"),
+        Some(&reader.token),
+        Some(json!({"comment": {"body": "Seen through nginx"}})),
+    )
+    .await?;
+    let feed = api
+        .expect(
+            200,
+            Method::GET,
+            "/api/articles/feed",
+            Some(&reader.token),
+            None,
+        )
+        .await?;
+    check(feed["articles"][0]["slug"] == slug.as_str(), || {
+        format!("the feed lacks the followed author's article: {feed}")
+    })?;
+    let comments = api
+        .expect(
+            200,
+            Method::GET,
+            &format!("/api/articles/{slug}/comments"),
+            None,
+            None,
+        )
+        .await?;
+    check(
+        comments["comments"].as_array().map(Vec::len) == Some(1),
+        || format!("comments: {comments}"),
+    )?;
+    api.expect(
+        204,
+        Method::POST,
+        "/api/users/logout",
+        Some(&session.token),
+        None,
+    )
+    .await?;
+    api.expect(
+        401,
+        Method::POST,
+        "/api/users/refresh",
+        None,
+        Some(json!({"refreshToken": session.refresh})),
+    )
+    .await?;
+
+    // The request id: the client's is kept end to end; without one, nginx makes one.
+    let sent = api
+        .send(
+            Method::GET,
+            "/api/tags",
+            None,
+            None,
+            &[("X-Request-Id", "rehearsal-journey-1")],
+        )
+        .await
+        .map_err(|error| format!("GET /api/tags: {error}"))?;
+    check(
+        sent.request_id.as_deref() == Some("rehearsal-journey-1"),
+        || format!("the client's request id came back as {:?}", sent.request_id),
+    )?;
+    let made = api
+        .send(Method::GET, "/api/tags", None, None, &[])
+        .await
+        .map_err(|error| format!("GET /api/tags: {error}"))?;
+    check(
+        made.request_id
+            .as_deref()
+            .is_some_and(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())),
+        || format!("nginx made no request id: {:?}", made.request_id),
+    )?;
+    Ok(())
+}
+
+/// Failures spread over both instances lock one account; behind nginx, each client is throttled
+/// by its own address (a forged `X-Forwarded-For` changes nothing).
+async fn throttling(topology: &Topology) -> Result<(), Failure> {
+    let nginx = Api::new(&topology.address)?;
+    let victim = unique("victim");
+    nginx.register(&victim).await?;
+    let instances = (0..topology.instance_count())
+        .map(|index| Api::new(&topology.instance_address(index)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for attempt in 0..MAX_FAILURES {
+        let instance = &instances[attempt as usize % instances.len()];
+        let refused = instance.login(&victim, "wrong password 1").await?;
+        check(refused.status == 401 || refused.status == 403, || {
+            format!("failure {attempt}: {} {}", refused.status, refused.body)
+        })?;
+    }
+    for (index, instance) in instances.iter().enumerate() {
+        let locked = instance.login(&victim, PASSWORD).await?;
+        check(locked.status == 429, || {
+            format!(
+                "after {MAX_FAILURES} failures over the instances, instance {index} answered {} {}",
+                locked.status, locked.body
+            )
+        })?;
+    }
+
+    let friend = unique("friend");
+    nginx.register(&friend).await?;
+    let loopback = |last: u8| Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)));
+    let guesser = Api::from(&topology.address, loopback(2))?;
+    let neighbour = Api::from(&topology.address, loopback(3))?;
+    for attempt in 0..MAX_FAILURES_PER_ADDRESS {
+        let forged = format!("203.0.113.{attempt}");
+        let refused = guesser
+            .send(
+                reqwest::Method::POST,
+                "/api/users/login",
+                None,
+                Some(json!({"user": {
+                    "email": format!("nobody{attempt}@rehearsal.example"),
+                    "password": "wrong password 2",
+                }})),
+                &[("X-Forwarded-For", forged.as_str())],
+            )
+            .await
+            .map_err(|error| format!("login from 127.0.0.2: {error}"))?;
+        check(refused.status != 429, || {
+            format!("127.0.0.2 was throttled after only {attempt} failures")
+        })?;
+    }
+    let throttled = guesser.login(&friend, PASSWORD).await?;
+    check(throttled.status == 429, || {
+        format!(
+            "after {MAX_FAILURES_PER_ADDRESS} failures from 127.0.0.2, it answered {}",
+            throttled.status
+        )
+    })?;
+    // Another client is not throttled, even when it forges the throttled one's address.
+    let welcome = neighbour
+        .send(
+            reqwest::Method::POST,
+            "/api/users/login",
+            None,
+            Some(json!({"user": {
+                "email": format!("{friend}@rehearsal.example"),
+                "password": PASSWORD,
+            }})),
+            &[("X-Forwarded-For", "127.0.0.2")],
+        )
+        .await
+        .map_err(|error| format!("login from 127.0.0.3: {error}"))?;
+    check(welcome.status == 200, || {
+        format!(
+            "127.0.0.3 was refused ({}) for 127.0.0.2's failures",
+            welcome.status
+        )
+    })
+}
+
+/// What one request of a load met.
+#[derive(Debug, Clone, Copy)]
+struct Outcome {
+    /// When it was answered, from the load's start.
+    at: Duration,
+    latency: Duration,
+    /// `None`: no HTTP answer (refused, reset, timed out).
+    status: Option<u16>,
+}
+
+/// Concurrent clients, each looping over its requests until told to stop.
+struct Load {
+    stop: Arc<AtomicBool>,
+    started: Instant,
+    workers: Vec<tokio::task::JoinHandle<(Vec<Outcome>, Vec<String>)>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mix {
+    /// A quarter writes (an article each), the rest reads.
+    ReadsAndWrites,
+    Reads,
+}
+
+impl Load {
+    async fn start(topology: &Topology, connections: usize, mix: Mix) -> Result<Self, Failure> {
+        let api = Api::new(&topology.address)?;
+        let author = api.register(&unique("author")).await?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Instant::now();
+        let workers = (0..connections)
+            .map(|worker| {
+                let api = api.clone();
+                let token = author.token.clone();
+                let stop = Arc::clone(&stop);
+                tokio::spawn(async move { work(api, token, worker, mix, stop, started).await })
+            })
+            .collect();
+        Ok(Self {
+            stop,
+            started,
+            workers,
+        })
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Stops every client and gathers what they met, and the slugs of the articles acknowledged.
+    async fn finish(self) -> Result<(Vec<Outcome>, Vec<String>), Failure> {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut outcomes = Vec::new();
+        let mut written = Vec::new();
+        for worker in self.workers {
+            let (mut seen, mut slugs) = worker
+                .await
+                .map_err(|error| format!("a load client failed: {error}"))?;
+            outcomes.append(&mut seen);
+            written.append(&mut slugs);
+        }
+        Ok((outcomes, written))
+    }
+}
+
+/// One client's loop: at most a million requests, and never past the stop.
+async fn work(
+    api: Api,
+    token: String,
+    worker: usize,
+    mix: Mix,
+    stop: Arc<AtomicBool>,
+    started: Instant,
+) -> (Vec<Outcome>, Vec<String>) {
+    use reqwest::Method;
+    let mut outcomes = Vec::new();
+    let mut written = Vec::new();
+    let mut last_slug: Option<String> = None;
+    for round in 0..1_000_000_usize {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let sent = Instant::now();
+        let step = (round + worker) % 4;
+        let answer = match (mix, step, &last_slug) {
+            (Mix::ReadsAndWrites, 0, _) => {
+                let title = unique(&format!("Load {worker} "));
+                api.send(
+                    Method::POST,
+                    "/api/articles",
+                    Some(&token),
+                    Some(json!({"article": {
+                        "title": title,
+                        "description": "Under load",
+                        "body": "Written while instances and the database come and go.",
+                        "tagList": ["load"],
+                    }})),
+                    &[],
+                )
+                .await
+            }
+            (_, 1, Some(slug)) => {
+                api.send(
+                    Method::GET,
+                    &format!("/api/articles/{slug}"),
+                    None,
+                    None,
+                    &[],
+                )
+                .await
+            }
+            (_, 2, _) => {
+                api.send(Method::GET, "/api/user", Some(&token), None, &[])
+                    .await
+            }
+            (Mix::Reads, 0, _) => api.send(Method::GET, "/api/tags", None, None, &[]).await,
+            _ => {
+                api.send(Method::GET, "/api/articles?limit=10", None, None, &[])
+                    .await
+            }
+        };
+        let status = match answer {
+            Ok(answer) => {
+                if answer.status == 201
+                    && let Some(slug) = answer.body["article"]["slug"].as_str()
+                {
+                    written.push(slug.to_owned());
+                }
+                if last_slug.is_none()
+                    && let Some(slug) = answer.body["articles"][0]["slug"].as_str()
+                {
+                    last_slug = Some(slug.to_owned());
+                }
+                Some(answer.status)
+            }
+            Err(_) => None,
+        };
+        outcomes.push(Outcome {
+            at: started.elapsed(),
+            latency: sent.elapsed(),
+            status,
+        });
+    }
+    (outcomes, written)
+}
+
+fn successful(outcome: &Outcome) -> bool {
+    outcome
+        .status
+        .is_some_and(|status| (200..300).contains(&status))
+}
+
+/// The `p`th percentile of the latencies, in milliseconds.
+fn percentile(outcomes: &[Outcome], p: f64) -> f64 {
+    let mut latencies: Vec<Duration> = outcomes.iter().map(|outcome| outcome.latency).collect();
+    latencies.sort_unstable();
+    if latencies.is_empty() {
+        return 0.0;
+    }
+    let rank = ((latencies.len() - 1) as f64 * p / 100.0).round() as usize;
+    latencies[rank.min(latencies.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// How the failed requests failed: `status -> count`, `none` for no answer.
+fn failures(outcomes: &[Outcome]) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for outcome in outcomes.iter().filter(|outcome| !successful(outcome)) {
+        let key = outcome
+            .status
+            .map_or_else(|| "no answer".to_owned(), |status| status.to_string());
+        *counts.entry(key).or_insert(0_usize) += 1;
+    }
+    counts
+        .iter()
+        .map(|(status, count)| format!("{count} x {status}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every acknowledged article is in the database.
+async fn acknowledged_writes_kept(topology: &Topology, slugs: &[String]) -> Result<(), Failure> {
+    let pool = sqlx::PgPool::connect(topology.database_url())
+        .await
+        .map_err(|error| format!("cannot read the database: {error}"))?;
+    let (found,): (i64,) = sqlx::query_as("SELECT count(*) FROM articles WHERE slug = ANY($1)")
+        .bind(slugs)
+        .fetch_one(&pool)
+        .await
+        .map_err(|error| format!("cannot count the articles: {error}"))?;
+    pool.close().await;
+    check(found == slugs.len() as i64, || {
+        format!(
+            "{} articles were acknowledged, {found} are in the database",
+            slugs.len()
+        )
+    })
+}
+
+/// SIGTERM each instance in turn under load, and start it again.
+async fn rolling_restart(topology: &mut Topology, report: &mut String) -> Result<(), Failure> {
+    let load = Load::start(topology, 32, Mix::ReadsAndWrites).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut stops = Vec::new();
+    for index in 0..topology.instance_count() {
+        let asked = Instant::now();
+        let status = topology.stop_instance(index).await?;
+        check(status.success(), || {
+            format!("instance {index} exited with {status} on SIGTERM")
+        })?;
+        stops.push(asked.elapsed());
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        topology.start_instance(index).await?;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let (outcomes, written) = load.finish().await?;
+    let failed = outcomes
+        .iter()
+        .filter(|outcome| !successful(outcome))
+        .count();
+    let _ = writeln!(
+        report,
+        "- rolling restart under 32 connections (mixed reads and writes): {} requests, \
+         {failed} failed{}; {} articles acknowledged; SIGTERM to exit: {}",
+        outcomes.len(),
+        if failed == 0 {
+            String::new()
+        } else {
+            format!(" ({})", failures(&outcomes))
+        },
+        written.len(),
+        stops
+            .iter()
+            .map(|took| format!("{:.2} s", took.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    check(failed == 0, || {
+        format!(
+            "the rolling restart failed {failed} requests: {}",
+            failures(&outcomes)
+        )
+    })?;
+    acknowledged_writes_kept(topology, &written).await
+}
+
+/// Stops and starts PostgreSQL under load.
+async fn database_restart(topology: &mut Topology, report: &mut String) -> Result<(), Failure> {
+    const OUTAGE: Duration = Duration::from_secs(5);
+    const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
+    let load = Load::start(topology, 32, Mix::ReadsAndWrites).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let down_at = load.elapsed();
+    topology.stop_database().await?;
+    let stopped_at = load.elapsed();
+    tokio::time::sleep(OUTAGE).await;
+    topology.start_database().await?;
+    let back_at = load.elapsed();
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let (outcomes, written) = load.finish().await?;
+
+    let unexpected: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|outcome| !successful(outcome) && outcome.status != Some(503))
+        .collect();
+    let unavailable = outcomes
+        .iter()
+        .filter(|outcome| outcome.status == Some(503))
+        .count();
+    let slowest = outcomes
+        .iter()
+        .map(|outcome| outcome.latency)
+        .max()
+        .unwrap_or_default();
+    let last_failure = outcomes
+        .iter()
+        .filter(|outcome| !successful(outcome))
+        .map(|outcome| outcome.at)
+        .max();
+    let recovery = last_failure.map_or(Duration::ZERO, |at| at.saturating_sub(back_at));
+    let _ = writeln!(
+        report,
+        "- database stop and start under 32 connections: stopped in {:.1} s, down {:.0} s; \
+         {} requests: {unavailable} answered 503, {} other failures{}; slowest answer {:.2} s; \
+         every request succeeded again {:.2} s after the database's start; {} articles \
+         acknowledged",
+        (stopped_at - down_at).as_secs_f64(),
+        (back_at - stopped_at).as_secs_f64(),
+        outcomes.len(),
+        unexpected.len(),
+        if unexpected.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", failures(&outcomes))
+        },
+        slowest.as_secs_f64(),
+        recovery.as_secs_f64(),
+        written.len(),
+    );
+    check(unexpected.is_empty(), || {
+        format!(
+            "during the database's outage requests failed otherwise than 503: {}",
+            failures(&outcomes)
+        )
+    })?;
+    check(slowest < Duration::from_secs(20), || {
+        format!("a request took {slowest:?} during the outage")
+    })?;
+    check(recovery <= RECOVERY_LIMIT, || {
+        format!(
+            "requests still failed {recovery:?} after the database's return (limit {RECOVERY_LIMIT:?})"
+        )
+    })?;
+    acknowledged_writes_kept(topology, &written).await
+}
+
+/// Reads at 64 connections; each instance's resident memory sampled every second.
+async fn load(topology: &Topology, report: &mut String, secs: u64) -> Result<(), Failure> {
+    let duration = Duration::from_secs(secs);
+    let load = Load::start(topology, 64, Mix::Reads).await?;
+    let mut samples: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); topology.instance_count()];
+    for _ in 0..secs {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for (index, series) in samples.iter_mut().enumerate() {
+            if let Some(rss) = topology.rss_kib(index) {
+                series.push((load.elapsed(), rss));
+            }
+        }
+        if load.elapsed() >= duration {
+            break;
+        }
+    }
+    let (outcomes, _) = load.finish().await?;
+    let failed = outcomes
+        .iter()
+        .filter(|outcome| !successful(outcome))
+        .count();
+    let seconds = outcomes
+        .iter()
+        .map(|outcome| outcome.at)
+        .max()
+        .unwrap_or_default()
+        .as_secs_f64();
+    let _ = writeln!(
+        report,
+        "- load, {secs} s of reads at 64 connections through nginx: {} requests, {failed} \
+         failed, {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms",
+        outcomes.len(),
+        outcomes.len() as f64 / seconds.max(1.0),
+        percentile(&outcomes, 50.0),
+        percentile(&outcomes, 99.0),
+    );
+    check(failed == 0, || {
+        format!("the load failed {failed} requests: {}", failures(&outcomes))
+    })?;
+    let window = Duration::from_secs(10).min(duration / 3);
+    for (index, series) in samples.iter().enumerate() {
+        let mean = |part: Vec<u64>| part.iter().sum::<u64>() / (part.len().max(1) as u64);
+        let first = mean(
+            series
+                .iter()
+                .filter(|(at, _)| *at <= window)
+                .map(|(_, rss)| *rss)
+                .collect(),
+        );
+        let last = mean(
+            series
+                .iter()
+                .filter(|(at, _)| *at + window >= duration)
+                .map(|(_, rss)| *rss)
+                .collect(),
+        );
+        let _ = writeln!(
+            report,
+            "  - instance {}: resident memory {:.1} MiB in the first {} s, {:.1} MiB in the last",
+            index + 1,
+            first as f64 / 1024.0,
+            window.as_secs(),
+            last as f64 / 1024.0,
+        );
+        // Flat: within a fifth, or 16 MiB for a small process, of where it started.
+        let allowed = (first / 5).max(16 * 1024);
+        check(last <= first + allowed, || {
+            format!(
+                "instance {} grew from {first} KiB to {last} KiB under a steady load",
+                index + 1
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// nginx answers its own errors in the envelope: a body over the limit, and no instance left.
+async fn nginx_errors(topology: &mut Topology) -> Result<(), Failure> {
+    let api = Api::new(&topology.address)?;
+    let too_large = api
+        .send(
+            reqwest::Method::POST,
+            "/api/users",
+            None,
+            Some(json!({"user": {"username": "x".repeat(300 * 1024)}})),
+            &[],
+        )
+        .await
+        .map_err(|error| format!("POST a large body: {error}"))?;
+    check(
+        too_large.status == 413 && too_large.body["errors"]["body"].is_array(),
+        || format!("a large body: {} {}", too_large.status, too_large.body),
+    )?;
+    for index in 0..topology.instance_count() {
+        let status = topology.stop_instance(index).await?;
+        check(status.success(), || {
+            format!("instance {index} exited with {status} on SIGTERM")
+        })?;
+    }
+    let gone = api
+        .call(reqwest::Method::GET, "/api/tags", None, None)
+        .await?;
+    check(
+        gone.status == 502 && gone.body["errors"]["server"].is_array() && gone.request_id.is_some(),
+        || format!("with no instance: {} {}", gone.status, gone.body),
+    )
+}
