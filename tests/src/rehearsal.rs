@@ -727,10 +727,19 @@ async fn database_restart(topology: &mut Topology, report: &mut String) -> Resul
     topology.stop_database().await?;
     let stopped_at = load.elapsed();
     tokio::time::sleep(OUTAGE).await;
+    // Readiness reports the outage.
+    let probe = Api::new(&topology.instance_address(0))?;
+    let readiness = probe
+        .call(reqwest::Method::GET, "/health/ready", None, None)
+        .await?;
+    let starting_at = load.elapsed();
     topology.start_database().await?;
     let back_at = load.elapsed();
     tokio::time::sleep(Duration::from_secs(15)).await;
     let (outcomes, written) = load.finish().await?;
+    let ready_again = probe
+        .call(reqwest::Method::GET, "/health/ready", None, None)
+        .await?;
 
     let unexpected: Vec<&Outcome> = outcomes
         .iter()
@@ -753,12 +762,15 @@ async fn database_restart(topology: &mut Topology, report: &mut String) -> Resul
     let recovery = last_failure.map_or(Duration::ZERO, |at| at.saturating_sub(back_at));
     let _ = writeln!(
         report,
-        "- database stop and start under 32 connections: stopped in {:.1} s, down {:.0} s; \
+        "- database stop and start under 32 connections: `docker stop` took {:.1} s, down {:.0} s, \
+         `docker start` took {:.1} s; readiness answered {} during the outage; \
          {} requests: {unavailable} answered 503, {} other failures{}; slowest answer {:.2} s; \
          every request succeeded again {:.2} s after the database's start; {} articles \
          acknowledged",
         (stopped_at - down_at).as_secs_f64(),
         (back_at - stopped_at).as_secs_f64(),
+        (back_at - starting_at).as_secs_f64(),
+        readiness.status,
         outcomes.len(),
         unexpected.len(),
         if unexpected.is_empty() {
@@ -770,6 +782,12 @@ async fn database_restart(topology: &mut Topology, report: &mut String) -> Resul
         recovery.as_secs_f64(),
         written.len(),
     );
+    check(readiness.status == 503 && ready_again.status == 200, || {
+        format!(
+            "readiness answered {} during the outage and {} after it",
+            readiness.status, ready_again.status
+        )
+    })?;
     check(unexpected.is_empty(), || {
         format!(
             "during the database's outage requests failed otherwise than 503: {}",
