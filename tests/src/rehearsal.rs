@@ -760,13 +760,16 @@ async fn database_restart(topology: &mut Topology, report: &mut String) -> Resul
         .map(|outcome| outcome.at)
         .max();
     let recovery = last_failure.map_or(Duration::ZERO, |at| at.saturating_sub(back_at));
+    // Signed: negative when the last failure was answered before `docker start` returned.
+    let last_failure_offset =
+        last_failure.map_or(0.0, |at| at.as_secs_f64() - back_at.as_secs_f64());
     let _ = writeln!(
         report,
         "- database stop and start under 32 connections: `docker stop` took {:.1} s, down {:.0} s, \
          `docker start` took {:.1} s; readiness answered {} during the outage; \
          {} requests: {unavailable} answered 503, {} other failures{}; slowest answer {:.2} s; \
-         every request succeeded again {:.2} s after the database's start; {} articles \
-         acknowledged",
+         the last failed request was answered {:+.2} s from the database's start (recovery \
+         {:.2} s, limit 5 s); {} articles acknowledged",
         (stopped_at - down_at).as_secs_f64(),
         (back_at - stopped_at).as_secs_f64(),
         (back_at - starting_at).as_secs_f64(),
@@ -779,6 +782,7 @@ async fn database_restart(topology: &mut Topology, report: &mut String) -> Resul
             format!(" ({})", failures(&outcomes))
         },
         slowest.as_secs_f64(),
+        last_failure_offset,
         recovery.as_secs_f64(),
         written.len(),
     );
