@@ -347,6 +347,15 @@ mod tests {
         assert_eq!(wait, Err(StoreError::Unreachable("down".to_owned())));
     }
 
+    #[test]
+    fn a_key_is_stored_with_its_kind_so_an_account_and_a_client_never_share_one() {
+        let account = ThrottleKey::Account("10.0.0.1".to_owned()).to_stored();
+        let client = ThrottleKey::Client("10.0.0.1".to_owned()).to_stored();
+
+        assert_eq!(account, "account:10.0.0.1");
+        assert_eq!(client, "client:10.0.0.1");
+    }
+
     fn tracked_keys(failures: &InMemoryLoginFailures) -> usize {
         failures.lock().len()
     }

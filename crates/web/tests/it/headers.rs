@@ -177,3 +177,28 @@ async fn the_log_lines_of_a_request_carry_its_id() {
     assert!(answered[0].contains("request_id=trace-me-42"), "{log}");
     assert!(answered[0].contains("status=401"), "{log}");
 }
+
+/// Once the server drains (shutdown has begun), every answer closes its connection, so that a
+/// proxy stops reusing connections to this instance; before, connections are kept alive.
+#[actix_web::test]
+async fn while_the_server_drains_every_answer_closes_its_connection() {
+    use actix_web::http::ConnectionType;
+    let settings = conduit_web::HttpSettings::default();
+    let draining = settings.draining.clone();
+    let app = test::init_service(conduit_web::app(Ports::default().state(), settings)).await;
+    let live = || TestRequest::get().uri("/health/live").to_request();
+
+    let before = test::call_service(&app, live()).await;
+    draining.start();
+    let during = test::call_service(&app, live()).await;
+
+    assert_ne!(
+        before.response().head().connection_type(),
+        ConnectionType::Close
+    );
+    assert_eq!(during.status().as_u16(), 200);
+    assert_eq!(
+        during.response().head().connection_type(),
+        ConnectionType::Close
+    );
+}
