@@ -522,11 +522,11 @@ impl Load {
     }
 
     /// Stops every client and gathers what they met, and the slugs of the articles acknowledged.
-    async fn finish(self) -> Result<(Vec<Outcome>, Vec<String>), Failure> {
+    async fn finish(mut self) -> Result<(Vec<Outcome>, Vec<String>), Failure> {
         self.stop.store(true, Ordering::Relaxed);
         let mut outcomes = Vec::new();
         let mut written = Vec::new();
-        for worker in self.workers {
+        for worker in std::mem::take(&mut self.workers) {
             let (mut seen, mut slugs) = worker
                 .await
                 .map_err(|error| format!("a load client failed: {error}"))?;
@@ -534,6 +534,13 @@ impl Load {
             written.append(&mut slugs);
         }
         Ok((outcomes, written))
+    }
+}
+
+/// A load abandoned by a failed step stops too.
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
