@@ -61,7 +61,7 @@ impl std::fmt::Debug for AppState {
 }
 
 /// How the HTTP surface is set up beyond the use cases, from configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct HttpSettings {
     /// Origins a browser may call the API from; `["*"]` for any; none for same-origin only.
     pub cors_allowed_origins: Vec<String>,
@@ -86,15 +86,6 @@ impl Draining {
         self.0.load(Ordering::SeqCst)
     }
 }
-
-/// Two are equal when they are the same signal.
-impl PartialEq for Draining {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for Draining {}
 
 /// The whole actix `App`: every route, the extractor limits, security headers, CORS and the
 /// request logger. The server runs it on each worker and the in-process tests call it directly,
