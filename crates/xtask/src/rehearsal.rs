@@ -28,6 +28,31 @@ pub(crate) fn runner_args(command: &str, binary: &str, extra: &[String]) -> Vec<
     args
 }
 
+/// Whether `cargo run` set this variable for xtask itself (its package's name, version and
+/// manifest). Build scripts such as ring's ask to be rerun when these change, so a cargo started
+/// with them would rebuild, from ring up, what a cargo started from the shell already built.
+pub(crate) fn set_for_xtask(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || [
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+        ]
+        .contains(&name)
+}
+
+/// `cargo`, in the environment a shell would give it.
+fn cargo() -> Command {
+    let mut command = Command::new("cargo");
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_for_xtask) {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 pub(crate) fn run(command: &str, extra: &[String]) -> ExitCode {
     let target = match cargo_metadata::MetadataCommand::new().no_deps().exec() {
         Ok(metadata) => PathBuf::from(metadata.target_directory),
@@ -36,9 +61,9 @@ pub(crate) fn run(command: &str, extra: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Built as `scripts/schemathesis.sh` builds it (the workspace's features), so that CI, which
-    // runs both, builds the release binary once.
-    let built = Command::new("cargo")
+    // Built as `scripts/schemathesis.sh` builds it, so that CI, which runs both, builds the
+    // release binary once.
+    let built = cargo()
         .args(["build", "--release", "--locked", "--bin", "conduit"])
         .status();
     if !built.is_ok_and(|status| status.success()) {
@@ -46,7 +71,7 @@ pub(crate) fn run(command: &str, extra: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let binary = target.join("release").join("conduit");
-    let ran = Command::new("cargo")
+    let ran = cargo()
         .args(runner_args(command, &binary.to_string_lossy(), extra))
         .status();
     match ran {
@@ -57,7 +82,24 @@ pub(crate) fn run(command: &str, extra: &[String]) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::runner_args;
+    use super::{runner_args, set_for_xtask};
+
+    #[test]
+    fn the_package_variables_of_cargo_run_are_dropped_and_cargo_own_are_kept() {
+        for dropped in [
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_LINKS",
+            "CARGO_CRATE_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+        ] {
+            assert!(set_for_xtask(dropped), "{dropped}");
+        }
+        for kept in ["CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_TERM_COLOR", "PATH"] {
+            assert!(!set_for_xtask(kept), "{kept}");
+        }
+    }
 
     #[test]
     fn the_runner_gets_its_command_the_binary_and_the_extra_flags_in_order() {
