@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod errors;
+pub mod live;
 pub mod ports;
 pub mod profiles;
 pub mod sessions;

@@ -16,6 +16,7 @@ use crate::articles::{
     Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, Comment, CommentId, NewArticle,
     NewComment, Page, Slug, Tag,
 };
+use crate::live::{EventId, LogBounds, StoredEvent};
 use crate::profiles::Author;
 
 /// A field whose value must be unique across users.
@@ -128,6 +129,14 @@ pub trait ProfileRepository: Send + Sync {
     async fn follow(&self, follower: UserId, followee: UserId) -> Result<(), StoreError>;
     /// Idempotent.
     async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<(), StoreError>;
+    /// The user with this id, as `viewer` sees them.
+    async fn find_by_id(
+        &self,
+        id: UserId,
+        viewer: Option<UserId>,
+    ) -> Result<Option<Author>, StoreError>;
+    /// Everyone who follows `followee`, in no particular order.
+    async fn followers(&self, followee: UserId) -> Result<Vec<UserId>, StoreError>;
 }
 
 /// Articles, their tags and favourites. Every read is as `viewer` sees it (`favorited`, and
@@ -269,6 +278,9 @@ pub trait TokenCodec: Send + Sync {
     ) -> Result<AccessToken, TokenError>;
     /// The user and session a valid token speaks for.
     fn verify(&self, token: &str, now: Timestamp) -> Result<Caller, TokenError>;
+    /// The instant from which [`Self::verify`] refuses `token` as expired, for a token it
+    /// accepts; `None` for a token that never expires or cannot be read. A live socket closes then.
+    fn expiry(&self, token: &str) -> Option<Timestamp>;
 }
 
 /// The store's identifier of a session: one login (or registration) and the chain of refresh
@@ -476,4 +488,20 @@ mod tests {
 
         assert_eq!(NoBreachCheck.check(&password).await, Ok(None));
     }
+}
+
+/// The outbox of live events: one row for each article, comment and favourite written, and for
+/// each session ended, appended by the store in the same transaction as the change itself. Ids
+/// grow in commit order, so reading after an id never skips an event committed later.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Up to `limit` events after `since`, in id order. An event whose article or comment has
+    /// since been deleted is gone with it.
+    async fn after(&self, since: EventId, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The newest id, and the newest id that pruning removed.
+    async fn bounds(&self) -> Result<LogBounds, StoreError>;
+    /// Removes the events that happened before `before`, but never the newest one (whose id
+    /// clients hold as where they are); the number removed.
+    async fn prune(&self, before: Timestamp) -> Result<u64, StoreError>;
 }

@@ -8,6 +8,7 @@
 //! constraint names; a generic `Database` parameter, whose bounds would repeat on every function.
 
 use std::fmt;
+use std::sync::Arc;
 
 use conduit_domain::Timestamp;
 use conduit_domain::ports::StoreError;
@@ -22,6 +23,7 @@ use sqlx::{
     SqlSafeStr, Sqlite, SqliteConnection, Transaction, Type,
 };
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 
 use crate::Store;
 use crate::error::store_error;
@@ -302,23 +304,27 @@ impl Pooled {
 #[derive(Debug)]
 pub(crate) enum Tx {
     Postgres(Transaction<'static, Postgres>),
-    Sqlite(Transaction<'static, Sqlite>),
+    /// With the signal that a commit wakes (see [`Store::wrote`]).
+    Sqlite(Transaction<'static, Sqlite>, Arc<Notify>),
 }
 
 impl Tx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             Self::Postgres(tx) => Conn::Postgres(tx),
-            Self::Sqlite(tx) => Conn::Sqlite(tx),
+            Self::Sqlite(tx, _) => Conn::Sqlite(tx),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Postgres(tx) => tx.commit().await,
-            Self::Sqlite(tx) => tx.commit().await,
+            Self::Postgres(tx) => tx.commit().await.map_err(store_error),
+            Self::Sqlite(tx, written) => {
+                tx.commit().await.map_err(store_error)?;
+                written.notify_one();
+                Ok(())
+            }
         }
-        .map_err(store_error)
     }
 }
 
@@ -391,11 +397,14 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<R, StoreError> {
-        self.acquire_writer()
+        let row = self
+            .acquire_writer()
             .await?
             .conn()
             .fetch_one(sql, args)
-            .await
+            .await?;
+        self.wrote();
+        Ok(row)
     }
 
     /// Runs one writing statement that may return a row (`UPDATE ... RETURNING`).
@@ -404,11 +413,14 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<Option<R>, StoreError> {
-        self.acquire_writer()
+        let row = self
+            .acquire_writer()
             .await?
             .conn()
             .fetch_optional(sql, args)
-            .await
+            .await?;
+        self.wrote();
+        Ok(row)
     }
 
     /// Runs one writing statement: [`Conn::execute`].
@@ -417,7 +429,22 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<u64, StoreError> {
-        self.acquire_writer().await?.conn().execute(sql, args).await
+        let changed = self
+            .acquire_writer()
+            .await?
+            .conn()
+            .execute(sql, args)
+            .await?;
+        self.wrote();
+        Ok(changed)
+    }
+
+    /// After a write on SQLite, wakes the live fan-out, which reads the outbox for new events
+    /// (the triggers may have appended some). PostgreSQL's triggers `NOTIFY` instead.
+    fn wrote(&self) {
+        if let Self::Sqlite(pools) = self {
+            pools.written.notify_one();
+        }
     }
 
     /// A write transaction: on SQLite, on the writer, with the write lock taken at `BEGIN`.
@@ -428,7 +455,7 @@ impl Store {
                 .writer
                 .begin_with(crate::sqlite::BEGIN_WRITE)
                 .await
-                .map(Tx::Sqlite),
+                .map(|tx| Tx::Sqlite(tx, pools.written.clone())),
         }
         .map_err(store_error)
     }

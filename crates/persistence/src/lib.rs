@@ -11,6 +11,7 @@ mod comments;
 mod db;
 mod error;
 mod list_query;
+mod live;
 mod login_failures;
 pub mod postgres;
 mod profiles;
@@ -22,19 +23,22 @@ mod users;
 use std::sync::Arc;
 
 use conduit_domain::ports::{
-    ArticleRepository, CommentRepository, LoginFailures, ProfileRepository, SessionRepository,
-    UserRepository,
+    ArticleRepository, CommentRepository, EventLog, LoginFailures, ProfileRepository,
+    SessionRepository, UserRepository,
 };
 use conduit_domain::throttle::InMemoryLoginFailures;
+use tokio::sync::Notify;
 
 use crate::articles::SqlArticleRepository;
 use crate::comments::SqlCommentRepository;
+use crate::live::SqlEventLog;
 use crate::login_failures::SqlLoginFailures;
 use crate::profiles::SqlProfileRepository;
 use crate::sessions::SqlSessionRepository;
 use crate::users::SqlUserRepository;
 
 pub use error::ConnectError;
+pub use live::CHANNEL as LIVE_CHANNEL;
 
 /// A connected, migrated store of either kind, chosen by the database URL's scheme.
 #[derive(Debug, Clone)]
@@ -126,6 +130,27 @@ impl Store {
         match self {
             Self::Postgres(_) => Arc::new(SqlLoginFailures::new(self.clone())),
             Self::Sqlite(_) => Arc::new(InMemoryLoginFailures::default()),
+        }
+    }
+
+    /// The outbox of live events.
+    pub fn event_log(&self) -> Arc<dyn EventLog> {
+        Arc::new(SqlEventLog::new(self.clone()))
+    }
+
+    /// What wakes the live fan-out when events may have been appended: on SQLite, every write of
+    /// this process; on PostgreSQL, a task started here that `LISTEN`s for the triggers'
+    /// `NOTIFY` (from any instance), reconnects when its connection drops, and wakes once after
+    /// each connection so that the fan-out catches up. The task ends when the store closes.
+    /// Must be called within a Tokio runtime.
+    pub fn event_signal(&self) -> Arc<Notify> {
+        match self {
+            Self::Postgres(pool) => {
+                let wake = Arc::new(Notify::new());
+                tokio::spawn(live::listen(pool.clone(), wake.clone()));
+                wake
+            }
+            Self::Sqlite(pools) => pools.written.clone(),
         }
     }
 

@@ -25,6 +25,13 @@ fn profile_by_username() -> String {
     format!("SELECT {AUTHOR_COLUMNS} FROM users u WHERE u.username_key = $2")
 }
 
+/// `PROFILE_BY_ID`: `$1` is the viewer, `$2` the user's id.
+fn profile_by_id() -> String {
+    format!("SELECT {AUTHOR_COLUMNS} FROM users u WHERE u.id = $2")
+}
+
+const FOLLOWERS: &str = "SELECT follower_id FROM follows WHERE followee_id = $1";
+
 /// The author columns of a view, with the viewer's `following`.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct AuthorRow {
@@ -95,6 +102,27 @@ impl ProfileRepository for SqlProfileRepository {
             .await?
             .map(TryInto::try_into)
             .transpose()
+    }
+
+    async fn find_by_id(
+        &self,
+        id: UserId,
+        viewer: Option<UserId>,
+    ) -> Result<Option<Author>, StoreError> {
+        let args = Args::new().bind(viewer.map(|id| id.0)).bind(id.0);
+        self.store
+            .fetch_optional::<AuthorRow>(sqlx::AssertSqlSafe(profile_by_id()), args)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    async fn followers(&self, followee: UserId) -> Result<Vec<UserId>, StoreError> {
+        let rows: Vec<(i64,)> = self
+            .store
+            .fetch_all(FOLLOWERS, Args::new().bind(followee.0))
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| UserId(id)).collect())
     }
 
     async fn follow(&self, follower: UserId, followee: UserId) -> Result<(), StoreError> {

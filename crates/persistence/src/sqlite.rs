@@ -22,11 +22,14 @@
 //!   allow, so reads stay concurrent, and a write sent to the wrong pool fails loudly in tests.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+
+use tokio::sync::Notify;
 
 use crate::PoolSettings;
 
@@ -44,6 +47,9 @@ pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 pub struct SqlitePools {
     pub writer: SqlitePool,
     pub reader: SqlitePool,
+    /// Woken after every write: SQLite serves one instance, whose live fan-out then reads the
+    /// outbox (PostgreSQL's `NOTIFY` does this across instances).
+    pub written: Arc<Notify>,
 }
 
 impl SqlitePools {
@@ -75,5 +81,9 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<SqlitePools, s
         .acquire_timeout(settings.acquire_timeout)
         .connect_with(options.read_only(true))
         .await?;
-    Ok(SqlitePools { writer, reader })
+    Ok(SqlitePools {
+        writer,
+        reader,
+        written: Arc::new(Notify::new()),
+    })
 }

@@ -119,6 +119,39 @@ impl JwtCodec {
     }
 }
 
+impl JwtCodec {
+    /// The claims of a token this service signed for its audience, before any time check.
+    fn genuine_claims(&self, token: &str) -> Result<Claims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.alg != Algorithm::HS256
+            || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE)
+            || header.jku.is_some()
+            || header.jwk.is_some()
+            || header.crit.is_some()
+        {
+            return Err(TokenError::Malformed);
+        }
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.decoding_keys.get(kid))
+            .ok_or(TokenError::BadSignature)?;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map_err(|error| match error.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidAudience | ErrorKind::InvalidIssuer => TokenError::WrongAudience,
+                _ => TokenError::Malformed,
+            })?
+            .claims;
+        Ok(claims)
+    }
+
+    /// The leeway in whole seconds.
+    fn leeway(&self) -> i64 {
+        i64::try_from(self.settings.leeway.as_secs()).unwrap_or(i64::MAX)
+    }
+}
+
 impl TokenCodec for JwtCodec {
     fn issue(
         &self,
@@ -148,30 +181,9 @@ impl TokenCodec for JwtCodec {
     }
 
     fn verify(&self, token: &str, now: Timestamp) -> Result<Caller, TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-        if header.alg != Algorithm::HS256
-            || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE)
-            || header.jku.is_some()
-            || header.jwk.is_some()
-            || header.crit.is_some()
-        {
-            return Err(TokenError::Malformed);
-        }
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.decoding_keys.get(kid))
-            .ok_or(TokenError::BadSignature)?;
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
-            .map_err(|error| match error.kind() {
-                ErrorKind::InvalidSignature => TokenError::BadSignature,
-                ErrorKind::InvalidAudience | ErrorKind::InvalidIssuer => TokenError::WrongAudience,
-                _ => TokenError::Malformed,
-            })?
-            .claims;
-
+        let claims = self.genuine_claims(token)?;
         let now = now.unix_seconds();
-        let leeway = i64::try_from(self.settings.leeway.as_secs()).unwrap_or(i64::MAX);
+        let leeway = self.leeway();
         if now > claims.exp.saturating_add(leeway) {
             return Err(TokenError::Expired);
         }
@@ -189,6 +201,14 @@ impl TokenCodec for JwtCodec {
             .map(SessionId)
             .map_err(|_| TokenError::Malformed)?;
         Ok(Caller { user, session })
+    }
+
+    fn expiry(&self, token: &str) -> Option<Timestamp> {
+        let claims = self.genuine_claims(token).ok()?;
+        let last_second = claims.exp.saturating_add(self.leeway());
+        time::OffsetDateTime::from_unix_timestamp(last_second.saturating_add(1))
+            .ok()
+            .map(Timestamp::from)
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod articles;
 pub mod comments;
+pub mod live;
 pub mod login_failures;
 pub mod profiles;
 pub mod sessions;
@@ -21,8 +22,8 @@ use conduit_domain::Timestamp;
 use conduit_domain::accounts::{UserId, Username};
 use conduit_domain::articles::{ArticleId, ArticleSummary, CommentBody, CommentId, NewComment};
 use conduit_domain::ports::{
-    ArticleRepository, CommentRepository, LoginFailures, ProfileRepository, SessionRepository,
-    UserRepository,
+    ArticleRepository, CommentRepository, EventLog, LoginFailures, ProfileRepository,
+    SessionRepository, UserRepository,
 };
 use conduit_domain::throttle::InMemoryLoginFailures;
 #[cfg(feature = "postgres")]
@@ -42,6 +43,7 @@ pub struct ContractStore {
     pub comments: Arc<dyn CommentRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub login_failures: Arc<dyn LoginFailures>,
+    pub events: Arc<dyn EventLog>,
     _guard: Box<dyn std::any::Any + Send>,
 }
 
@@ -54,8 +56,9 @@ impl ContractStore {
             profiles: store.clone(),
             articles: store.clone(),
             comments: store.clone(),
-            sessions: store,
+            sessions: store.clone(),
             login_failures: Arc::new(InMemoryLoginFailures::default()),
+            events: store,
             _guard: Box::new(()),
         }
     }
@@ -70,6 +73,7 @@ impl ContractStore {
             comments: store.comments(),
             sessions: store.sessions(),
             login_failures: store.login_failures(),
+            events: store.event_log(),
             _guard: Box::new(guard),
         }
     }
@@ -188,6 +192,13 @@ macro_rules! store_contract {
             only_failures_after_since_count,
             clearing_a_key_forgets_its_failures_and_no_others,
             concurrent_failures_of_one_key_all_count,
+        );
+        $crate::store_contract!(@checks $store; live;
+            each_write_appends_one_event_in_order,
+            a_refused_write_appends_nothing,
+            events_are_read_after_an_id_a_page_at_a_time,
+            the_events_of_a_deleted_article_are_left_out_and_ids_never_go_back,
+            pruning_removes_old_events_but_the_newest_and_says_how_far,
         );
     };
     (@checks $store:expr; $module:ident; $($check:ident),+ $(,)?) => {

@@ -5,6 +5,7 @@
 mod articles;
 mod clock;
 mod comments;
+mod live;
 mod profiles;
 mod security;
 mod sessions;
@@ -29,6 +30,8 @@ use conduit_domain::profiles::{Author, Profile};
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     state: Mutex<State>,
+    /// Woken after every write, as the SQLite store's is.
+    written: std::sync::Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +48,10 @@ struct State {
     sessions: BTreeMap<i64, StoredSession>,
     /// By token hash.
     refresh_tokens: HashMap<RefreshTokenHash, StoredRefreshToken>,
+    /// The outbox of live events, in id order.
+    events: Vec<live::FakeEvent>,
+    next_event: i64,
+    pruned_through: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -77,12 +84,51 @@ impl InMemoryStore {
         Self::default()
     }
 
+    /// What wakes the live fan-out: every write of this store.
+    pub fn event_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.written.clone()
+    }
+
+    /// The state, for a write: whoever waits on [`Self::event_signal`] is woken afterwards.
+    fn write(&self) -> Written<'_> {
+        Written {
+            state: self.lock(),
+            written: &self.written,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic in another test thread cannot leave the state half-changed: every change is
         // made under one lock, after every check.
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The state locked for a write; unlocking wakes the live fan-out.
+struct Written<'a> {
+    state: std::sync::MutexGuard<'a, State>,
+    written: &'a tokio::sync::Notify,
+}
+
+impl std::ops::Deref for Written<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for Written<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+}
+
+impl Drop for Written<'_> {
+    fn drop(&mut self) {
+        self.written.notify_one();
     }
 }
 

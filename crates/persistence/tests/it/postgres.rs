@@ -72,3 +72,107 @@ mod faults {
         );
     }
 }
+
+/// Live events across instances: each instance `LISTEN`s on a connection of its own, and the
+/// triggers' `NOTIFY` reaches it from any other.
+mod live {
+    use std::time::Duration;
+
+    use conduit_domain::live::EventId;
+    use conduit_persistence::{PoolSettings, Store};
+    use conduit_test_support::TestDb;
+    use conduit_test_support::builders::{NewArticleBuilder, NewUserBuilder};
+    use tokio::sync::Notify;
+
+    /// Generous: a wake takes milliseconds; this only bounds a failing test.
+    const PATIENCE: Duration = Duration::from_secs(20);
+
+    async fn woken(signal: &Notify) {
+        tokio::time::timeout(PATIENCE, signal.notified())
+            .await
+            .expect("woken before the patience ran out");
+    }
+
+    /// Another instance: a pool of its own on the same database.
+    async fn instance(database: &TestDb) -> Store {
+        Store::Postgres(
+            conduit_persistence::postgres::connect(database.url(), PoolSettings::default())
+                .await
+                .expect("connects"),
+        )
+    }
+
+    async fn publish(store: &Store) {
+        let author = store
+            .users()
+            .insert(NewUserBuilder::new().build())
+            .await
+            .expect("inserts a user");
+        store
+            .articles()
+            .insert(NewArticleBuilder::new(author.id).build())
+            .await
+            .expect("publishes");
+    }
+
+    /// Waits for wakes until the log holds events after `since`, as the fan-out does.
+    async fn caught_up(store: &Store, signal: &Notify, since: EventId) -> usize {
+        loop {
+            let events = store
+                .event_log()
+                .after(since, 100)
+                .await
+                .expect("reads events");
+            if !events.is_empty() {
+                return events.len();
+            }
+            woken(signal).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_notify_reaches_a_listener_on_another_pool() {
+        let database = TestDb::new().await;
+        let listening = instance(&database).await;
+        let writing = instance(&database).await;
+        let signal = listening.event_signal();
+        woken(&signal).await; // the wake that follows LISTEN: from here on it hears everything
+        let since = listening.event_log().bounds().await.expect("bounds").head;
+
+        publish(&writing).await;
+
+        woken(&signal).await;
+        let events = listening
+            .event_log()
+            .after(since, 10)
+            .await
+            .expect("reads events");
+        assert_eq!(events.len(), 1, "{events:?}");
+    }
+
+    #[tokio::test]
+    async fn a_listener_whose_connection_is_killed_reconnects_and_catches_up() {
+        let database = TestDb::new().await;
+        let listening = instance(&database).await;
+        let signal = listening.event_signal();
+        woken(&signal).await;
+        let since = listening.event_log().bounds().await.expect("bounds").head;
+
+        let killed: Vec<(bool,)> = sqlx::query_as(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .fetch_all(database.pool())
+        .await
+        .expect("terminates the listener");
+        assert_eq!(killed, [(true,)], "one listener, killed");
+        // Written while the listener may be down: only catching up after reconnecting finds it.
+        publish(&instance(&database).await).await;
+
+        assert_eq!(caught_up(&listening, &signal, since).await, 1);
+        // Listening again: a later event wakes it too.
+        let since = listening.event_log().bounds().await.expect("bounds").head;
+        publish(&instance(&database).await).await;
+        assert_eq!(caught_up(&listening, &signal, since).await, 1);
+    }
+}

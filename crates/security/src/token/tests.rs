@@ -96,6 +96,22 @@ fn every_token_has_its_own_id() {
 }
 
 #[test]
+fn the_expiry_is_the_first_instant_verify_refuses_the_token() {
+    let codec = codec();
+    let token = issue(&codec, 1);
+    let refused_from = NOW + time::Duration::minutes(15) + time::Duration::seconds(6);
+
+    assert_eq!(codec.expiry(&token), Some(refused_from));
+    assert_eq!(codec.verify(&token, refused_from), Err(TokenError::Expired));
+    assert_eq!(
+        codec.verify(&token, refused_from - time::Duration::seconds(1)),
+        Ok(caller(1))
+    );
+    let forged = format!("{token}x");
+    assert_eq!(codec.expiry(&forged), None, "only a genuine token has one");
+}
+
+#[test]
 fn expiry_is_checked_against_the_given_time_with_leeway() {
     let codec = codec();
     let token = issue(&codec, 1);

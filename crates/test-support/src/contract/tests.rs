@@ -3,13 +3,14 @@
 use std::collections::BTreeSet;
 
 /// The source of each module of checks, by module name.
-const MODULES: [(&str, &str); 6] = [
+const MODULES: [(&str, &str); 7] = [
     ("users", include_str!("users.rs")),
     ("profiles", include_str!("profiles.rs")),
     ("articles", include_str!("articles.rs")),
     ("comments", include_str!("comments.rs")),
     ("sessions", include_str!("sessions.rs")),
     ("login_failures", include_str!("login_failures.rs")),
+    ("live", include_str!("live.rs")),
 ];
 
 /// `module::check` for every public async function of the modules: the checks as written.

@@ -15,7 +15,7 @@ use super::*;
 #[async_trait]
 impl ArticleRepository for InMemoryStore {
     async fn insert(&self, article: NewArticle) -> Result<Article, StoreError> {
-        let mut state = self.lock();
+        let mut state = self.write();
         if state.slug_taken(&article.slug, None) {
             return Err(StoreError::Conflict {
                 field: UniqueField::Slug,
@@ -31,6 +31,7 @@ impl ArticleRepository for InMemoryStore {
                 new: article,
             },
         );
+        state.append(live::Appended::ArticleCreated { article: id });
         state
             .article(id, Some(author))
             .ok_or_else(|| StoreError::Unavailable("the author does not exist".into()))
@@ -131,7 +132,13 @@ impl ArticleRepository for InMemoryStore {
     }
 
     async fn favorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
-        self.lock().favorites.insert((user.0, article.0));
+        let mut state = self.write();
+        if state.favorites.insert((user.0, article.0)) {
+            state.append(live::Appended::ArticleFavorited {
+                article: article.0,
+                by: user,
+            });
+        }
         Ok(())
     }
 

@@ -10,14 +10,20 @@ use super::*;
 #[async_trait]
 impl CommentRepository for InMemoryStore {
     async fn insert(&self, comment: NewComment) -> Result<Comment, StoreError> {
-        let mut state = self.lock();
+        let mut state = self.write();
         if !state.articles.contains_key(&comment.article.0) {
             return Err(StoreError::Unavailable("the article does not exist".into()));
         }
         state.next_comment += 1;
         let id = state.next_comment;
         let author = comment.author;
+        let article = comment.article.0;
         state.comments.insert(id, StoredComment { new: comment });
+        state.append(live::Appended::CommentCreated {
+            article,
+            comment: id,
+            by: author,
+        });
         state
             .comment(id, Some(author))
             .ok_or_else(|| StoreError::Unavailable("the author does not exist".into()))

@@ -20,6 +20,24 @@ impl ProfileRepository for InMemoryStore {
             .and_then(|id| state.author(id, viewer)))
     }
 
+    async fn find_by_id(
+        &self,
+        id: UserId,
+        viewer: Option<UserId>,
+    ) -> Result<Option<Author>, StoreError> {
+        Ok(self.lock().author(id.0, viewer))
+    }
+
+    async fn followers(&self, followee: UserId) -> Result<Vec<UserId>, StoreError> {
+        Ok(self
+            .lock()
+            .follows
+            .iter()
+            .filter(|(_, followed)| *followed == followee.0)
+            .map(|(follower, _)| UserId(*follower))
+            .collect())
+    }
+
     async fn follow(&self, follower: UserId, followee: UserId) -> Result<(), StoreError> {
         self.lock().follows.insert((follower.0, followee.0));
         Ok(())

@@ -63,6 +63,11 @@ impl TokenCodec for FakeTokens {
             _ => Err(TokenError::Malformed),
         }
     }
+
+    /// Fake tokens never expire.
+    fn expiry(&self, _token: &str) -> Option<Timestamp> {
+        None
+    }
 }
 
 /// Refresh tokens `refresh-1`, `refresh-2`, ... in order, hashed as `hashed:<token>`.

@@ -93,8 +93,12 @@ impl SessionRepository for InMemoryStore {
     }
 
     async fn revoke(&self, session: SessionId, _now: Timestamp) -> Result<(), StoreError> {
-        if let Some(stored) = self.lock().sessions.get_mut(&session.0) {
+        let mut state = self.write();
+        if let Some(stored) = state.sessions.get_mut(&session.0)
+            && !stored.revoked
+        {
             stored.revoked = true;
+            state.append(live::Appended::SessionEnded { session: session.0 });
         }
         Ok(())
     }
@@ -105,10 +109,16 @@ impl SessionRepository for InMemoryStore {
         except: Option<SessionId>,
         _now: Timestamp,
     ) -> Result<(), StoreError> {
-        for (id, session) in &mut self.lock().sessions {
-            if session.user == user && Some(SessionId(*id)) != except {
+        let mut state = self.write();
+        let mut ended = Vec::new();
+        for (id, session) in &mut state.sessions {
+            if session.user == user && Some(SessionId(*id)) != except && !session.revoked {
                 session.revoked = true;
+                ended.push(*id);
             }
+        }
+        for session in ended {
+            state.append(live::Appended::SessionEnded { session });
         }
         Ok(())
     }

@@ -1,0 +1,338 @@
+//! Live updates: the events a user receives over `GET /api/live`, who receives each one, and how
+//! a client that was away resumes.
+//!
+//! The store appends a [`StoredEvent`] to its outbox ([`EventLog`]) in the same transaction as
+//! the change that causes it. An instance reads the outbox in id order and turns each event into
+//! a [`Dispatch`]: the users who receive it and the [`Delivery`] they see. Who receives what is
+//! decided here ([`audience`]); the web layer only moves frames.
+
+use std::fmt;
+use std::sync::Arc;
+
+use time::Duration;
+
+use crate::Timestamp;
+use crate::accounts::UserId;
+use crate::articles::{ArticleId, ArticleSummary, Comment, CommentId, Slug};
+use crate::ports::{
+    ArticleRepository, Clock, CommentRepository, EventLog, ProfileRepository, SessionId, StoreError,
+};
+use crate::profiles::Profile;
+use crate::validation::InvalidValue;
+
+/// An event's place in the outbox: ids grow in commit order. Clients see it as a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct EventId(pub i64);
+
+impl EventId {
+    /// Parses an id as a client sends it back (`since`): a non-negative decimal integer.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        match raw.parse::<i64>() {
+            Ok(id) if id >= 0 && !raw.starts_with('+') => Ok(Self(id)),
+            _ => Err(InvalidValue::Malformed),
+        }
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What happened, as the outbox records it: ids only, so that an event is small and what a
+/// client sees is read when it is delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    ArticleCreated {
+        article: ArticleId,
+        slug: Slug,
+        author: UserId,
+    },
+    CommentCreated {
+        article: ArticleId,
+        slug: Slug,
+        article_author: UserId,
+        comment: CommentId,
+        commenter: UserId,
+    },
+    ArticleFavorited {
+        article: ArticleId,
+        slug: Slug,
+        article_author: UserId,
+        by: UserId,
+    },
+    /// A session was revoked (logout, logout everywhere, a password change, a reused refresh
+    /// token): its sockets close, wherever they are connected.
+    SessionEnded { session: SessionId },
+}
+
+/// One event of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: EventId,
+    /// When the store recorded it.
+    pub at: Timestamp,
+    pub change: Change,
+}
+
+/// Where the outbox stands: its newest id, and the newest id pruning removed (0: none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogBounds {
+    pub head: EventId,
+    pub pruned_through: EventId,
+}
+
+/// Who receives an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Everyone who follows this user.
+    FollowersOf(UserId),
+    One(UserId),
+    /// Nobody: one's own comment or favourite on one's own article.
+    Nobody,
+    /// Not a message: the sockets of this session close.
+    Session(SessionId),
+}
+
+/// The audience rule: a new article goes to its author's followers; a comment or a favourite
+/// goes to the article's author, unless they made it themselves.
+pub fn audience(change: &Change) -> Audience {
+    match *change {
+        Change::ArticleCreated { author, .. } => Audience::FollowersOf(author),
+        Change::CommentCreated {
+            article_author,
+            commenter: actor,
+            ..
+        }
+        | Change::ArticleFavorited {
+            article_author,
+            by: actor,
+            ..
+        } => {
+            if actor == article_author {
+                Audience::Nobody
+            } else {
+                Audience::One(article_author)
+            }
+        }
+        Change::SessionEnded { session } => Audience::Session(session),
+    }
+}
+
+/// What a receiving user is told, in the contract's shapes, as they see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A new article by an author the user follows (no body, as in lists).
+    ArticleCreated { article: ArticleSummary },
+    /// A new comment on one of the user's articles.
+    CommentCreated { slug: Slug, comment: Comment },
+    /// Someone favourited one of the user's articles.
+    ArticleFavorited {
+        slug: Slug,
+        favorites_count: u64,
+        profile: Profile,
+    },
+}
+
+/// An event as delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: EventId,
+    pub at: Timestamp,
+    pub message: Message,
+}
+
+/// What to do with one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dispatch {
+    /// Send `delivery` to each of `recipients` (those of them who are connected).
+    Deliver {
+        recipients: Vec<UserId>,
+        delivery: Box<Delivery>,
+    },
+    /// Close the sockets of this session.
+    EndSession(SessionId),
+    /// Nothing to send: nobody receives it, or what it speaks of is gone.
+    Nothing,
+}
+
+/// Where a resuming client starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// Replay the events after this id.
+    After(EventId),
+    /// Events after `since` may have been pruned, or `since` is not one of ours: the client
+    /// reloads instead.
+    Reset,
+}
+
+/// The reset decision: a `since` is good if every event after it is still in the outbox and it
+/// is not ahead of the outbox.
+pub fn resume_from(since: EventId, bounds: LogBounds) -> Resume {
+    if since < bounds.pruned_through || since > bounds.head {
+        Resume::Reset
+    } else {
+        Resume::After(since)
+    }
+}
+
+/// What a resuming client is sent before it goes live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// Its events after `since`, in order.
+    Events(Vec<Delivery>),
+    Reset,
+}
+
+/// The ports live updates need.
+#[derive(Clone)]
+pub struct LivePorts {
+    pub log: Arc<dyn EventLog>,
+    pub articles: Arc<dyn ArticleRepository>,
+    pub comments: Arc<dyn CommentRepository>,
+    pub profiles: Arc<dyn ProfileRepository>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for LivePorts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LivePorts").finish_non_exhaustive()
+    }
+}
+
+/// The live-updates use cases.
+#[derive(Debug, Clone)]
+pub struct Live {
+    ports: LivePorts,
+    retention: Duration,
+}
+
+impl Live {
+    /// How many events one read of the outbox takes at most.
+    pub const BATCH: u32 = 256;
+
+    /// `retention`: how long events are kept for resuming clients (`LIVE_RETENTION`).
+    pub fn new(ports: LivePorts, retention: Duration) -> Self {
+        Self { ports, retention }
+    }
+
+    /// Where the outbox stands now.
+    pub async fn bounds(&self) -> Result<LogBounds, StoreError> {
+        self.ports.log.bounds().await
+    }
+
+    /// The next events after `after`, each with what to do with it; empty when there are none.
+    pub async fn next(&self, after: EventId) -> Result<Vec<(EventId, Dispatch)>, StoreError> {
+        let events = self.ports.log.after(after, Self::BATCH).await?;
+        let mut dispatches = Vec::with_capacity(events.len());
+        for event in events {
+            dispatches.push((event.id, self.dispatch(&event).await?));
+        }
+        Ok(dispatches)
+    }
+
+    /// Who receives `event`, and what they see.
+    pub async fn dispatch(&self, event: &StoredEvent) -> Result<Dispatch, StoreError> {
+        let recipients = match audience(&event.change) {
+            Audience::Nobody => return Ok(Dispatch::Nothing),
+            Audience::Session(session) => return Ok(Dispatch::EndSession(session)),
+            Audience::One(user) => vec![user],
+            Audience::FollowersOf(author) => {
+                let mut followers = self.ports.profiles.followers(author).await?;
+                followers.retain(|follower| *follower != author);
+                if followers.is_empty() {
+                    return Ok(Dispatch::Nothing);
+                }
+                followers.sort_unstable();
+                followers
+            }
+        };
+        let message = match &event.change {
+            // The same message for every follower: the article as a follower sees it.
+            Change::ArticleCreated { slug, .. } => {
+                match self.ports.articles.find_by_slug(slug, None).await? {
+                    Some(article) => {
+                        let mut article = article.summary;
+                        article.author.profile.following = true;
+                        Message::ArticleCreated { article }
+                    }
+                    None => return Ok(Dispatch::Nothing),
+                }
+            }
+            Change::CommentCreated { slug, comment, .. } => {
+                let viewer = recipients.first().copied();
+                match self.ports.comments.find(*comment, viewer).await? {
+                    Some(comment) => Message::CommentCreated {
+                        slug: slug.clone(),
+                        comment,
+                    },
+                    None => return Ok(Dispatch::Nothing),
+                }
+            }
+            Change::ArticleFavorited { slug, by, .. } => {
+                let viewer = recipients.first().copied();
+                let article = self.ports.articles.find_by_slug(slug, viewer).await?;
+                let profile = self.ports.profiles.find_by_id(*by, viewer).await?;
+                match (article, profile) {
+                    (Some(article), Some(by)) => Message::ArticleFavorited {
+                        slug: slug.clone(),
+                        favorites_count: article.summary.favorites_count,
+                        profile: by.profile,
+                    },
+                    _ => return Ok(Dispatch::Nothing),
+                }
+            }
+            Change::SessionEnded { session } => return Ok(Dispatch::EndSession(*session)),
+        };
+        Ok(Dispatch::Deliver {
+            recipients,
+            delivery: Box::new(Delivery {
+                id: event.id,
+                at: event.at,
+                message,
+            }),
+        })
+    }
+
+    /// The events `user` receives after `since` up to `until` (inclusive, the id the socket went
+    /// live from), in order; or a reset when `since` is too old or not ours.
+    pub async fn replay(
+        &self,
+        user: UserId,
+        since: EventId,
+        until: EventId,
+    ) -> Result<Replay, StoreError> {
+        let bounds = self.ports.log.bounds().await?;
+        let mut after = match resume_from(since, bounds) {
+            Resume::Reset => return Ok(Replay::Reset),
+            Resume::After(after) => after,
+        };
+        let mut deliveries = Vec::new();
+        while after < until {
+            let events = self.ports.log.after(after, Self::BATCH).await?;
+            let Some(last) = events.last() else { break };
+            after = last.id;
+            for event in events.iter().filter(|event| event.id <= until) {
+                if let Dispatch::Deliver {
+                    recipients,
+                    delivery,
+                } = self.dispatch(event).await?
+                    && recipients.contains(&user)
+                {
+                    deliveries.push(*delivery);
+                }
+            }
+        }
+        Ok(Replay::Events(deliveries))
+    }
+
+    /// Forgets the events older than the retention; the number forgotten.
+    pub async fn prune(&self) -> Result<u64, StoreError> {
+        let before = self.ports.clock.now() - self.retention;
+        self.ports.log.prune(before).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,507 @@
+use std::sync::Arc;
+
+use mockall::predicate::eq;
+use proptest::prelude::*;
+use time::macros::datetime;
+
+use super::*;
+use crate::accounts::Username;
+use crate::articles::{Article, ArticleBody, CommentBody, Description, Title};
+use crate::ports::{
+    MockArticleRepository, MockClock, MockCommentRepository, MockEventLog, MockProfileRepository,
+};
+use crate::profiles::Author;
+
+const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
+const AUTHOR: UserId = UserId(1);
+const READER: UserId = UserId(2);
+const OTHER_AUTHOR: UserId = UserId(3);
+
+fn slug(raw: &str) -> Slug {
+    Slug::parse(raw).expect("valid slug")
+}
+
+fn author(id: UserId, following: bool) -> Author {
+    Author {
+        id,
+        profile: Profile {
+            username: Username::parse(&format!("user{}", id.0)).expect("valid"),
+            bio: None,
+            image: None,
+            following,
+        },
+    }
+}
+
+fn article(raw_slug: &str, by: UserId, favorites_count: u64) -> Article {
+    Article {
+        summary: ArticleSummary {
+            id: ArticleId(10),
+            slug: slug(raw_slug),
+            title: Title::parse("A title").expect("valid"),
+            description: Description::parse("About it").expect("valid"),
+            tags: vec![],
+            created_at: NOW,
+            updated_at: NOW,
+            author: author(by, false),
+            favorited: false,
+            favorites_count,
+        },
+        body: ArticleBody::parse("Text").expect("valid"),
+    }
+}
+
+fn event(id: i64, change: Change) -> StoredEvent {
+    StoredEvent {
+        id: EventId(id),
+        at: NOW,
+        change,
+    }
+}
+
+fn favorited(id: i64, article_author: UserId, by: UserId) -> StoredEvent {
+    event(
+        id,
+        Change::ArticleFavorited {
+            article: ArticleId(10),
+            slug: slug(&format!("by-{}", article_author.0)),
+            article_author,
+            by,
+        },
+    )
+}
+
+struct Ports {
+    log: MockEventLog,
+    articles: MockArticleRepository,
+    comments: MockCommentRepository,
+    profiles: MockProfileRepository,
+    clock: MockClock,
+}
+
+impl Ports {
+    fn new() -> Self {
+        Self {
+            log: MockEventLog::new(),
+            articles: MockArticleRepository::new(),
+            comments: MockCommentRepository::new(),
+            profiles: MockProfileRepository::new(),
+            clock: MockClock::new(),
+        }
+    }
+
+    /// The outbox holds `events` (in id order) and nothing was pruned.
+    fn holding(mut self, events: Vec<StoredEvent>) -> Self {
+        let head = events.last().map_or(EventId(0), |event| event.id);
+        self.log.expect_bounds().returning(move || {
+            Ok(LogBounds {
+                head,
+                pruned_through: EventId(0),
+            })
+        });
+        self.log.expect_after().returning(move |since, limit| {
+            Ok(events
+                .iter()
+                .filter(|event| event.id > since)
+                .take(usize::try_from(limit).expect("small"))
+                .cloned()
+                .collect())
+        });
+        self
+    }
+
+    /// Every article at `by-<n>` is by user `n`; every user exists.
+    fn knowing_everyone(mut self) -> Self {
+        self.articles.expect_find_by_slug().returning(|slug, _| {
+            let by = slug
+                .as_str()
+                .strip_prefix("by-")
+                .and_then(|id| id.parse().ok())
+                .expect("a slug of the tests");
+            Ok(Some(article(slug.as_str(), UserId(by), 1)))
+        });
+        self.profiles
+            .expect_find_by_id()
+            .returning(|id, _| Ok(Some(author(id, false))));
+        self
+    }
+
+    fn live(self) -> Live {
+        Live::new(
+            LivePorts {
+                log: Arc::new(self.log),
+                articles: Arc::new(self.articles),
+                comments: Arc::new(self.comments),
+                profiles: Arc::new(self.profiles),
+                clock: Arc::new(self.clock),
+            },
+            Duration::hours(24),
+        )
+    }
+}
+
+#[test]
+fn the_audience_is_the_followers_for_an_article_and_the_author_for_the_rest() {
+    let article = ArticleId(10);
+    let cases = [
+        (
+            Change::ArticleCreated {
+                article,
+                slug: slug("a"),
+                author: AUTHOR,
+            },
+            Audience::FollowersOf(AUTHOR),
+        ),
+        (
+            Change::CommentCreated {
+                article,
+                slug: slug("a"),
+                article_author: AUTHOR,
+                comment: CommentId(5),
+                commenter: READER,
+            },
+            Audience::One(AUTHOR),
+        ),
+        (
+            Change::CommentCreated {
+                article,
+                slug: slug("a"),
+                article_author: AUTHOR,
+                comment: CommentId(5),
+                commenter: AUTHOR,
+            },
+            Audience::Nobody,
+        ),
+        (favorited(1, AUTHOR, READER).change, Audience::One(AUTHOR)),
+        (favorited(1, AUTHOR, AUTHOR).change, Audience::Nobody),
+        (
+            Change::SessionEnded {
+                session: SessionId(7),
+            },
+            Audience::Session(SessionId(7)),
+        ),
+    ];
+    for (change, expected) in cases {
+        assert_eq!(audience(&change), expected, "{change:?}");
+    }
+}
+
+#[test]
+fn event_ids_are_non_negative_decimal_integers() {
+    assert_eq!(EventId::parse("0"), Ok(EventId(0)));
+    assert_eq!(EventId::parse("42"), Ok(EventId(42)));
+    for bad in ["", "-1", "+1", "1.5", "x", "99999999999999999999"] {
+        assert_eq!(EventId::parse(bad), Err(InvalidValue::Malformed), "{bad:?}");
+    }
+    assert_eq!(EventId(42).to_string(), "42");
+}
+
+#[test]
+fn a_since_that_was_pruned_or_is_ahead_of_the_log_is_a_reset() {
+    let bounds = LogBounds {
+        head: EventId(50),
+        pruned_through: EventId(10),
+    };
+    assert_eq!(resume_from(EventId(9), bounds), Resume::Reset);
+    assert_eq!(resume_from(EventId(10), bounds), Resume::After(EventId(10)));
+    assert_eq!(resume_from(EventId(50), bounds), Resume::After(EventId(50)));
+    assert_eq!(resume_from(EventId(51), bounds), Resume::Reset);
+    // Nothing pruned yet: a client that connected to an empty log resumes from 0.
+    assert_eq!(
+        resume_from(EventId(0), LogBounds::default()),
+        Resume::After(EventId(0))
+    );
+}
+
+#[tokio::test]
+async fn a_new_article_goes_to_the_authors_followers_as_a_follower_sees_it() {
+    let mut ports = Ports::new();
+    ports
+        .profiles
+        .expect_followers()
+        .with(eq(AUTHOR))
+        .returning(|_| Ok(vec![UserId(9), READER]));
+    ports
+        .articles
+        .expect_find_by_slug()
+        .returning(|slug, viewer| {
+            assert_eq!(viewer, None, "one message for every follower");
+            Ok(Some(article(slug.as_str(), AUTHOR, 0)))
+        });
+    let created = event(
+        3,
+        Change::ArticleCreated {
+            article: ArticleId(10),
+            slug: slug("hello"),
+            author: AUTHOR,
+        },
+    );
+
+    let dispatch = ports.live().dispatch(&created).await.expect("dispatched");
+
+    let Dispatch::Deliver {
+        recipients,
+        delivery,
+    } = dispatch
+    else {
+        panic!("expected a delivery, got {dispatch:?}");
+    };
+    assert_eq!(recipients, vec![READER, UserId(9)]);
+    assert_eq!((delivery.id, delivery.at), (EventId(3), NOW));
+    let Message::ArticleCreated { article } = delivery.message else {
+        panic!("expected an article");
+    };
+    assert_eq!(article.slug.as_str(), "hello");
+    assert!(article.author.profile.following, "the followers follow him");
+}
+
+#[tokio::test]
+async fn a_new_article_of_an_author_nobody_follows_reads_nothing_more() {
+    let mut ports = Ports::new();
+    ports.profiles.expect_followers().returning(|_| Ok(vec![]));
+    ports.articles.expect_find_by_slug().never();
+    let created = event(
+        3,
+        Change::ArticleCreated {
+            article: ArticleId(10),
+            slug: slug("hello"),
+            author: AUTHOR,
+        },
+    );
+
+    let dispatch = ports.live().dispatch(&created).await.expect("dispatched");
+
+    assert_eq!(dispatch, Dispatch::Nothing);
+}
+
+#[tokio::test]
+async fn a_comment_goes_to_the_articles_author_as_they_see_it() {
+    let mut ports = Ports::new();
+    ports
+        .comments
+        .expect_find()
+        .with(eq(CommentId(5)), eq(Some(AUTHOR)))
+        .returning(|id, _| {
+            Ok(Some(Comment {
+                id,
+                article: ArticleId(10),
+                body: CommentBody::parse("Nice").expect("valid"),
+                created_at: NOW,
+                updated_at: NOW,
+                author: author(READER, true),
+            }))
+        });
+    let commented = event(
+        4,
+        Change::CommentCreated {
+            article: ArticleId(10),
+            slug: slug("hello"),
+            article_author: AUTHOR,
+            comment: CommentId(5),
+            commenter: READER,
+        },
+    );
+
+    let dispatch = ports.live().dispatch(&commented).await.expect("dispatched");
+
+    let Dispatch::Deliver {
+        recipients,
+        delivery,
+    } = dispatch
+    else {
+        panic!("expected a delivery, got {dispatch:?}");
+    };
+    assert_eq!(recipients, vec![AUTHOR]);
+    let Message::CommentCreated { slug, comment } = delivery.message else {
+        panic!("expected a comment");
+    };
+    assert_eq!((slug.as_str(), comment.id), ("hello", CommentId(5)));
+}
+
+#[tokio::test]
+async fn ones_own_comment_or_favourite_reads_nothing_and_goes_nowhere() {
+    let mut ports = Ports::new();
+    ports.comments.expect_find().never();
+    ports.articles.expect_find_by_slug().never();
+    let live = ports.live();
+
+    let own_favourite = live
+        .dispatch(&favorited(1, AUTHOR, AUTHOR))
+        .await
+        .expect("dispatched");
+
+    assert_eq!(own_favourite, Dispatch::Nothing);
+}
+
+#[tokio::test]
+async fn a_comment_deleted_before_delivery_is_not_delivered() {
+    let mut ports = Ports::new();
+    ports.comments.expect_find().returning(|_, _| Ok(None));
+    let commented = event(
+        4,
+        Change::CommentCreated {
+            article: ArticleId(10),
+            slug: slug("hello"),
+            article_author: AUTHOR,
+            comment: CommentId(5),
+            commenter: READER,
+        },
+    );
+
+    let dispatch = ports.live().dispatch(&commented).await.expect("dispatched");
+
+    assert_eq!(dispatch, Dispatch::Nothing);
+}
+
+#[tokio::test]
+async fn a_favourite_tells_the_author_who_and_the_count() {
+    let mut ports = Ports::new().knowing_everyone();
+    ports.profiles.checkpoint();
+    ports
+        .profiles
+        .expect_find_by_id()
+        .with(eq(READER), eq(Some(AUTHOR)))
+        .returning(|id, _| Ok(Some(author(id, true))));
+
+    let dispatch = ports
+        .live()
+        .dispatch(&favorited(6, AUTHOR, READER))
+        .await
+        .expect("dispatched");
+
+    let Dispatch::Deliver {
+        recipients,
+        delivery,
+    } = dispatch
+    else {
+        panic!("expected a delivery, got {dispatch:?}");
+    };
+    assert_eq!(recipients, vec![AUTHOR]);
+    assert_eq!(
+        delivery.message,
+        Message::ArticleFavorited {
+            slug: slug("by-1"),
+            favorites_count: 1,
+            profile: author(READER, true).profile,
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_session_ended_closes_its_sockets() {
+    let ended = event(
+        8,
+        Change::SessionEnded {
+            session: SessionId(40),
+        },
+    );
+
+    let dispatch = Ports::new()
+        .live()
+        .dispatch(&ended)
+        .await
+        .expect("dispatched");
+
+    assert_eq!(dispatch, Dispatch::EndSession(SessionId(40)));
+}
+
+#[tokio::test]
+async fn next_reads_one_batch_after_the_id_in_order() {
+    let events: Vec<StoredEvent> = (1..=300).map(|id| favorited(id, AUTHOR, READER)).collect();
+    let live = Ports::new().holding(events).knowing_everyone().live();
+
+    let batch = live.next(EventId(10)).await.expect("read");
+
+    let ids: Vec<i64> = batch.iter().map(|(id, _)| id.0).collect();
+    assert_eq!(ids, (11..=266).collect::<Vec<_>>(), "one batch of 256");
+}
+
+#[tokio::test]
+async fn a_replay_from_a_pruned_id_is_a_reset() {
+    let mut ports = Ports::new();
+    ports.log.expect_bounds().returning(|| {
+        Ok(LogBounds {
+            head: EventId(90),
+            pruned_through: EventId(40),
+        })
+    });
+    ports.log.expect_after().never();
+
+    let replay = ports
+        .live()
+        .replay(AUTHOR, EventId(39), EventId(90))
+        .await
+        .expect("read");
+
+    assert_eq!(replay, Replay::Reset);
+}
+
+#[tokio::test]
+async fn a_replay_stops_at_the_id_the_socket_went_live_from_across_batches() {
+    let events: Vec<StoredEvent> = (1..=600).map(|id| favorited(id, AUTHOR, READER)).collect();
+    let live = Ports::new().holding(events).knowing_everyone().live();
+
+    let replay = live
+        .replay(AUTHOR, EventId(5), EventId(550))
+        .await
+        .expect("read");
+
+    let Replay::Events(deliveries) = replay else {
+        panic!("expected events");
+    };
+    let ids: Vec<i64> = deliveries.iter().map(|delivery| delivery.id.0).collect();
+    assert_eq!(ids, (6..=550).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn pruning_forgets_what_is_older_than_the_retention() {
+    let mut ports = Ports::new();
+    ports.clock.expect_now().return_const(NOW);
+    ports
+        .log
+        .expect_prune()
+        .with(eq(NOW - Duration::hours(24)))
+        .times(1)
+        .returning(|_| Ok(3));
+
+    assert_eq!(ports.live().prune().await, Ok(3));
+}
+
+proptest! {
+    /// Resuming from any id of the log yields exactly the later events the user receives, in
+    /// order: favourites of their articles by others, never those of other authors' articles or
+    /// their own.
+    #[test]
+    fn resuming_from_any_id_yields_exactly_the_later_events_in_order(
+        changes in proptest::collection::vec((any::<bool>(), any::<bool>()), 0..60),
+        since in 0..60i64,
+    ) {
+        let events: Vec<StoredEvent> = changes
+            .iter()
+            .zip(1..)
+            .map(|(&(on_mine, by_me), id)| {
+                let article_author = if on_mine { AUTHOR } else { OTHER_AUTHOR };
+                let by = if by_me { AUTHOR } else { READER };
+                favorited(id, article_author, by)
+            })
+            .collect();
+        let head = EventId(i64::try_from(events.len()).expect("small"));
+        let since = EventId(since.min(head.0));
+        let expected: Vec<EventId> = events
+            .iter()
+            .filter(|event| event.id > since)
+            .filter(|event| audience(&event.change) == Audience::One(AUTHOR))
+            .map(|event| event.id)
+            .collect();
+        let live = Ports::new().holding(events).knowing_everyone().live();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+
+        let replay = runtime.block_on(live.replay(AUTHOR, since, head)).expect("read");
+
+        let Replay::Events(deliveries) = replay else {
+            panic!("expected events, got a reset");
+        };
+        let ids: Vec<EventId> = deliveries.iter().map(|delivery| delivery.id).collect();
+        prop_assert_eq!(ids, expected);
+    }
+}

@@ -1,0 +1,209 @@
+//! The outbox of live events: [`SqlEventLog`] reads it, the migrations' triggers append to it,
+//! and [`listen`] wakes this instance when another one (or this one) committed an event.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use conduit_domain::Timestamp;
+use conduit_domain::accounts::UserId;
+use conduit_domain::articles::{ArticleId, CommentId, Slug};
+use conduit_domain::live::{Change, EventId, LogBounds, StoredEvent};
+use conduit_domain::ports::{EventLog, SessionId, StoreError};
+use sqlx::postgres::{PgListener, PgPool};
+use tokio::sync::Notify;
+
+use crate::Store;
+use crate::db::{Args, DbTime};
+use crate::profiles::corrupt;
+
+/// The channel the migrations' `live_event_append` notifies, with the event id as payload.
+pub const CHANNEL: &str = "conduit_live";
+
+/// Events after `$1`, with the current slug and author of their article; an event whose article
+/// has been deleted is left out.
+const AFTER: &str = "
+    SELECT e.id, e.kind, e.at, e.actor_id, e.article_id, e.comment_id, e.session_id,
+        a.slug, a.author_id AS article_author
+    FROM live_events e LEFT JOIN articles a ON a.id = e.article_id
+    WHERE e.id > $1 AND (e.article_id IS NULL OR a.id IS NOT NULL)
+    ORDER BY e.id
+    LIMIT $2";
+
+const BOUNDS: &str = "
+    SELECT COALESCE((SELECT MAX(id) FROM live_events), 0) AS head,
+        (SELECT through FROM live_events_pruned) AS pruned_through";
+
+/// The newest event before `$1` that is not the newest of all: pruning removes it and every
+/// older one.
+const PRUNABLE: &str = "
+    SELECT MAX(id) FROM live_events
+    WHERE at < $1 AND id < (SELECT MAX(id) FROM live_events)";
+const PRUNE: &str = "DELETE FROM live_events WHERE id <= $1";
+const PRUNED: &str = "UPDATE live_events_pruned SET through = $1 WHERE through < $1";
+
+#[derive(Debug, sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    kind: String,
+    at: DbTime,
+    actor_id: Option<i64>,
+    article_id: Option<i64>,
+    comment_id: Option<i64>,
+    session_id: Option<i64>,
+    slug: Option<String>,
+    article_author: Option<i64>,
+}
+
+impl TryFrom<EventRow> for StoredEvent {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let bad = |field| corrupt("live event", row.id, field);
+        let actor = row.actor_id.map(UserId).ok_or_else(|| bad("actor"));
+        let article = || -> Result<(ArticleId, Slug, UserId), StoreError> {
+            let id = row.article_id.ok_or_else(|| bad("article"))?;
+            let slug = row.slug.as_deref().ok_or_else(|| bad("article"))?;
+            let slug = Slug::parse(slug).map_err(|_| bad("slug"))?;
+            let author = row.article_author.ok_or_else(|| bad("article"))?;
+            Ok((ArticleId(id), slug, UserId(author)))
+        };
+        let change = match row.kind.as_str() {
+            "article.created" => {
+                let (article, slug, author) = article()?;
+                Change::ArticleCreated {
+                    article,
+                    slug,
+                    author,
+                }
+            }
+            "comment.created" => {
+                let (article, slug, article_author) = article()?;
+                Change::CommentCreated {
+                    article,
+                    slug,
+                    article_author,
+                    comment: row
+                        .comment_id
+                        .map(CommentId)
+                        .ok_or_else(|| bad("comment"))?,
+                    commenter: actor?,
+                }
+            }
+            "article.favorited" => {
+                let (article, slug, article_author) = article()?;
+                Change::ArticleFavorited {
+                    article,
+                    slug,
+                    article_author,
+                    by: actor?,
+                }
+            }
+            "session.ended" => Change::SessionEnded {
+                session: row
+                    .session_id
+                    .map(SessionId)
+                    .ok_or_else(|| bad("session"))?,
+            },
+            _ => return Err(bad("kind")),
+        };
+        Ok(Self {
+            id: EventId(row.id),
+            at: row.at.into(),
+            change,
+        })
+    }
+}
+
+/// The outbox in either database.
+#[derive(Debug, Clone)]
+pub(crate) struct SqlEventLog {
+    store: Store,
+}
+
+impl SqlEventLog {
+    pub(crate) fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl EventLog for SqlEventLog {
+    async fn after(&self, since: EventId, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let args = Args::new().bind(since.0).bind(i64::from(limit));
+        let rows: Vec<EventRow> = self.store.fetch_all(AFTER, args).await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn bounds(&self) -> Result<LogBounds, StoreError> {
+        let (head, pruned_through): (i64, i64) = self.store.fetch_one(BOUNDS, Args::new()).await?;
+        Ok(LogBounds {
+            head: EventId(head),
+            pruned_through: EventId(pruned_through),
+        })
+    }
+
+    async fn prune(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let (prunable,): (Option<i64>,) = tx
+            .conn()
+            .fetch_one(PRUNABLE, Args::new().bind(before))
+            .await?;
+        let Some(through) = prunable else {
+            return Ok(0);
+        };
+        let removed = tx.conn().execute(PRUNE, Args::new().bind(through)).await?;
+        tx.conn().execute(PRUNED, Args::new().bind(through)).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+/// Listens on [`CHANNEL`] on a connection of its own and wakes `wake` for every notification,
+/// and once after each (re)connection, so that whoever waits reads the outbox and catches up on
+/// what was committed while nobody listened. Reconnects, with a growing pause, until `pool`
+/// closes.
+pub(crate) async fn listen(pool: PgPool, wake: Arc<Notify>) {
+    const FIRST_PAUSE: Duration = Duration::from_millis(100);
+    const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+    let mut closed = pool.close_event();
+    let mut pause = FIRST_PAUSE;
+    closed
+        .do_until(async {
+            loop {
+                match listening(&pool).await {
+                    Ok(mut listener) => {
+                        pause = FIRST_PAUSE;
+                        tracing::info!(channel = CHANNEL, "listening for live events");
+                        wake.notify_one();
+                        loop {
+                            match listener.try_recv().await {
+                                Ok(Some(_)) => wake.notify_one(),
+                                Ok(None) => {
+                                    tracing::warn!("lost the live-events connection; reconnecting");
+                                    break;
+                                }
+                                Err(error) => {
+                                    tracing::warn!(%error, "live-events connection failed; reconnecting");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, retry_in_ms = pause.as_millis(), "cannot listen for live events");
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(LONGEST_PAUSE);
+                    }
+                }
+            }
+        })
+        .await
+        .ok();
+}
+
+async fn listening(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
