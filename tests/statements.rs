@@ -2,7 +2,8 @@
 //!
 //! sqlx reports every statement it runs as a `tracing` event with the target `sqlx::query`; a
 //! global subscriber counts them around each request. The server's own logging never shows these
-//! events (they carry SQL text); this counter sees only that they happened.
+//! events (they carry SQL text); this counter sees only that they happened, and only those run in
+//! a request's span.
 
 use std::sync::{Arc, Mutex};
 
@@ -36,9 +37,16 @@ impl tracing::field::Visit for Summary {
     }
 }
 
-impl<S: Subscriber> Layer<S> for StatementCounter {
-    fn on_event(&self, event: &tracing::Event<'_>, _context: Context<'_, S>) {
-        if event.metadata().target() == "sqlx::query" {
+impl<S> Layer<S> for StatementCounter
+where
+    S: Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    fn on_event(&self, event: &tracing::Event<'_>, context: Context<'_, S>) {
+        // Only a request's own statements: not those of work beside it (the live fan-out).
+        let in_a_request = context
+            .event_scope(event)
+            .is_some_and(|mut scope| scope.any(|span| span.name() == "HTTP request"));
+        if in_a_request && event.metadata().target() == "sqlx::query" {
             let mut summary = Summary::default();
             event.record(&mut summary);
             self.statements().push(summary.0);

@@ -141,6 +141,21 @@ impl Sessions {
         }
     }
 
+    /// [`Self::authenticate`] for a live socket, which closes when its token expires: the caller,
+    /// and how long the token has left (`None`: it never expires).
+    pub async fn authenticate_live(
+        &self,
+        token: &str,
+    ) -> Result<(Caller, Option<Duration>), AuthError> {
+        let caller = self.authenticate(Some(token)).await?;
+        let left = self
+            .ports
+            .tokens
+            .expiry(token)
+            .map(|expiry| expiry - self.ports.clock.now());
+        Ok((caller, left))
+    }
+
     /// Exchanges a refresh token for a new access token and a new refresh token. The presented
     /// token is used up; presenting a used one again revokes its whole session (a replay, or a
     /// stolen copy: either way the session can no longer be trusted).

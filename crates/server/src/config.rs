@@ -25,6 +25,8 @@
 //! | `SHUTDOWN_GRACE` | `30s` | on SIGTERM, how long requests in flight may take to finish |
 //! | `SHUTDOWN_DRAIN` | `0s` | on SIGTERM, how long to keep serving (not ready, closing each connection after its answer) before the listener closes; behind nginx, longer than its upstream `keepalive_timeout` (`deploy/nginx.conf`: 4 s) |
 //! | `CORS_ALLOWED_ORIGINS` | none | comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials) |
+//! | `LIVE_RETENTION` | `24h` | how long live events are kept for clients that resume with `since`; an older `since` gets `reset` |
+//! | `LIVE_MAX_CONNECTIONS_PER_USER` | `8` | live sockets one user may hold on one instance; one more is refused (429, or close code 4429) |
 //! | `TRUSTED_PROXIES` | none | comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; otherwise the socket peer is the client (login throttling keys on it) |
 
 use std::time::Duration;
@@ -33,7 +35,7 @@ use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::ThrottlePolicy;
 use conduit_persistence::PoolSettings;
 use conduit_security::{BreachCheckSettings, HashingParams, JwtSettings, SigningKey};
-use conduit_web::TrustedProxies;
+use conduit_web::{LiveSettings, TrustedProxies};
 
 /// The shortest secret accepted in production: HS256's key should be at least its 256-bit output.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -88,6 +90,10 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// How long live events are kept for resuming clients.
+    pub live_retention: Duration,
+    /// How live sockets behave.
+    pub live: LiveSettings,
     /// Things worth telling the operator that do not stop start-up.
     pub warnings: Vec<String>,
 }
@@ -240,6 +246,11 @@ impl Config {
             Duration::from_secs(2),
             Duration::from_secs(60),
         );
+        let live_retention = duration(
+            "LIVE_RETENTION",
+            Duration::from_secs(DAY),
+            Duration::from_secs(30 * DAY),
+        );
         // Zero is allowed: with no proxy keeping connections open there is nothing to drain.
         let shutdown_drain = match get("SHUTDOWN_DRAIN") {
             None => Duration::ZERO,
@@ -270,6 +281,13 @@ impl Config {
         let max_failures = count("LOGIN_MAX_FAILURES", 5);
         let max_failures_per_address = count("LOGIN_MAX_FAILURES_PER_ADDRESS", 20);
         let breach_threshold = count("BREACH_CHECK_THRESHOLD", 1);
+        let live_max_connections = count("LIVE_MAX_CONNECTIONS_PER_USER", 8);
+        if live_max_connections > 1000 {
+            fail(
+                "LIVE_MAX_CONNECTIONS_PER_USER",
+                format!("must be at most 1000, not {live_max_connections}"),
+            );
+        }
         let breach_fail_open = match get("BREACH_CHECK_FAIL_OPEN").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
@@ -416,6 +434,11 @@ impl Config {
             breach_check,
             cors_allowed_origins,
             trusted_proxies,
+            live_retention,
+            live: LiveSettings {
+                max_connections_per_user: usize::try_from(live_max_connections).unwrap_or(1000),
+                ..LiveSettings::default()
+            },
             warnings,
         })
     }

@@ -18,12 +18,13 @@ use std::time::Duration;
 use actix_web::{HttpServer, dev::Server};
 use conduit_domain::accounts::{AccountPorts, Accounts};
 use conduit_domain::articles::Articles;
+use conduit_domain::live::{Live, LivePorts};
 use conduit_domain::ports::{BreachedPasswords, Clock, NoBreachCheck, SystemClock};
 use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::{SessionPorts, Sessions};
 use conduit_persistence::Store;
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
-use conduit_web::{AppState, Draining, HttpSettings, Readiness};
+use conduit_web::{AppState, Draining, HttpSettings, LiveHub, Readiness};
 
 pub use config::{AppEnv, Config, ConfigError};
 
@@ -38,6 +39,8 @@ pub enum StartError {
     WeakHashing,
     #[error("cannot set up the breached-password check: {0}")]
     BreachCheck(String),
+    #[error("cannot read the live events: {0}")]
+    LiveEvents(conduit_domain::ports::StoreError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -50,6 +53,9 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    hub: LiveHub,
+    /// The live fan-out, stopped with the server.
+    fan_out: tokio::task::JoinHandle<()>,
     shutdown: Shutdown,
     grace: Duration,
     drain: Duration,
@@ -160,11 +166,26 @@ impl Application {
             sessions.clone(),
             config.throttle,
         );
+        let live = Live::new(
+            LivePorts {
+                log: store.event_log(),
+                articles: store.articles(),
+                comments: store.comments(),
+                profiles: store.profiles(),
+                clock: clock.clone(),
+            },
+            time::Duration::try_from(config.live_retention).unwrap_or(time::Duration::DAY),
+        );
+        let head = live.bounds().await.map_err(StartError::LiveEvents)?.head;
+        let hub = LiveHub::new(config.live.clone(), head);
+        let fan_out = tokio::spawn(hub.clone().run(live.clone(), store.event_signal()));
         let state = AppState {
             accounts,
             sessions,
             profiles: Profiles::new(store.profiles()),
             articles: Articles::new(store.articles(), store.comments(), clock),
+            live,
+            hub: hub.clone(),
             readiness: Arc::new(StoreReadiness {
                 store: store.clone(),
                 shutdown: shutdown.clone(),
@@ -206,6 +227,8 @@ impl Application {
             port,
             server,
             store,
+            hub,
+            fan_out,
             shutdown,
             grace: config.shutdown_grace,
             drain: config.shutdown_drain,
@@ -232,6 +255,8 @@ impl Application {
         let outcome = tokio::select! {
             outcome = &mut server => outcome,
             () = self.shutdown.requested() => {
+                // Live sockets would hold the server open: each closes now, with 1001.
+                self.hub.shut_down();
                 tracing::info!(
                     drain_secs = self.drain.as_secs_f64(),
                     "shutting down: not ready; each answer closes its connection"
@@ -255,6 +280,7 @@ impl Application {
                 }
             }
         };
+        self.fan_out.abort();
         self.store.close().await;
         tracing::info!("stopped");
         outcome

@@ -8,6 +8,7 @@
 
 pub(crate) mod articles;
 pub(crate) mod comments;
+pub(crate) mod live;
 pub(crate) mod profiles;
 pub(crate) mod tags;
 pub(crate) mod users;

@@ -29,6 +29,13 @@ pub enum ApiError {
     /// 401: the refresh token is unknown, used, expired or revoked; one answer for all.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    /// 400: the request is not what the route takes (a plain GET on the WebSocket route); the
+    /// key names what is wrong.
+    #[error("bad request")]
+    BadRequest(&'static str, &'static str),
+    /// 429: the user holds `LIVE_MAX_CONNECTIONS_PER_USER` live sockets already.
+    #[error("too many live connections")]
+    TooManyConnections,
     /// 429: too many failed logins; try again after this many seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
@@ -60,6 +67,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 422 on one field.
+    pub(crate) fn unprocessable(field: &str, message: &str) -> Self {
+        Self::Unprocessable(vec![(field.to_owned(), message.to_owned())])
+    }
+
     fn envelope(&self) -> serde_json::Value {
         let errors: Vec<(String, String)> = match self {
             Self::MalformedBody(reason) => vec![("body".into(), reason.clone())],
@@ -75,7 +87,13 @@ impl ApiError {
                     "is locked after too many failed attempts; try again in {retry_after_secs} seconds"
                 ),
             )],
-            Self::Unavailable(field, message) => vec![((*field).into(), (*message).into())],
+            Self::Unavailable(field, message) | Self::BadRequest(field, message) => {
+                vec![((*field).into(), (*message).into())]
+            }
+            Self::TooManyConnections => vec![(
+                "connections".into(),
+                "are at the most one user may hold; close one first".into(),
+            )],
             Self::NotFound(resource) => vec![((*resource).into(), "not found".into())],
             Self::MethodNotAllowed { allowed } => vec![(
                 "method".into(),
@@ -106,11 +124,13 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedBody(_) | Self::BadRequest(..) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::InvalidCredentials | Self::InvalidRefreshToken => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::TooManyConnections => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

@@ -10,6 +10,7 @@ mod auth;
 mod client;
 mod dto;
 mod error;
+mod live;
 mod openapi;
 mod request_id;
 mod routes;
@@ -27,11 +28,13 @@ use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, Error};
 use conduit_domain::accounts::Accounts;
 use conduit_domain::articles::Articles;
+use conduit_domain::live::Live;
 use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::Sessions;
 
 pub use client::TrustedProxies;
 pub use error::ApiError;
+pub use live::{LiveHub, LiveSettings};
 pub use openapi::ApiDoc;
 
 /// The largest JSON body any endpoint accepts. The biggest legitimate body is a new article: a
@@ -51,6 +54,9 @@ pub struct AppState {
     pub sessions: Sessions,
     pub profiles: Profiles,
     pub articles: Articles,
+    pub live: Live,
+    /// The live sockets of this instance; its fan-out runs beside the server.
+    pub hub: LiveHub,
     pub readiness: Arc<dyn Readiness>,
 }
 
@@ -113,6 +119,7 @@ pub fn app(
         .wrap(tracing_actix_web::TracingLogger::<request_id::RequestSpan>::new())
         .wrap(actix_web::middleware::from_fn(request_id::answer_with_id))
         .app_data(web::Data::new(settings.trusted_proxies))
+        .app_data(web::Data::new(live::AllowedOrigins(origins.clone())))
         .app_data(settings.draining)
         .configure(configure(state))
 }
@@ -165,7 +172,8 @@ fn configure(state: AppState) -> impl FnOnce(&mut ServiceConfig) {
                     .configure(routes::profiles::configure)
                     .configure(routes::articles::configure)
                     .configure(routes::comments::configure)
-                    .configure(routes::tags::configure),
+                    .configure(routes::tags::configure)
+                    .configure(live::configure),
             )
             .default_service(web::to(error::route_not_found));
     }

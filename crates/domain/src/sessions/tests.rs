@@ -27,6 +27,33 @@ async fn authenticate_verifies_the_token_at_the_clocks_time() {
 }
 
 #[tokio::test]
+async fn a_live_socket_learns_how_long_its_token_has_left() {
+    for (expiry, left) in [
+        (
+            Some(NOW + Duration::seconds(90)),
+            Some(Duration::seconds(90)),
+        ),
+        (None, None),
+    ] {
+        let mut ports = Ports::new();
+        ports.tokens.expect_verify().returning(|_, _| Ok(CALLER));
+        ports
+            .tokens
+            .expect_expiry()
+            .with(eq("a.b.c"))
+            .returning(move |_| expiry);
+        ports
+            .sessions
+            .expect_live_user()
+            .returning(|_, _| Ok(Some(CALLER.user)));
+
+        let outcome = ports.sessions().authenticate_live("a.b.c").await;
+
+        assert_eq!(outcome.expect("valid token"), (CALLER, left));
+    }
+}
+
+#[tokio::test]
 async fn a_genuine_token_of_an_ended_session_or_a_vanished_user_is_refused() {
     for live_user in [None, Some(UserId(CALLER.user.0 + 1))] {
         let mut ports = Ports::new();

@@ -123,6 +123,34 @@ fn the_shutdown_drain_is_off_by_default_and_may_be_zero_to_a_minute() {
 }
 
 #[test]
+fn live_updates_keep_a_day_and_eight_sockets_a_user_by_default() {
+    let defaults = config(&[]).expect("valid");
+    assert_eq!(defaults.live_retention, Duration::from_secs(24 * 3600));
+    assert_eq!(defaults.live.max_connections_per_user, 8);
+
+    let set = config(&[
+        ("LIVE_RETENTION", "2h"),
+        ("LIVE_MAX_CONNECTIONS_PER_USER", "3"),
+    ])
+    .expect("valid");
+    assert_eq!(set.live_retention, Duration::from_secs(2 * 3600));
+    assert_eq!(set.live.max_connections_per_user, 3);
+
+    for (variable, refused) in [
+        ("LIVE_RETENTION", "0s"),
+        ("LIVE_RETENTION", "31d"),
+        ("LIVE_MAX_CONNECTIONS_PER_USER", "0"),
+        ("LIVE_MAX_CONNECTIONS_PER_USER", "1001"),
+    ] {
+        assert_eq!(
+            variables_in_error(&[(variable, refused)]),
+            [variable],
+            "{variable}={refused}"
+        );
+    }
+}
+
+#[test]
 fn previous_secrets_become_verification_keys() {
     let config = config(&[("JWT_PREVIOUS_SECRETS", "old-one, old-two,")]).expect("valid");
 

@@ -19,5 +19,7 @@ mod comments;
 mod sessions;
 // Security headers on every response; CORS for the configured origins only.
 mod headers;
+// GET /api/live: the WebSocket handshake, authentication, frames, events, resume and close codes.
+mod live;
 // GET /api/openapi.json against the contract's operations; the /docs page.
 mod openapi;

@@ -6,15 +6,16 @@ use actix_web::test;
 use actix_web::test::TestRequest;
 use conduit_domain::accounts::{AccountPorts, Accounts};
 use conduit_domain::articles::Articles;
+use conduit_domain::live::{EventId, Live, LivePorts};
 use conduit_domain::ports::{
-    ArticleRepository, BreachedPasswords, Clock, CommentRepository, NoBreachCheck, PasswordHasher,
-    ProfileRepository, SessionRepository, TokenCodec, UserRepository,
+    ArticleRepository, BreachedPasswords, Clock, CommentRepository, EventLog, NoBreachCheck,
+    PasswordHasher, ProfileRepository, SessionRepository, TokenCodec, UserRepository,
 };
 use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::{SessionPolicy, SessionPorts, Sessions};
 use conduit_domain::throttle::{InMemoryLoginFailures, ThrottlePolicy};
 use conduit_test_support::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
-use conduit_web::{AppState, HttpSettings, Readiness};
+use conduit_web::{AppState, HttpSettings, LiveHub, LiveSettings, Readiness};
 use serde_json::Value;
 
 /// The ports behind the app under test; each defaults to a fake (all stores one in-memory
@@ -25,6 +26,8 @@ pub(crate) struct Ports {
     pub(crate) articles: Arc<dyn ArticleRepository>,
     pub(crate) comments: Arc<dyn CommentRepository>,
     pub(crate) sessions: Arc<dyn SessionRepository>,
+    pub(crate) events: Arc<dyn EventLog>,
+    pub(crate) live: LiveSettings,
     pub(crate) breaches: Arc<dyn BreachedPasswords>,
     pub(crate) policy: SessionPolicy,
     pub(crate) throttle: ThrottlePolicy,
@@ -41,7 +44,9 @@ impl Default for Ports {
             profiles: store.clone(),
             articles: store.clone(),
             comments: store.clone(),
-            sessions: store,
+            sessions: store.clone(),
+            events: store,
+            live: LiveSettings::default(),
             breaches: Arc::new(NoBreachCheck),
             policy: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
@@ -86,7 +91,18 @@ impl Ports {
                 self.throttle,
             ),
             sessions,
-            profiles: Profiles::new(self.profiles),
+            profiles: Profiles::new(self.profiles.clone()),
+            live: Live::new(
+                LivePorts {
+                    log: self.events,
+                    articles: self.articles.clone(),
+                    comments: self.comments.clone(),
+                    profiles: self.profiles,
+                    clock: clock.clone(),
+                },
+                time::Duration::DAY,
+            ),
+            hub: LiveHub::new(self.live, EventId(0)),
             articles: Articles::new(self.articles, self.comments, clock),
             readiness: Arc::new(FixedReadiness(self.ready)),
         }

@@ -1,0 +1,279 @@
+//! [`LiveHub`]: the sockets this instance holds, by user, and the fan-out that reads the outbox
+//! and hands each event's frame to the sockets of its recipients.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytestring::ByteString;
+use conduit_domain::accounts::UserId;
+use conduit_domain::live::{Dispatch, EventId, Live};
+use conduit_domain::ports::SessionId;
+use tokio::sync::{Notify, mpsc, watch};
+
+use super::LiveSettings;
+use crate::dto::live::ServerFrame;
+
+/// Why the server closes a socket, with the close code the client sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Closing {
+    /// 1001: the server is shutting down.
+    Shutdown,
+    /// 1008: the socket's queue of unsent frames passed its bound.
+    SlowConsumer,
+    /// 4401: the socket's session ended (logout, revocation).
+    SessionEnded,
+}
+
+/// Why a socket could not join the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The user holds `LIVE_MAX_CONNECTIONS_PER_USER` sockets already.
+    TooMany,
+    ShuttingDown,
+}
+
+/// One registered socket, as the hub reaches it.
+#[derive(Debug)]
+struct Member {
+    id: u64,
+    session: SessionId,
+    frames: mpsc::Sender<ByteString>,
+    closing: watch::Sender<Option<Closing>>,
+}
+
+#[derive(Debug, Default)]
+struct Members {
+    by_user: HashMap<UserId, Vec<Member>>,
+    /// The newest event handed out: a socket that joins now gets every later one.
+    last: EventId,
+    next_id: u64,
+    stopping: bool,
+}
+
+impl Members {
+    fn count(&self) -> usize {
+        self.by_user.values().map(Vec::len).sum()
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: LiveSettings,
+    members: Mutex<Members>,
+    /// How many sockets are registered, for waiting until none is.
+    count: watch::Sender<usize>,
+    /// `true` once shutdown began: sockets still authenticating close too.
+    stopping: watch::Sender<bool>,
+}
+
+/// The live sockets of this instance. Cheap to clone: every clone is the same hub.
+#[derive(Debug, Clone)]
+pub struct LiveHub {
+    inner: Arc<Inner>,
+}
+
+/// A socket's membership: its frames, and the reason the hub closes it. Dropping it leaves the
+/// hub.
+#[derive(Debug)]
+pub(crate) struct Membership {
+    hub: LiveHub,
+    user: UserId,
+    id: u64,
+    /// The newest event before this socket joined: later ones arrive in `frames`.
+    pub(crate) live_from: EventId,
+    pub(crate) frames: mpsc::Receiver<ByteString>,
+    pub(crate) closing: watch::Receiver<Option<Closing>>,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let mut members = self.hub.lock();
+        remove(&mut members, self.user, |member| member.id == self.id);
+        self.hub.inner.count.send_replace(members.count());
+    }
+}
+
+/// Removes the user's members that `doomed` picks, and the user when none is left.
+fn remove(members: &mut Members, user: UserId, doomed: impl Fn(&Member) -> bool) {
+    if let Some(sockets) = members.by_user.get_mut(&user) {
+        sockets.retain(|member| !doomed(member));
+        if sockets.is_empty() {
+            members.by_user.remove(&user);
+        }
+    }
+}
+
+impl LiveHub {
+    /// A hub that hands out the events after `head`, the outbox's newest id at start: history
+    /// is for resuming clients, not for new sockets.
+    pub fn new(settings: LiveSettings, head: EventId) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                settings,
+                members: Mutex::new(Members {
+                    last: head,
+                    ..Members::default()
+                }),
+                count: watch::Sender::new(0),
+                stopping: watch::Sender::new(false),
+            }),
+        }
+    }
+
+    pub(crate) fn settings(&self) -> &LiveSettings {
+        &self.inner.settings
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Members> {
+        // Every change to the members is made whole under the lock: a panic elsewhere cannot
+        // leave them half-changed.
+        self.inner
+            .members
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many sockets are registered now.
+    pub fn connections(&self) -> usize {
+        *self.inner.count.borrow()
+    }
+
+    /// Waits until exactly `count` sockets are registered.
+    pub async fn wait_for_connections(&self, count: usize) {
+        let mut watching = self.inner.count.subscribe();
+        // The sender lives in `self`: waiting cannot fail.
+        let _ = watching.wait_for(|now| *now == count).await;
+    }
+
+    /// Registers a socket of `user` in `session`.
+    pub(crate) fn join(&self, user: UserId, session: SessionId) -> Result<Membership, Refusal> {
+        let mut members = self.lock();
+        if members.stopping {
+            return Err(Refusal::ShuttingDown);
+        }
+        let held = members.by_user.get(&user).map_or(0, Vec::len);
+        if held >= self.inner.settings.max_connections_per_user {
+            return Err(Refusal::TooMany);
+        }
+        members.next_id += 1;
+        let id = members.next_id;
+        let (frames_in, frames) = mpsc::channel(self.inner.settings.queue);
+        let (closing_in, closing) = watch::channel(None);
+        members.by_user.entry(user).or_default().push(Member {
+            id,
+            session,
+            frames: frames_in,
+            closing: closing_in,
+        });
+        let live_from = members.last;
+        self.inner.count.send_replace(members.count());
+        Ok(Membership {
+            hub: self.clone(),
+            user,
+            id,
+            live_from,
+            frames,
+            closing,
+        })
+    }
+
+    /// Whether shutdown has begun, to watch while a socket authenticates.
+    pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
+    }
+
+    /// Begins shutdown: every socket closes with 1001, and none may join.
+    pub fn shut_down(&self) {
+        let mut members = self.lock();
+        members.stopping = true;
+        self.inner.stopping.send_replace(true);
+        for member in members.by_user.values().flatten() {
+            member.closing.send_replace(Some(Closing::Shutdown));
+        }
+    }
+
+    /// Hands out the event `id`. Called in id order, by one fan-out.
+    fn hand_out(&self, id: EventId, dispatch: Dispatch) {
+        let frame = match &dispatch {
+            Dispatch::Deliver { delivery, .. } => Some(ByteString::from(
+                ServerFrame::from((**delivery).clone()).to_text(),
+            )),
+            _ => None,
+        };
+        let mut members = self.lock();
+        members.last = members.last.max(id);
+        match (dispatch, frame) {
+            (Dispatch::Deliver { recipients, .. }, Some(frame)) => {
+                for user in recipients {
+                    let Some(sockets) = members.by_user.get(&user) else {
+                        continue;
+                    };
+                    let mut slow = Vec::new();
+                    for member in sockets {
+                        if let Err(mpsc::error::TrySendError::Full(_)) =
+                            member.frames.try_send(frame.clone())
+                        {
+                            member.closing.send_replace(Some(Closing::SlowConsumer));
+                            slow.push(member.id);
+                        }
+                    }
+                    if !slow.is_empty() {
+                        tracing::info!(user = %user, sockets = slow.len(), "closing slow live sockets");
+                        remove(&mut members, user, |member| slow.contains(&member.id));
+                    }
+                }
+            }
+            (Dispatch::EndSession(session), _) => {
+                for member in members.by_user.values().flatten() {
+                    if member.session == session {
+                        member.closing.send_replace(Some(Closing::SessionEnded));
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.inner.count.send_replace(members.count());
+    }
+
+    /// The fan-out: each time `wake` fires, reads the outbox after the last event handed out
+    /// and hands out what it finds, until it is caught up; every `prune_every`, forgets the
+    /// events older than the retention. Runs until the task is dropped.
+    pub async fn run(self, live: Live, wake: Arc<Notify>) {
+        const RETRY: Duration = Duration::from_secs(1);
+        let mut prune = tokio::time::interval(self.inner.settings.prune_every);
+        loop {
+            tokio::select! {
+                () = wake.notified() => {}
+                _ = prune.tick() => {
+                    match live.prune().await {
+                        Ok(0) => {}
+                        Ok(pruned) => tracing::info!(pruned, "pruned old live events"),
+                        Err(error) => tracing::warn!(%error, "cannot prune live events"),
+                    }
+                    continue;
+                }
+            }
+            loop {
+                let after = self.lock().last;
+                match live.next(after).await {
+                    Ok(batch) if batch.is_empty() => break,
+                    Ok(batch) => {
+                        for (id, dispatch) in batch {
+                            self.hand_out(id, dispatch);
+                        }
+                    }
+                    Err(error) => {
+                        // The database is away (restarting, unreachable): try again shortly;
+                        // the last id handed out is where the fan-out resumes.
+                        tracing::warn!(%error, "cannot read live events; retrying");
+                        tokio::time::sleep(RETRY).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,144 @@
+use conduit_domain::Timestamp;
+use conduit_domain::articles::Slug;
+use conduit_domain::live::{Delivery, Message};
+use conduit_domain::profiles::Profile;
+
+use super::*;
+
+const JAKE: UserId = UserId(1);
+const JANE: UserId = UserId(2);
+
+fn hub(queue: usize, max_connections_per_user: usize) -> LiveHub {
+    LiveHub::new(
+        LiveSettings {
+            queue,
+            max_connections_per_user,
+            ..LiveSettings::default()
+        },
+        EventId(10),
+    )
+}
+
+fn favourite(id: i64, recipients: Vec<UserId>) -> (EventId, Dispatch) {
+    let delivery = Delivery {
+        id: EventId(id),
+        at: Timestamp::from_offset(time::macros::datetime!(2026-01-01 12:00 UTC)),
+        message: Message::ArticleFavorited {
+            slug: Slug::parse("hello").expect("valid"),
+            favorites_count: 1,
+            profile: Profile {
+                username: conduit_domain::accounts::Username::parse("jane").expect("valid"),
+                bio: None,
+                image: None,
+                following: false,
+            },
+        },
+    };
+    (
+        EventId(id),
+        Dispatch::Deliver {
+            recipients,
+            delivery: Box::new(delivery),
+        },
+    )
+}
+
+#[test]
+fn a_socket_goes_live_from_the_newest_event_handed_out() {
+    let hub = hub(8, 8);
+    let first = hub.join(JAKE, SessionId(1)).expect("joins");
+    let (id, dispatch) = favourite(11, vec![JANE]);
+    hub.hand_out(id, dispatch);
+    let second = hub.join(JAKE, SessionId(1)).expect("joins");
+
+    assert_eq!(
+        (first.live_from, second.live_from),
+        (EventId(10), EventId(11))
+    );
+}
+
+#[test]
+fn frames_reach_every_socket_of_the_recipients_and_no_other() {
+    let hub = hub(8, 8);
+    let mut phone = hub.join(JAKE, SessionId(1)).expect("joins");
+    let mut laptop = hub.join(JAKE, SessionId(2)).expect("joins");
+    let mut other = hub.join(JANE, SessionId(3)).expect("joins");
+
+    let (id, dispatch) = favourite(11, vec![JAKE, UserId(99)]);
+    hub.hand_out(id, dispatch);
+
+    for socket in [&mut phone, &mut laptop] {
+        let frame = socket.frames.try_recv().expect("a frame");
+        let json: serde_json::Value = serde_json::from_str(&frame).expect("JSON");
+        assert_eq!(json["type"], "article.favorited");
+        assert_eq!(json["id"], "11");
+    }
+    assert!(other.frames.try_recv().is_err());
+}
+
+#[test]
+fn a_socket_whose_queue_is_full_is_closed_as_slow_and_let_go() {
+    let hub = hub(2, 8);
+    let slow = hub.join(JAKE, SessionId(1)).expect("joins");
+
+    for id in 11..=13 {
+        let (id, dispatch) = favourite(id, vec![JAKE]);
+        hub.hand_out(id, dispatch);
+    }
+
+    assert_eq!(*slow.closing.borrow(), Some(Closing::SlowConsumer));
+    assert_eq!(hub.connections(), 0);
+}
+
+#[test]
+fn a_user_may_hold_only_so_many_sockets() {
+    let hub = hub(8, 2);
+    let _first = hub.join(JAKE, SessionId(1)).expect("joins");
+    let second = hub.join(JAKE, SessionId(1)).expect("joins");
+
+    assert_eq!(hub.join(JAKE, SessionId(1)).err(), Some(Refusal::TooMany));
+    assert!(hub.join(JANE, SessionId(2)).is_ok(), "per user");
+    drop(second);
+    assert!(
+        hub.join(JAKE, SessionId(1)).is_ok(),
+        "a closed socket frees its place"
+    );
+}
+
+#[test]
+fn an_ended_session_closes_its_sockets_only() {
+    let hub = hub(8, 8);
+    let ended = hub.join(JAKE, SessionId(1)).expect("joins");
+    let other = hub.join(JAKE, SessionId(2)).expect("joins");
+
+    hub.hand_out(EventId(11), Dispatch::EndSession(SessionId(1)));
+
+    assert_eq!(*ended.closing.borrow(), Some(Closing::SessionEnded));
+    assert_eq!(*other.closing.borrow(), None);
+}
+
+#[test]
+fn shutting_down_closes_every_socket_and_refuses_new_ones() {
+    let hub = hub(8, 8);
+    let socket = hub.join(JAKE, SessionId(1)).expect("joins");
+
+    hub.shut_down();
+
+    assert_eq!(*socket.closing.borrow(), Some(Closing::Shutdown));
+    assert!(*hub.stopping().borrow());
+    assert_eq!(
+        hub.join(JANE, SessionId(2)).err(),
+        Some(Refusal::ShuttingDown)
+    );
+}
+
+#[test]
+fn leaving_counts_down() {
+    let hub = hub(8, 8);
+    let socket = hub.join(JAKE, SessionId(1)).expect("joins");
+    assert_eq!(hub.connections(), 1);
+
+    drop(socket);
+
+    assert_eq!(hub.connections(), 0);
+}
