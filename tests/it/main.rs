@@ -9,5 +9,7 @@ mod publishing;
 // Refresh, replay, logout, logout-all, password change, key rotation across a restart, and
 // throttling.
 mod sessions;
+// GET /api/live: events across instances, resume, logout, expiry and shutdown.
+mod live;
 // What a client sees when the database drops the server's connections.
 mod faults;

@@ -21,7 +21,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Stops this server as SIGTERM would.
     pub shutdown: conduit_server::Shutdown,
-    running: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>>,
+    /// How the server ended, once it has.
+    running: Arc<tokio::sync::Mutex<Option<tokio::sync::oneshot::Receiver<std::io::Result<()>>>>>,
     database_url: String,
     _database: Arc<Database>,
 }
@@ -95,12 +96,36 @@ impl TestApp {
         config.workers = Some(1);
         // Cheap hashing keeps the suite fast; production refuses these parameters.
         config.password_hashing = HashingParams::INSECURE_FOR_TESTS;
-        let application = Application::build_with_clock(config, clock.clone())
+        // The server runs on a runtime of its own, as it would in a process of its own: its
+        // background work (the live fan-out, the LISTEN connection) goes on while the test's
+        // runtime is blocked, as it is in the test database's `Drop`. A connection left half-open
+        // there would hold `DROP DATABASE` for PostgreSQL's `authentication_timeout`.
+        let (started, starting) = tokio::sync::oneshot::channel();
+        let (ended, running) = tokio::sync::oneshot::channel();
+        let server_clock = clock.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the server");
+            runtime.block_on(async move {
+                match Application::build_with_clock(config, server_clock).await {
+                    Ok(application) => {
+                        let _ = started.send(Ok((application.port(), application.shutdown())));
+                        let _ = ended.send(application.run_until_stopped().await);
+                    }
+                    Err(error) => {
+                        let _ = started.send(Err(error.to_string()));
+                    }
+                }
+            });
+        });
+        let (port, shutdown) = starting
             .await
-            .expect("the application starts");
-        let address = format!("http://127.0.0.1:{}", application.port());
-        let shutdown = application.shutdown();
-        let running = tokio::spawn(application.run_until_stopped());
+            .expect("the server's thread answers")
+            .unwrap_or_else(|error| panic!("the application does not start: {error}"));
+        let address = format!("http://127.0.0.1:{port}");
         Self {
             address,
             clock,
@@ -115,13 +140,13 @@ impl TestApp {
     /// Waits for the server to stop (after [`Self::shutdown`]) and answers how it ended.
     ///
     /// # Panics
-    /// When called twice, or when the server's task panicked.
+    /// When called twice, or when the server's thread panicked.
     pub async fn stopped(&self) -> std::io::Result<()> {
         let running = self.running.lock().await.take();
         running
             .expect("the server is awaited once")
             .await
-            .expect("the server's task did not panic")
+            .expect("the server's thread did not panic")
     }
 
     /// Ends every other session on this test's PostgreSQL database, the server's pooled

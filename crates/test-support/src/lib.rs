@@ -1,14 +1,18 @@
 //! Dev-only helpers for Conduit's tests: builders with valid, unique defaults, in-memory fakes of
 //! the ports, the store contract suite every store adapter runs, and [`TestDb`], a fresh migrated
-//! PostgreSQL database per test, and [`LogBuffer`] to read back what was logged.
+//! PostgreSQL database per test, [`LogBuffer`] to read back what was logged, and (with the `live`
+//! feature) a WebSocket client of `GET /api/live`.
 //!
 //! Depends on `conduit-domain`, and with the `postgres` feature on `conduit-persistence`, sqlx and
 //! testcontainers (for [`TestDb`] and the real stores); never a `[dependencies]` entry of any
-//! crate, only a `[dev-dependencies]` one. It knows nothing about HTTP.
+//! crate, only a `[dev-dependencies]` one. It knows nothing about HTTP
+//! beyond that client.
 
 pub mod builders;
 pub mod contract;
 pub mod fakes;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod logs;
 #[cfg(feature = "postgres")]
 pub mod postgres;

@@ -13,27 +13,24 @@ use conduit_domain::accounts::UserId;
 use conduit_domain::articles::{ArticleId, CommentBody, NewComment};
 use conduit_domain::ports::CommentRepository;
 use conduit_test_support::InMemoryStore;
+use conduit_test_support::live::{LiveClient, PATIENCE, upgrade_request};
 use conduit_web::{AppState, HttpSettings, LiveSettings};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{Ports, authed, published, registered, send};
-
-/// Bounds every wait: a frame or a close takes milliseconds.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The app over one in-memory store, served on a loopback port with its fan-out running.
 struct Served {
     address: SocketAddr,
     state: AppState,
     store: Arc<InMemoryStore>,
+}
+
+impl Served {
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
 }
 
 async fn serve(live: LiveSettings, http: HttpSettings) -> Served {
@@ -76,94 +73,21 @@ async fn served() -> Served {
     serve(LiveSettings::default(), HttpSettings::default()).await
 }
 
-/// The upgrade request, with these headers.
-fn upgrade(
-    served: &Served,
-    query: &str,
-    headers: &[(&str, &str)],
-) -> tokio_tungstenite::tungstenite::handshake::client::Request {
-    let mut request = format!("ws://{}/api/live{query}", served.address)
-        .into_client_request()
-        .expect("a valid request");
-    for (name, value) in headers {
-        request.headers_mut().insert(
-            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
-                .expect("a header name"),
-            value.parse().expect("a header value"),
-        );
-    }
-    request
-}
-
-async fn connect(served: &Served, query: &str, headers: &[(&str, &str)]) -> Client {
-    let (client, _) = tokio_tungstenite::connect_async(upgrade(served, query, headers))
-        .await
-        .expect("upgrades");
-    client
+async fn connect(served: &Served, query: &str, headers: &[(&str, &str)]) -> LiveClient {
+    LiveClient::connect(&served.url(), query, headers).await
 }
 
 /// A socket authenticated by its header.
-async fn connect_as(served: &Served, token: &str) -> Client {
-    let authorization = format!("Token {token}");
-    connect(served, "", &[("authorization", &authorization)]).await
+async fn connect_as(served: &Served, token: &str) -> LiveClient {
+    LiveClient::connect_as(&served.url(), token, "").await
 }
 
 /// The status and body of an upgrade the server refused.
 async fn refused(served: &Served, query: &str, headers: &[(&str, &str)]) -> (u16, Value) {
-    match tokio_tungstenite::connect_async(upgrade(served, query, headers)).await {
-        Err(WsError::Http(response)) => {
-            let body = response.body().clone().unwrap_or_default();
-            (
-                response.status().as_u16(),
-                serde_json::from_slice(&body).expect("a JSON body"),
-            )
-        }
+    match LiveClient::try_connect(upgrade_request(&served.url(), query, headers)).await {
+        Err(refused) => (refused.status, refused.body),
         Ok(_) => panic!("upgraded"),
-        Err(other) => panic!("failed otherwise: {other}"),
     }
-}
-
-/// The next text frame, as JSON; pings and pongs are skipped.
-async fn next_json(client: &mut Client) -> Value {
-    loop {
-        let message = tokio::time::timeout(PATIENCE, client.next())
-            .await
-            .expect("a frame in time")
-            .expect("the socket is open")
-            .expect("a frame");
-        match message {
-            Message::Text(text) => return serde_json::from_str(&text).expect("JSON"),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("expected a text frame, got {other:?}"),
-        }
-    }
-}
-
-/// Reads until the server's close frame; its code. Text frames before it are counted.
-async fn close_code(client: &mut Client) -> (u16, usize) {
-    let mut texts = 0;
-    loop {
-        let message = tokio::time::timeout(PATIENCE, client.next())
-            .await
-            .expect("a frame in time")
-            .expect("the socket is open");
-        match message {
-            Ok(Message::Close(Some(CloseFrame { code, .. }))) => return (u16::from(code), texts),
-            Ok(Message::Close(None)) => panic!("closed without a code"),
-            Ok(Message::Text(_)) => texts += 1,
-            Ok(_) => {}
-            Err(error) => panic!("failed before a close frame: {error}"),
-        }
-    }
-}
-
-async fn ready(client: &mut Client) -> String {
-    let frame = next_json(client).await;
-    assert_eq!(frame["type"], "ready", "{frame}");
-    frame["lastEventId"]
-        .as_str()
-        .expect("an id as a string")
-        .to_owned()
 }
 
 /// The user id behind a fake token (`fake-token-<user>.<session>`).
@@ -195,7 +119,7 @@ async fn a_valid_token_in_the_header_upgrades_and_the_server_says_ready() {
 
     let mut client = connect_as(&served, &token).await;
 
-    assert_eq!(ready(&mut client).await, "0");
+    assert_eq!(client.ready().await, "0");
     assert_eq!(served.state.hub.connections(), 1);
 }
 
@@ -261,13 +185,10 @@ async fn without_a_header_the_first_message_authenticates() {
     let mut client = connect(&served, "", &[]).await;
 
     client
-        .send(Message::text(
-            json!({"type": "auth", "token": token}).to_string(),
-        ))
-        .await
-        .expect("sends");
+        .send_text(json!({"type": "auth", "token": token}).to_string())
+        .await;
 
-    assert_eq!(ready(&mut client).await, "0");
+    assert_eq!(client.ready().await, "0");
 }
 
 #[actix_web::test]
@@ -280,12 +201,9 @@ async fn a_bad_first_message_closes_with_4401() {
         "not json".to_owned(),
     ] {
         let mut client = connect(&served, "", &[]).await;
-        client
-            .send(Message::text(first.clone()))
-            .await
-            .expect("sends");
+        client.send_text(first.clone()).await;
 
-        assert_eq!(close_code(&mut client).await, (4401, 0), "{first}");
+        assert_eq!(client.close_code().await, (4401, 0), "{first}");
     }
 }
 
@@ -298,7 +216,7 @@ async fn no_auth_in_time_closes_with_4408() {
     let served = serve(live, HttpSettings::default()).await;
     let mut client = connect(&served, "", &[]).await;
 
-    assert_eq!(close_code(&mut client).await, (4408, 0));
+    assert_eq!(client.close_code().await, (4408, 0));
 }
 
 #[actix_web::test]
@@ -306,14 +224,13 @@ async fn a_frame_over_64_kib_closes_with_1009() {
     let served = served().await;
     let token = registered(&served.state, "jake").await;
     let mut client = connect_as(&served, &token).await;
-    ready(&mut client).await;
+    client.ready().await;
 
     client
-        .send(Message::text("x".repeat(LiveSettings::MAX_FRAME + 1)))
-        .await
-        .expect("sends");
+        .send_text("x".repeat(LiveSettings::MAX_FRAME + 1))
+        .await;
 
-    assert_eq!(close_code(&mut client).await, (1009, 0));
+    assert_eq!(client.close_code().await, (1009, 0));
 }
 
 #[actix_web::test]
@@ -321,19 +238,17 @@ async fn a_ping_is_answered_with_its_pong() {
     let served = served().await;
     let token = registered(&served.state, "jake").await;
     let mut client = connect_as(&served, &token).await;
-    ready(&mut client).await;
+    client.ready().await;
 
     client
         .send(Message::Ping(b"are you there".to_vec().into()))
-        .await
-        .expect("sends");
+        .await;
 
-    let answer = tokio::time::timeout(PATIENCE, client.next())
-        .await
-        .expect("in time")
-        .expect("open")
-        .expect("a frame");
-    assert_eq!(answer, Message::Pong(b"are you there".to_vec().into()));
+    let answer = client.next_message(PATIENCE).await;
+    assert_eq!(
+        answer,
+        Some(Message::Pong(b"are you there".to_vec().into()))
+    );
 }
 
 #[actix_web::test]
@@ -345,7 +260,7 @@ async fn the_server_pings_and_closes_a_peer_that_misses_two_pongs() {
     let served = serve(live, HttpSettings::default()).await;
     let token = registered(&served.state, "jake").await;
     let mut client = connect_as(&served, &token).await;
-    ready(&mut client).await;
+    client.ready().await;
 
     // Not reading, the client answers no ping: the server gives up on it.
     tokio::time::timeout(PATIENCE, served.state.hub.wait_for_connections(0))
@@ -354,9 +269,9 @@ async fn the_server_pings_and_closes_a_peer_that_misses_two_pongs() {
 
     let mut pings = 0;
     let code = loop {
-        match client.next().await.expect("open").expect("a frame") {
-            Message::Ping(_) => pings += 1,
-            Message::Close(Some(frame)) => break u16::from(frame.code),
+        match client.next_message(PATIENCE).await {
+            Some(Message::Ping(_)) => pings += 1,
+            Some(Message::Close(Some(frame))) => break u16::from(frame.code),
             other => panic!("unexpected {other:?}"),
         }
     };
@@ -372,18 +287,13 @@ async fn a_peer_that_answers_pings_stays() {
     let served = serve(live, HttpSettings::default()).await;
     let token = registered(&served.state, "jake").await;
     let mut client = connect_as(&served, &token).await;
-    ready(&mut client).await;
+    client.ready().await;
 
     // Reading answers each ping (tungstenite queues the pong); ten pings outlive two missed.
     let mut pings = 0;
     while pings < 10 {
-        match tokio::time::timeout(PATIENCE, client.next())
-            .await
-            .expect("a ping in time")
-            .expect("open")
-            .expect("a frame")
-        {
-            Message::Ping(_) => pings += 1,
+        match client.next_message(PATIENCE).await {
+            Some(Message::Ping(_)) => pings += 1,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -391,18 +301,13 @@ async fn a_peer_that_answers_pings_stays() {
 }
 
 /// A client whose kernel buffers are small, so that a server's frames back up quickly.
-async fn connect_slowly(served: &Served, token: &str) -> Client {
+async fn connect_slowly(served: &Served, token: &str) -> LiveClient {
     let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
     socket.set_recv_buffer_size(4096).expect("a small buffer");
     let stream = socket.connect(served.address).await.expect("connects");
     let authorization = format!("Token {token}");
-    let (client, _) = tokio_tungstenite::client_async(
-        upgrade(served, "", &[("authorization", &authorization)]),
-        MaybeTlsStream::Plain(stream),
-    )
-    .await
-    .expect("upgrades");
-    client
+    let request = upgrade_request(&served.url(), "", &[("authorization", &authorization)]);
+    LiveClient::connect_over(request, stream).await
 }
 
 #[actix_web::test]
@@ -424,7 +329,7 @@ async fn a_slow_consumer_whose_queue_fills_is_closed_with_1008() {
         .summary
         .id;
     let mut client = connect_slowly(&served, &author).await;
-    ready(&mut client).await;
+    client.ready().await;
 
     // The author reads nothing while comments pour in: the frames back up to the queue.
     let comments = add_comments(&served.store, article, user_of(&reader), 3000).await;
@@ -432,7 +337,7 @@ async fn a_slow_consumer_whose_queue_fills_is_closed_with_1008() {
         .await
         .expect("the server let go of the slow socket");
 
-    let (code, delivered) = close_code(&mut client).await;
+    let (code, delivered) = client.close_code().await;
     assert_eq!(code, 1008);
     assert!(delivered < comments, "{delivered} of {comments} delivered");
 }
@@ -467,11 +372,11 @@ async fn followers_get_new_articles_and_authors_get_comments_and_favourites() {
     follow(&served.state, &reader, "jake").await;
     let mut authors = connect_as(&served, &author).await;
     let mut readers = connect_as(&served, &reader).await;
-    ready(&mut authors).await;
-    ready(&mut readers).await;
+    authors.ready().await;
+    readers.ready().await;
 
     let slug = published(&served.state, &author, "Live news", &["rust"]).await;
-    let created = next_json(&mut readers).await;
+    let created = readers.next_json().await;
     assert_eq!(created["type"], "article.created");
     assert_eq!(created["article"]["slug"], slug.as_str());
     assert_eq!(created["article"]["tagList"], json!(["rust"]));
@@ -492,7 +397,7 @@ async fn followers_get_new_articles_and_authors_get_comments_and_favourites() {
     )
     .await;
     assert_eq!(commented.status, 201);
-    let comment = next_json(&mut authors).await;
+    let comment = authors.next_json().await;
     assert_eq!(comment["type"], "comment.created");
     assert_eq!(comment["slug"], slug.as_str());
     assert_eq!(comment["comment"]["body"], "Nice");
@@ -507,7 +412,7 @@ async fn followers_get_new_articles_and_authors_get_comments_and_favourites() {
     )
     .await;
     assert_eq!(favourited.status, 200);
-    let favourite = next_json(&mut authors).await;
+    let favourite = authors.next_json().await;
     assert_eq!(favourite["type"], "article.favorited");
     assert_eq!(favourite["favoritesCount"], 1);
     assert_eq!(favourite["profile"]["username"], "jane");
@@ -532,7 +437,7 @@ async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
     let reader = registered(&served.state, "jane").await;
     let slug = published(&served.state, &author, "Resumable", &[]).await;
     let mut first = connect_as(&served, &author).await;
-    let since = ready(&mut first).await;
+    let since = first.ready().await;
     drop(first);
 
     for body in ["one", "two", "three"] {
@@ -554,10 +459,10 @@ async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
     )
     .await;
 
-    ready(&mut resumed).await;
+    resumed.ready().await;
     let mut missed = Vec::new();
     for _ in 0..3 {
-        missed.push(next_json(&mut resumed).await["comment"]["body"].clone());
+        missed.push(resumed.next_json().await["comment"]["body"].clone());
     }
     assert_eq!(missed, [json!("one"), json!("two"), json!("three")]);
     // And then live: the next comment arrives once.
@@ -571,7 +476,7 @@ async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
     )
     .await;
     assert_eq!(reply.status, 201);
-    assert_eq!(next_json(&mut resumed).await["comment"]["body"], "four");
+    assert_eq!(resumed.next_json().await["comment"]["body"], "four");
 }
 
 #[actix_web::test]
@@ -579,8 +484,8 @@ async fn a_since_the_server_never_gave_is_a_reset() {
     let served = served().await;
     let token = registered(&served.state, "jake").await;
     let mut client = connect_as(&served, &token).await;
-    ready(&mut client).await;
-    client.send(Message::Close(None)).await.expect("closes");
+    client.ready().await;
+    client.send(Message::Close(None)).await;
 
     let mut client = connect(
         &served,
@@ -589,8 +494,8 @@ async fn a_since_the_server_never_gave_is_a_reset() {
     )
     .await;
 
-    ready(&mut client).await;
-    assert_eq!(next_json(&mut client).await, json!({"type": "reset"}));
+    client.ready().await;
+    assert_eq!(client.next_json().await, json!({"type": "reset"}));
 }
 
 #[actix_web::test]
@@ -598,7 +503,7 @@ async fn logging_out_closes_the_sessions_sockets_with_4401() {
     let served = served().await;
     let token = registered(&served.state, "jake").await;
     let mut client = connect_as(&served, &token).await;
-    ready(&mut client).await;
+    client.ready().await;
 
     let reply = send(
         &served.state,
@@ -607,7 +512,7 @@ async fn logging_out_closes_the_sessions_sockets_with_4401() {
     .await;
     assert_eq!(reply.status, 204);
 
-    assert_eq!(close_code(&mut client).await, (4401, 0));
+    assert_eq!(client.close_code().await, (4401, 0));
 }
 
 #[actix_web::test]
@@ -619,7 +524,7 @@ async fn one_socket_more_than_a_user_may_hold_is_refused() {
     let served = serve(live, HttpSettings::default()).await;
     let token = registered(&served.state, "jake").await;
     let mut held = connect_as(&served, &token).await;
-    ready(&mut held).await;
+    held.ready().await;
 
     let (status, body) =
         refused(&served, "", &[("authorization", &format!("Token {token}"))]).await;
@@ -628,12 +533,9 @@ async fn one_socket_more_than_a_user_may_hold_is_refused() {
 
     let mut by_message = connect(&served, "", &[]).await;
     by_message
-        .send(Message::text(
-            json!({"type": "auth", "token": token}).to_string(),
-        ))
-        .await
-        .expect("sends");
-    assert_eq!(close_code(&mut by_message).await, (4429, 0));
+        .send_text(json!({"type": "auth", "token": token}).to_string())
+        .await;
+    assert_eq!(by_message.close_code().await, (4429, 0));
 }
 
 #[actix_web::test]
@@ -641,13 +543,13 @@ async fn shutting_down_closes_every_socket_with_1001_and_refuses_new_ones() {
     let served = served().await;
     let token = registered(&served.state, "jake").await;
     let mut authenticated = connect_as(&served, &token).await;
-    ready(&mut authenticated).await;
+    authenticated.ready().await;
     let mut authenticating = connect(&served, "", &[]).await;
 
     served.state.hub.shut_down();
 
-    assert_eq!(close_code(&mut authenticated).await, (1001, 0));
-    assert_eq!(close_code(&mut authenticating).await, (1001, 0));
+    assert_eq!(authenticated.close_code().await, (1001, 0));
+    assert_eq!(authenticating.close_code().await, (1001, 0));
     let (status, _) = refused(&served, "", &[("authorization", &format!("Token {token}"))]).await;
     assert_eq!(status, 503);
 }
