@@ -1,13 +1,16 @@
 //! The production rehearsal: the [`Topology`] of real processes, driven through what production
 //! meets, each step checked from the client's side and the database's.
 //!
-//! 1. the journey through nginx (register to logout, refresh included), request ids, and nginx's
-//!    own errors in the API's envelope;
+//! 1. the journey through nginx (register to logout, refresh included), live sockets through it
+//!    (events, and the close at logout), request ids, and nginx's own errors in the API's
+//!    envelope;
 //! 2. login throttling across replicas, and by the client's address behind nginx;
-//! 3. a rolling restart under 32 connections of mixed reads and writes: zero failed requests, and
-//!    every acknowledged write in the database;
+//! 3. a rolling restart under 32 connections of mixed reads and writes: zero failed requests,
+//!    every acknowledged write in the database, and the live sockets of each stopping instance
+//!    closed with 1001;
 //! 4. a database stop and start under the same load: only 2xx and 503 during the outage, all 2xx
-//!    within 5 s of the database's return, no acknowledged write lost;
+//!    within 5 s of the database's return, no acknowledged write lost, and live sockets open
+//!    through it that hear of a write after it;
 //! 5. 60 s of reads at 64 connections: zero errors, each instance's memory flat.
 //!
 //! Every loop is bounded in count or time, and all traffic goes to 127.0.0.1 (the throttling step
@@ -19,6 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use conduit_test_support::live::LiveClient;
 use serde_json::{Value, json};
 
 use crate::topology::{Failure, Options, Topology};
@@ -86,7 +90,7 @@ async fn steps(
 
 /// A small JSON client over one base URL.
 #[derive(Clone)]
-struct Api {
+pub(crate) struct Api {
     client: reqwest::Client,
     base: String,
 }
@@ -99,7 +103,7 @@ struct Answer {
 }
 
 impl Api {
-    fn new(base: &str) -> Result<Self, Failure> {
+    pub(crate) fn new(base: &str) -> Result<Self, Failure> {
         Self::from(base, None)
     }
 
@@ -164,7 +168,7 @@ impl Api {
     }
 
     /// `call`, expecting `status`.
-    async fn expect(
+    pub(crate) async fn expect(
         &self,
         status: u16,
         method: reqwest::Method,
@@ -183,7 +187,7 @@ impl Api {
         }
     }
 
-    async fn register(&self, name: &str) -> Result<Session, Failure> {
+    pub(crate) async fn register(&self, name: &str) -> Result<Session, Failure> {
         let body = self
             .expect(
                 201,
@@ -214,8 +218,8 @@ impl Api {
 const PASSWORD: &str = "rehearsal password 1";
 
 /// The tokens of a signed-in user.
-struct Session {
-    token: String,
+pub(crate) struct Session {
+    pub(crate) token: String,
     refresh: String,
 }
 
@@ -236,13 +240,13 @@ impl Session {
 
 /// A name no earlier run used (the database lives only as long as the run, but a name must not
 /// repeat within it either).
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let run = std::process::id();
     format!("{prefix}{run}x{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-fn check(condition: bool, what: impl FnOnce() -> String) -> Result<(), Failure> {
+pub(crate) fn check(condition: bool, what: impl FnOnce() -> String) -> Result<(), Failure> {
     if condition { Ok(()) } else { Err(what()) }
 }
 
@@ -280,6 +284,24 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
         )
         .await?;
     let session = Session::of(&refreshed)?;
+    let reader = api.register(&unique("reader")).await?;
+    api.expect(
+        200,
+        Method::POST,
+        &format!("/api/profiles/{name}/follow"),
+        Some(&reader.token),
+        None,
+    )
+    .await?;
+    // Live updates through nginx: the author's socket as a browser opens it (its Origin, the
+    // token in the first message), the reader's with the header.
+    let mut authors_socket = LiveClient::connect(address, "", &[("origin", address)]).await;
+    authors_socket
+        .send_text(json!({"type": "auth", "token": session.token}).to_string())
+        .await;
+    authors_socket.ready().await;
+    let mut readers_socket = LiveClient::connect_as(address, &reader.token, "").await;
+    readers_socket.ready().await;
     let article = api
         .expect(
             201,
@@ -298,15 +320,11 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
         .as_str()
         .ok_or_else(|| format!("no slug in {article}"))?
         .to_owned();
-    let reader = api.register(&unique("reader")).await?;
-    api.expect(
-        200,
-        Method::POST,
-        &format!("/api/profiles/{name}/follow"),
-        Some(&reader.token),
-        None,
-    )
-    .await?;
+    let created = readers_socket.next_json().await;
+    check(
+        created["type"] == "article.created" && created["article"]["slug"] == slug.as_str(),
+        || format!("the follower's socket was told {created}"),
+    )?;
     api.expect(
         200,
         Method::POST,
@@ -323,6 +341,12 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
         Some(json!({"comment": {"body": "Seen through nginx"}})),
     )
     .await?;
+    let favorited = authors_socket.next_json().await;
+    let commented = authors_socket.next_json().await;
+    check(
+        favorited["type"] == "article.favorited" && commented["type"] == "comment.created",
+        || format!("the author's socket was told {favorited} and {commented}"),
+    )?;
     let feed = api
         .expect(
             200,
@@ -356,6 +380,10 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
         None,
     )
     .await?;
+    let (code, _) = authors_socket.close_code().await;
+    check(code == 4401, || {
+        format!("logging out closed the socket with {code}, not 4401")
+    })?;
     api.expect(
         401,
         Method::POST,
@@ -679,16 +707,37 @@ async fn acknowledged_writes_kept(topology: &Topology, slugs: &[String]) -> Resu
 
 /// SIGTERM each instance in turn under load, and start it again.
 async fn rolling_restart(topology: &mut Topology, report: &mut String) -> Result<(), Failure> {
+    let watcher = Api::new(&topology.address)?
+        .register(&unique("restarting"))
+        .await?;
     let load = Load::start(topology, 32, Mix::ReadsAndWrites).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut stops = Vec::new();
+    let mut sockets_closed = Vec::new();
     for index in 0..topology.instance_count() {
+        // Sockets through nginx, on both instances: those on the stopping one close with 1001.
+        let mut sockets = Vec::new();
+        for _ in 0..6 {
+            let mut socket = LiveClient::connect_as(&topology.address, &watcher.token, "").await;
+            socket.ready().await;
+            sockets.push(socket);
+        }
         let asked = Instant::now();
         let status = topology.stop_instance(index).await?;
         check(status.success(), || {
             format!("instance {index} exited with {status} on SIGTERM")
         })?;
         stops.push(asked.elapsed());
+        let mut codes = Vec::new();
+        for socket in &mut sockets {
+            codes.push(socket.closed_within(Duration::from_millis(500)).await);
+        }
+        let away = codes.iter().filter(|code| **code == Some(1001)).count();
+        let open = codes.iter().filter(|code| code.is_none()).count();
+        check(away > 0 && away + open == codes.len(), || {
+            format!("sockets when instance {index} stopped (None: still open): {codes:?}")
+        })?;
+        sockets_closed.push(format!("{away} of {}", codes.len()));
         tokio::time::sleep(Duration::from_secs(2)).await;
         topology.start_instance(index).await?;
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -701,7 +750,8 @@ async fn rolling_restart(topology: &mut Topology, report: &mut String) -> Result
     let _ = writeln!(
         report,
         "- rolling restart under 32 connections (mixed reads and writes): {} requests, \
-         {failed} failed{}; {} articles acknowledged; SIGTERM to exit: {}",
+         {failed} failed{}; {} articles acknowledged; SIGTERM to exit: {}; live sockets through \
+         nginx closed with 1001 by each stop, the others left open: {}",
         outcomes.len(),
         if failed == 0 {
             String::new()
@@ -713,7 +763,8 @@ async fn rolling_restart(topology: &mut Topology, report: &mut String) -> Result
             .iter()
             .map(|took| format!("{:.2} s", took.as_secs_f64()))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        sockets_closed.join(", ")
     );
     check(failed == 0, || {
         format!(
@@ -724,10 +775,77 @@ async fn rolling_restart(topology: &mut Topology, report: &mut String) -> Result
     acknowledged_writes_kept(topology, &written).await
 }
 
+/// An article whose author holds live sockets through nginx, and a reader who comments on it.
+struct Watched {
+    api: Api,
+    slug: String,
+    reader: Session,
+    sockets: Vec<LiveClient>,
+}
+
+impl Watched {
+    const SOCKETS: usize = 4;
+
+    async fn start(address: &str) -> Result<Self, Failure> {
+        let api = Api::new(address)?;
+        let author = api.register(&unique("watched")).await?;
+        let reader = api.register(&unique("watcher")).await?;
+        let article = api
+            .expect(
+                201,
+                reqwest::Method::POST,
+                "/api/articles",
+                Some(&author.token),
+                Some(json!({"article": {
+                    "title": unique("Watched "), "description": "d", "body": "b", "tagList": []
+                }})),
+            )
+            .await?;
+        let slug = article["article"]["slug"]
+            .as_str()
+            .ok_or_else(|| format!("no slug in {article}"))?
+            .to_owned();
+        let mut sockets = Vec::new();
+        for _ in 0..Self::SOCKETS {
+            let mut socket = LiveClient::connect_as(address, &author.token, "").await;
+            socket.ready().await;
+            sockets.push(socket);
+        }
+        Ok(Self {
+            api,
+            slug,
+            reader,
+            sockets,
+        })
+    }
+
+    /// Comments, then waits for the comment on every socket: how many, and how long the last took.
+    async fn comment_and_wait(mut self) -> Result<(usize, Duration), Failure> {
+        let sent = Instant::now();
+        self.api
+            .expect(
+                201,
+                reqwest::Method::POST,
+                &format!("/api/articles/{}/comments", self.slug),
+                Some(&self.reader.token),
+                Some(json!({"comment": {"body": "Still here?"}})),
+            )
+            .await?;
+        for socket in &mut self.sockets {
+            let frame = socket.next_json().await;
+            check(frame["type"] == "comment.created", || {
+                format!("a socket open through the outage was told {frame}")
+            })?;
+        }
+        Ok((self.sockets.len(), sent.elapsed()))
+    }
+}
+
 /// Stops and starts PostgreSQL under load.
 async fn database_restart(topology: &mut Topology, report: &mut String) -> Result<(), Failure> {
     const OUTAGE: Duration = Duration::from_secs(5);
     const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
+    let watched = Watched::start(&topology.address).await?;
     let load = Load::start(topology, 32, Mix::ReadsAndWrites).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let down_at = load.elapsed();
@@ -742,11 +860,20 @@ async fn database_restart(topology: &mut Topology, report: &mut String) -> Resul
     let starting_at = load.elapsed();
     topology.start_database().await?;
     let back_at = load.elapsed();
+    let back = Instant::now();
     tokio::time::sleep(Duration::from_secs(15)).await;
     let (outcomes, written) = load.finish().await?;
     let ready_again = probe
         .call(reqwest::Method::GET, "/health/ready", None, None)
         .await?;
+    let (sockets, delivery) = watched.comment_and_wait().await?;
+    let _ = writeln!(
+        report,
+        "- live sockets through the database's outage: {sockets} of {sockets} stayed open; a \
+         comment written {:.0} s after the database's return reached them in {:.0} ms",
+        back.elapsed().as_secs_f64() - delivery.as_secs_f64(),
+        delivery.as_secs_f64() * 1000.0,
+    );
 
     let unexpected: Vec<&Outcome> = outcomes
         .iter()

@@ -171,13 +171,22 @@ pub(crate) async fn listen(pool: PgPool, wake: Arc<Notify>) {
     closed
         .do_until(async {
             loop {
-                match listening(&pool).await {
+                let listened = listening(&pool).await;
+                // Closing the store ends the listener: that is no failure to report.
+                if pool.is_closed() {
+                    return;
+                }
+                match listened {
                     Ok(mut listener) => {
                         pause = FIRST_PAUSE;
                         tracing::info!(channel = CHANNEL, "listening for live events");
                         wake.notify_one();
                         loop {
-                            match listener.try_recv().await {
+                            let received = listener.try_recv().await;
+                            if pool.is_closed() {
+                                return;
+                            }
+                            match received {
                                 Ok(Some(_)) => wake.notify_one(),
                                 Ok(None) => {
                                     tracing::warn!("lost the live-events connection; reconnecting");

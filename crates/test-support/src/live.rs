@@ -7,11 +7,12 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Error;
+pub use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::HeaderName;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long a read waits by default: a frame takes milliseconds; this only bounds a failure.
@@ -169,6 +170,24 @@ impl LiveClient {
             .as_str()
             .expect("an id as a string")
             .to_owned()
+    }
+
+    /// The code of a close frame that comes within `patience` (frames before it are skipped), or
+    /// `None` when none comes: the socket is still open. A connection that ends without a close
+    /// frame answers 1006, the code RFC 6455 reserves for that.
+    pub async fn closed_within(&mut self, patience: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.socket.next()).await;
+            match next {
+                Err(_) => return None,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Some(frame.map_or(1005, |CloseFrame { code, .. }| u16::from(code)));
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(None | Some(Err(_))) => return Some(1006),
+            }
+        }
     }
 
     /// Reads until the server's close frame: its code, and how many text frames came first.

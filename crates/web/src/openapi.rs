@@ -33,7 +33,8 @@ use crate::routes::{articles, comments, profiles, tags, users};
     info(
         title = "Conduit API",
         description = "The RealWorld Conduit API, and Conduit's extensions to it: refresh tokens, \
-                       logout and logout-all, login throttling (429), breached-password checks.",
+                       logout and logout-all, login throttling (429), breached-password checks, \
+                       and live updates over a WebSocket (below).",
         version = env!("CARGO_PKG_VERSION"),
     ),
     servers((url = "/api")),
@@ -69,7 +70,7 @@ use crate::routes::{articles, comments, profiles, tags, users};
         NewComment, SingleCommentResponse, MultipleCommentsResponse, Comment, TagsResponse,
         GenericErrorModel,
     )),
-    modifiers(&TokenScheme),
+    modifiers(&TokenScheme, &LiveProtocol),
     tags(
         (name = "User and Authentication"),
         (name = "Profile"),
@@ -98,12 +99,27 @@ impl Modify for TokenScheme {
     }
 }
 
+/// The live-updates protocol (`GET /api/live`), which OpenAPI cannot describe as an operation:
+/// in the document's description, as in the README.
+pub(crate) const LIVE_PROTOCOL: &str = include_str!("live/protocol.md");
+
+struct LiveProtocol;
+
+impl Modify for LiveProtocol {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let description = openapi.info.description.get_or_insert_with(String::new);
+        description.push_str("\n\n");
+        description.push_str(LIVE_PROTOCOL);
+    }
+}
+
 /// The document as JSON, made once.
 static DOCUMENT: LazyLock<serde_json::Value> =
     LazyLock::new(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or_default());
 
 /// The paths served outside the document's `/api` operations, all `GET` only.
-const OTHER_GET_PATHS: [&str; 4] = [
+const OTHER_GET_PATHS: [&str; 5] = [
+    "/api/live",
     "/api/openapi.json",
     "/docs",
     "/health/live",

@@ -2,7 +2,8 @@
 //! manifests; `cargo xtask coverage` measures line coverage per crate with cargo-llvm-cov;
 //! `cargo xtask mutants` runs cargo-mutants on packages or on the changes since `main`;
 //! `cargo xtask up` runs the production topology locally (PostgreSQL, two release instances,
-//! nginx) until Ctrl-C, and `cargo xtask rehearse` puts it through restarts, faults and load.
+//! nginx) until Ctrl-C, `cargo xtask rehearse` puts it through restarts, faults and load, and
+//! `cargo xtask live-bench` measures live updates on it (1,000 sockets, fan-out, latency).
 //!
 //! Depends on no crate of ours; it reads the workspace as data.
 
@@ -33,8 +34,11 @@ fn main() -> ExitCode {
         Some("mutants") => mutants::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("up") => rehearsal::run("up", &std::env::args().skip(2).collect::<Vec<_>>()),
         Some("rehearse") => rehearsal::run("check", &std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("live-bench") => {
+            rehearsal::run("live-bench", &std::env::args().skip(2).collect::<Vec<_>>())
+        }
         _ => {
-            eprintln!("usage: cargo xtask <tidy|coverage|mutants|up|rehearse>");
+            eprintln!("usage: cargo xtask <tidy|coverage|mutants|up|rehearse|live-bench>");
             ExitCode::FAILURE
         }
     }

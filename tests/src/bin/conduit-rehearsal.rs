@@ -7,6 +7,11 @@
 //! - `conduit-rehearsal check [--load-secs S]`: the rehearsal (`conduit_e2e::rehearsal`); exits 0
 //!   when every step passed, and writes its figures to `target/rehearsal/report.md`.
 //!
+//! - `conduit-rehearsal live-bench [--sockets N] [--rate N] [--secs S] [--across N]`: the
+//!   live-updates benchmark
+//!   (`conduit_e2e::live_bench`) on a topology of its own; its figures go to
+//!   `target/rehearsal/live-bench.md`.
+//!
 //! - `conduit-rehearsal journey --address URL`: only the journey, against a topology already
 //!   running (what the GitHub job runs against `docker compose up`).
 //!
@@ -19,11 +24,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use conduit_e2e::rehearsal;
 use conduit_e2e::topology::{Options, Topology};
+use conduit_e2e::{live_bench, rehearsal};
 
 const USAGE: &str = "usage: conduit-rehearsal <up [--port N] | check [--load-secs S] | \
-                     journey --address URL> [--binary PATH] [--dir PATH]";
+                     live-bench [--sockets N] [--rate N] [--secs S] [--across N] | journey --address URL> [--binary PATH] [--dir PATH]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -39,12 +44,17 @@ async fn main() -> ExitCode {
         environment: rehearsal::environment(),
     };
     let mut load_secs = 60;
+    let mut plan = live_bench::Plan::default();
     let mut address = None;
     while let Some(flag) = args.next() {
         let value = args.next();
         let parsed = match (flag.as_str(), value) {
             ("--port", Some(value)) => value.parse().map(|port| options.port = port).is_ok(),
             ("--load-secs", Some(value)) => value.parse().map(|secs| load_secs = secs).is_ok(),
+            ("--sockets", Some(value)) => value.parse().map(|n| plan.sockets = n).is_ok(),
+            ("--rate", Some(value)) => value.parse().map(|n| plan.rate = n).is_ok(),
+            ("--secs", Some(value)) => value.parse().map(|n| plan.secs = n).is_ok(),
+            ("--across", Some(value)) => value.parse().map(|n| plan.across = n).is_ok(),
             ("--address", Some(value)) => {
                 address = Some(value);
                 true
@@ -67,6 +77,7 @@ async fn main() -> ExitCode {
     match command.as_deref() {
         Some("up") => up(&options).await,
         Some("check") => check(options, load_secs).await,
+        Some("live-bench") => bench(options, plan).await,
         Some("journey") if address.is_some() => {
             match rehearsal::journey(address.as_deref().unwrap_or_default()).await {
                 Ok(()) => {
@@ -128,6 +139,27 @@ async fn check(mut options: Options, load_secs: u64) -> ExitCode {
         Err(failure) => {
             eprintln!(
                 "conduit-rehearsal: FAILED: {failure}\nThe processes' output is in {}.",
+                options.dir.display()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bench(mut options: Options, plan: live_bench::Plan) -> ExitCode {
+    options.port = 0;
+    let report_path = options.dir.join("live-bench.md");
+    match live_bench::run(&options, plan).await {
+        Ok(report) => {
+            println!("{report}");
+            if let Err(error) = std::fs::write(&report_path, &report) {
+                eprintln!("cannot write {}: {error}", report_path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!(
+                "conduit-rehearsal: the benchmark FAILED: {failure}\nThe processes' output is in {}.",
                 options.dir.display()
             );
             ExitCode::FAILURE

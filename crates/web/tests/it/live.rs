@@ -13,10 +13,9 @@ use conduit_domain::accounts::UserId;
 use conduit_domain::articles::{ArticleId, CommentBody, NewComment};
 use conduit_domain::ports::CommentRepository;
 use conduit_test_support::InMemoryStore;
-use conduit_test_support::live::{LiveClient, PATIENCE, upgrade_request};
+use conduit_test_support::live::{LiveClient, Message, PATIENCE, upgrade_request};
 use conduit_web::{AppState, HttpSettings, LiveSettings};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{Ports, authed, published, registered, send};
 

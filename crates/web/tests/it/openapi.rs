@@ -154,3 +154,24 @@ async fn the_docs_page_is_served_with_everything_it_needs_embedded() {
     assert!(page.contains("swagger-ui"), "{page}");
     assert!(!page.contains("src=\"http"), "no script from the network");
 }
+
+/// The live-updates protocol is in the document's description, and the README says the same.
+#[actix_web::test]
+async fn the_live_protocol_is_described_in_the_document_and_the_readme_alike() {
+    let document = document().await;
+    let description = document["info"]["description"]
+        .as_str()
+        .expect("a description");
+    let protocol = include_str!("../../src/live/protocol.md");
+    let readme = include_str!("../../../../README.md");
+
+    assert!(description.ends_with(protocol), "{description}");
+    let body = protocol
+        .split_once("\n\n")
+        .map(|(_, body)| body)
+        .expect("a heading and a body");
+    assert!(
+        readme.contains(body),
+        "the README's Live updates section differs from src/live/protocol.md"
+    );
+}
