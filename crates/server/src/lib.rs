@@ -247,16 +247,15 @@ impl Application {
 
     /// Serves until SIGTERM, SIGINT or [`Shutdown::request`], then shuts down in order:
     /// readiness answers 503 at once; for `SHUTDOWN_DRAIN` the server goes on serving, each answer
-    /// closing its connection; the listener closes; requests in flight finish (for at most
-    /// `SHUTDOWN_GRACE`); and the database pool closes.
+    /// closing its connection (a new live socket is refused with 503, those open stay live); the
+    /// listener closes; every live socket closes with 1001 while requests in flight finish (for
+    /// at most `SHUTDOWN_GRACE`); and the database pool closes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
         let outcome = tokio::select! {
             outcome = &mut server => outcome,
             () = self.shutdown.requested() => {
-                // Live sockets would hold the server open: each closes now, with 1001.
-                self.hub.shut_down();
                 tracing::info!(
                     drain_secs = self.drain.as_secs_f64(),
                     "shutting down: not ready; each answer closes its connection"
@@ -273,7 +272,11 @@ impl Application {
                             grace_secs = self.grace.as_secs(),
                             "shutting down: accepting nothing new, finishing requests in flight"
                         );
-                        // The server's own future carries the stop out: poll both.
+                        // Live sockets would hold the server open: each closes now, with 1001,
+                        // when nginx has stopped sending this instance anything new, so that the
+                        // clients reconnect to another. The server's own future carries the stop
+                        // out: poll both.
+                        self.hub.shut_down();
                         let ((), outcome) = tokio::join!(handle.stop(true), &mut server);
                         outcome
                     }

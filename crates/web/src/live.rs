@@ -90,7 +90,10 @@ async fn upgrade(
         .map(EventId::parse)
         .transpose()
         .map_err(|_| ApiError::unprocessable("since", "is not an event id"))?;
-    if *state.hub.stopping().borrow() {
+    let draining = request
+        .app_data::<crate::Draining>()
+        .is_some_and(crate::Draining::is_draining);
+    if draining || *state.hub.stopping().borrow() {
         return Err(ApiError::Unavailable(
             "live",
             "the server is shutting down; connect again",

@@ -127,39 +127,35 @@ async fn up(options: &Options) -> ExitCode {
 
 async fn check(mut options: Options, load_secs: u64) -> ExitCode {
     options.port = 0;
-    let report_path = options.dir.join("report.md");
-    match rehearsal::run(&options, load_secs).await {
-        Ok(report) => {
-            println!("{report}");
-            if let Err(error) = std::fs::write(&report_path, &report) {
-                eprintln!("cannot write {}: {error}", report_path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!(
-                "conduit-rehearsal: FAILED: {failure}\nThe processes' output is in {}.",
-                options.dir.display()
-            );
-            ExitCode::FAILURE
-        }
-    }
+    let outcome = rehearsal::run(&options, load_secs).await;
+    reported(&options, "report.md", "FAILED", outcome)
 }
 
 async fn bench(mut options: Options, plan: live_bench::Plan) -> ExitCode {
     options.port = 0;
-    let report_path = options.dir.join("live-bench.md");
-    match live_bench::run(&options, plan).await {
+    let outcome = live_bench::run(&options, plan).await;
+    reported(&options, "live-bench.md", "the benchmark FAILED", outcome)
+}
+
+/// Prints the report and writes it to `file` in the run's directory, or says what failed.
+fn reported(
+    options: &Options,
+    file: &str,
+    failed: &str,
+    outcome: Result<String, conduit_e2e::topology::Failure>,
+) -> ExitCode {
+    match outcome {
         Ok(report) => {
             println!("{report}");
-            if let Err(error) = std::fs::write(&report_path, &report) {
-                eprintln!("cannot write {}: {error}", report_path.display());
+            let path = options.dir.join(file);
+            if let Err(error) = std::fs::write(&path, &report) {
+                eprintln!("cannot write {}: {error}", path.display());
             }
             ExitCode::SUCCESS
         }
         Err(failure) => {
             eprintln!(
-                "conduit-rehearsal: the benchmark FAILED: {failure}\nThe processes' output is in {}.",
+                "conduit-rehearsal: {failed}: {failure}\nThe processes' output is in {}.",
                 options.dir.display()
             );
             ExitCode::FAILURE

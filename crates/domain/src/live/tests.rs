@@ -71,6 +71,41 @@ fn favorited(id: i64, article_author: UserId, by: UserId) -> StoredEvent {
     )
 }
 
+fn article_created(id: i64) -> StoredEvent {
+    event(
+        id,
+        Change::ArticleCreated {
+            article: ArticleId(10),
+            slug: slug("hello"),
+            author: AUTHOR,
+        },
+    )
+}
+
+fn comment_created(id: i64) -> StoredEvent {
+    event(
+        id,
+        Change::CommentCreated {
+            article: ArticleId(10),
+            slug: slug("hello"),
+            article_author: AUTHOR,
+            comment: CommentId(5),
+            commenter: READER,
+        },
+    )
+}
+
+/// The recipients and delivery of a dispatch that delivers.
+fn delivered(dispatch: Dispatch) -> (Vec<UserId>, Delivery) {
+    match dispatch {
+        Dispatch::Deliver {
+            recipients,
+            delivery,
+        } => (recipients, *delivery),
+        other => panic!("expected a delivery, got {other:?}"),
+    }
+}
+
 struct Ports {
     log: MockEventLog,
     articles: MockArticleRepository,
@@ -228,24 +263,11 @@ async fn a_new_article_goes_to_the_authors_followers_as_a_follower_sees_it() {
             assert_eq!(viewer, None, "one message for every follower");
             Ok(Some(article(slug.as_str(), AUTHOR, 0)))
         });
-    let created = event(
-        3,
-        Change::ArticleCreated {
-            article: ArticleId(10),
-            slug: slug("hello"),
-            author: AUTHOR,
-        },
-    );
+    let created = article_created(3);
 
     let dispatch = ports.live().dispatch(&created).await.expect("dispatched");
 
-    let Dispatch::Deliver {
-        recipients,
-        delivery,
-    } = dispatch
-    else {
-        panic!("expected a delivery, got {dispatch:?}");
-    };
+    let (recipients, delivery) = delivered(dispatch);
     assert_eq!(recipients, vec![READER, UserId(9)]);
     assert_eq!((delivery.id, delivery.at), (EventId(3), NOW));
     let Message::ArticleCreated { article } = delivery.message else {
@@ -260,14 +282,7 @@ async fn a_new_article_of_an_author_nobody_follows_reads_nothing_more() {
     let mut ports = Ports::new();
     ports.profiles.expect_followers().returning(|_| Ok(vec![]));
     ports.articles.expect_find_by_slug().never();
-    let created = event(
-        3,
-        Change::ArticleCreated {
-            article: ArticleId(10),
-            slug: slug("hello"),
-            author: AUTHOR,
-        },
-    );
+    let created = article_created(3);
 
     let dispatch = ports.live().dispatch(&created).await.expect("dispatched");
 
@@ -291,26 +306,11 @@ async fn a_comment_goes_to_the_articles_author_as_they_see_it() {
                 author: author(READER, true),
             }))
         });
-    let commented = event(
-        4,
-        Change::CommentCreated {
-            article: ArticleId(10),
-            slug: slug("hello"),
-            article_author: AUTHOR,
-            comment: CommentId(5),
-            commenter: READER,
-        },
-    );
+    let commented = comment_created(4);
 
     let dispatch = ports.live().dispatch(&commented).await.expect("dispatched");
 
-    let Dispatch::Deliver {
-        recipients,
-        delivery,
-    } = dispatch
-    else {
-        panic!("expected a delivery, got {dispatch:?}");
-    };
+    let (recipients, delivery) = delivered(dispatch);
     assert_eq!(recipients, vec![AUTHOR]);
     let Message::CommentCreated { slug, comment } = delivery.message else {
         panic!("expected a comment");
@@ -337,16 +337,7 @@ async fn ones_own_comment_or_favourite_reads_nothing_and_goes_nowhere() {
 async fn a_comment_deleted_before_delivery_is_not_delivered() {
     let mut ports = Ports::new();
     ports.comments.expect_find().returning(|_, _| Ok(None));
-    let commented = event(
-        4,
-        Change::CommentCreated {
-            article: ArticleId(10),
-            slug: slug("hello"),
-            article_author: AUTHOR,
-            comment: CommentId(5),
-            commenter: READER,
-        },
-    );
+    let commented = comment_created(4);
 
     let dispatch = ports.live().dispatch(&commented).await.expect("dispatched");
 
@@ -369,13 +360,7 @@ async fn a_favourite_tells_the_author_who_and_the_count() {
         .await
         .expect("dispatched");
 
-    let Dispatch::Deliver {
-        recipients,
-        delivery,
-    } = dispatch
-    else {
-        panic!("expected a delivery, got {dispatch:?}");
-    };
+    let (recipients, delivery) = delivered(dispatch);
     assert_eq!(recipients, vec![AUTHOR]);
     assert_eq!(
         delivery.message,

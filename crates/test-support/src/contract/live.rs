@@ -6,10 +6,10 @@ use conduit_domain::Timestamp;
 use conduit_domain::accounts::UserId;
 use conduit_domain::articles::ArticleId;
 use conduit_domain::live::{Change, EventId, StoredEvent};
-use conduit_domain::ports::{NewSession, RefreshTokenHash, SessionId, StoreError, UniqueField};
-use time::Duration;
+use conduit_domain::ports::{StoreError, UniqueField};
 use time::macros::datetime;
 
+use super::sessions::{hash, session};
 use super::{ContractStore, T0, article, comment_on, user};
 use crate::builders::{NewArticleBuilder, unique};
 
@@ -24,20 +24,6 @@ async fn after(store: &ContractStore, since: EventId) -> Vec<StoredEvent> {
     store.events.after(since, 1000).await.expect("reads events")
 }
 
-async fn session(store: &ContractStore, user: UserId) -> SessionId {
-    store
-        .sessions
-        .start(NewSession {
-            user,
-            token: RefreshTokenHash(format!("hash-{}", unique())),
-            created_at: T0,
-            token_expires_at: T0 + Duration::days(14),
-            expires_at: T0 + Duration::days(90),
-        })
-        .await
-        .expect("starts a session")
-}
-
 async fn published(store: &ContractStore, author: UserId) -> ArticleId {
     article(store, NewArticleBuilder::new(author)).await.id
 }
@@ -46,7 +32,7 @@ pub async fn each_write_appends_one_event_in_order(store: &ContractStore) {
     let (author, _) = user(store).await;
     let (reader, _) = user(store).await;
     let since = head(store).await;
-    let reader_session = session(store, reader).await;
+    let reader_session = session(store, reader, &hash()).await;
 
     store
         .profiles

@@ -23,11 +23,15 @@ async fn user(store: &ContractStore) -> UserId {
         .id
 }
 
-fn hash() -> RefreshTokenHash {
+pub(super) fn hash() -> RefreshTokenHash {
     RefreshTokenHash(format!("hash-{}", unique()))
 }
 
-async fn session(store: &ContractStore, user: UserId, token: &RefreshTokenHash) -> SessionId {
+pub(super) async fn session(
+    store: &ContractStore,
+    user: UserId,
+    token: &RefreshTokenHash,
+) -> SessionId {
     store
         .sessions
         .start(NewSession {

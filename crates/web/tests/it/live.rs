@@ -566,3 +566,21 @@ async fn a_plain_get_is_400_in_the_envelope() {
         reply.body
     );
 }
+
+#[actix_web::test]
+async fn while_draining_a_new_socket_is_refused_and_open_ones_stay() {
+    let http = HttpSettings::default();
+    let draining = http.draining.clone();
+    let served = serve(LiveSettings::default(), http).await;
+    let token = registered(&served.state, "jake").await;
+    let mut open = connect_as(&served, &token).await;
+    open.ready().await;
+
+    draining.start();
+
+    let (status, body) =
+        refused(&served, "", &[("authorization", &format!("Token {token}"))]).await;
+    assert_eq!(status, 503);
+    assert!(body["errors"]["live"][0].is_string(), "{body}");
+    assert_eq!(served.state.hub.connections(), 1, "the open socket stays");
+}
