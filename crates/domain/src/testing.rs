@@ -11,6 +11,7 @@ use crate::ports::{
     MockRefreshTokenSource, MockSessionRepository, MockTokenCodec, MockUserRepository,
     RefreshToken, RefreshTokenHash, SessionId,
 };
+use crate::profiles::{Author, Profile};
 use crate::sessions::{AuthError, SessionPolicy, SessionPorts, Sessions};
 use crate::throttle::{InMemoryLoginFailures, ThrottlePolicy};
 
@@ -106,6 +107,19 @@ impl Ports {
             login_failures: Arc::new(InMemoryLoginFailures::default()),
         };
         (accounts, sessions)
+    }
+}
+
+/// User `id` (named `user<id>`) as a profile: another user sees them, not following them.
+pub(crate) fn author(id: UserId) -> Author {
+    Author {
+        id,
+        profile: Profile {
+            username: Username::parse(&format!("user{}", id.0)).expect("valid"),
+            bio: None,
+            image: None,
+            following: false,
+        },
     }
 }
 

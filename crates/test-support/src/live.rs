@@ -124,6 +124,12 @@ impl LiveClient {
             .expect("the socket takes a frame");
     }
 
+    /// The next frame of any kind, however long it takes; `None` when the connection ended or
+    /// failed. For a caller that bounds the wait itself.
+    pub async fn next_unbounded(&mut self) -> Option<Message> {
+        self.socket.next().await.and_then(Result::ok)
+    }
+
     /// The next frame of any kind, within `patience`; `None` when the stream ended.
     ///
     /// # Panics
@@ -140,16 +146,8 @@ impl LiveClient {
     /// # Panics
     /// When no text frame comes within [`PATIENCE`], or another kind of frame comes.
     pub async fn next_json(&mut self) -> Value {
-        self.next_json_within(PATIENCE).await
-    }
-
-    /// [`Self::next_json`] with a patience of the caller's.
-    ///
-    /// # Panics
-    /// As [`Self::next_json`].
-    pub async fn next_json_within(&mut self, patience: Duration) -> Value {
         loop {
-            match self.next_message(patience).await {
+            match self.next_message(PATIENCE).await {
                 Some(Message::Text(text)) => {
                     return serde_json::from_str(&text).expect("a JSON frame");
                 }

@@ -7,7 +7,7 @@ use super::*;
 use crate::Timestamp;
 use crate::articles::{ArticleId, ArticleSummary};
 use crate::ports::{MockArticleRepository, MockClock, MockCommentRepository, UniqueField};
-use crate::profiles::{Author, Profile};
+use crate::testing::author;
 
 const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 const AUTHOR: UserId = UserId(1);
@@ -42,18 +42,6 @@ impl Ports {
             Arc::new(self.comments),
             Arc::new(clock),
         )
-    }
-}
-
-fn author(id: UserId) -> Author {
-    Author {
-        id,
-        profile: Profile {
-            username: Username::parse(&format!("user{}", id.0)).expect("valid"),
-            bio: None,
-            image: None,
-            following: false,
-        },
     }
 }
 

@@ -5,12 +5,12 @@ use proptest::prelude::*;
 use time::macros::datetime;
 
 use super::*;
-use crate::accounts::Username;
 use crate::articles::{Article, ArticleBody, CommentBody, Description, Title};
 use crate::ports::{
     MockArticleRepository, MockClock, MockCommentRepository, MockEventLog, MockProfileRepository,
 };
 use crate::profiles::Author;
+use crate::testing::author;
 
 const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 const AUTHOR: UserId = UserId(1);
@@ -21,16 +21,11 @@ fn slug(raw: &str) -> Slug {
     Slug::parse(raw).expect("valid slug")
 }
 
-fn author(id: UserId, following: bool) -> Author {
-    Author {
-        id,
-        profile: Profile {
-            username: Username::parse(&format!("user{}", id.0)).expect("valid"),
-            bio: None,
-            image: None,
-            following,
-        },
-    }
+/// [`author`] as someone who follows them sees them.
+fn followed(id: UserId) -> Author {
+    let mut author = author(id);
+    author.profile.following = true;
+    author
 }
 
 fn article(raw_slug: &str, by: UserId, favorites_count: u64) -> Article {
@@ -43,7 +38,7 @@ fn article(raw_slug: &str, by: UserId, favorites_count: u64) -> Article {
             tags: vec![],
             created_at: NOW,
             updated_at: NOW,
-            author: author(by, false),
+            author: author(by),
             favorited: false,
             favorites_count,
         },
@@ -157,7 +152,7 @@ impl Ports {
         });
         self.profiles
             .expect_find_by_id()
-            .returning(|id, _| Ok(Some(author(id, false))));
+            .returning(|id, _| Ok(Some(author(id))));
         self
     }
 
@@ -303,7 +298,7 @@ async fn a_comment_goes_to_the_articles_author_as_they_see_it() {
                 body: CommentBody::parse("Nice").expect("valid"),
                 created_at: NOW,
                 updated_at: NOW,
-                author: author(READER, true),
+                author: followed(READER),
             }))
         });
     let commented = comment_created(4);
@@ -352,7 +347,7 @@ async fn a_favourite_tells_the_author_who_and_the_count() {
         .profiles
         .expect_find_by_id()
         .with(eq(READER), eq(Some(AUTHOR)))
-        .returning(|id, _| Ok(Some(author(id, true))));
+        .returning(|id, _| Ok(Some(followed(id))));
 
     let dispatch = ports
         .live()
@@ -367,7 +362,7 @@ async fn a_favourite_tells_the_author_who_and_the_count() {
         Message::ArticleFavorited {
             slug: slug("by-1"),
             favorites_count: 1,
-            profile: author(READER, true).profile,
+            profile: followed(READER).profile,
         }
     );
 }

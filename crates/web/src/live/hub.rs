@@ -48,7 +48,6 @@ struct Members {
     /// The newest event handed out: a socket that joins now gets every later one.
     last: EventId,
     next_id: u64,
-    stopping: bool,
 }
 
 impl Members {
@@ -149,7 +148,8 @@ impl LiveHub {
     /// Registers a socket of `user` in `session`.
     pub(crate) fn join(&self, user: UserId, session: SessionId) -> Result<Membership, Refusal> {
         let mut members = self.lock();
-        if members.stopping {
+        // Read under the lock `shut_down` holds while it sets it: no socket joins after it.
+        if *self.inner.stopping.borrow() {
             return Err(Refusal::ShuttingDown);
         }
         let held = members.by_user.get(&user).map_or(0, Vec::len);
@@ -185,8 +185,7 @@ impl LiveHub {
 
     /// Begins shutdown: every socket closes with 1001, and none may join.
     pub fn shut_down(&self) {
-        let mut members = self.lock();
-        members.stopping = true;
+        let members = self.lock();
         self.inner.stopping.send_replace(true);
         for member in members.by_user.values().flatten() {
             member.closing.send_replace(Some(Closing::Shutdown));
