@@ -206,15 +206,32 @@ impl fmt::Debug for LivePorts {
 pub struct Live {
     ports: LivePorts,
     retention: Duration,
+    replay_limit: u64,
 }
 
 impl Live {
     /// How many events one read of the outbox takes at most.
     pub const BATCH: u32 = 256;
 
+    /// How many events of the outbox a resume replays at most, unless told otherwise.
+    pub const REPLAY_LIMIT: u64 = 1000;
+
     /// `retention`: how long events are kept for resuming clients (`LIVE_RETENTION`).
     pub fn new(ports: LivePorts, retention: Duration) -> Self {
-        Self { ports, retention }
+        Self {
+            ports,
+            retention,
+            replay_limit: Self::REPLAY_LIMIT,
+        }
+    }
+
+    /// A resume reads at most `limit` events of the outbox, everyone's (`LIVE_REPLAY_MAX`): a
+    /// client further behind is told to reset, so that what one resume costs is bounded
+    /// whatever `since` it names.
+    #[must_use]
+    pub fn with_replay_limit(mut self, limit: u64) -> Self {
+        self.replay_limit = limit;
+        self
     }
 
     /// Where the outbox stands now.
@@ -296,7 +313,8 @@ impl Live {
     }
 
     /// The events `user` receives after `since` up to `until` (inclusive, the id the socket went
-    /// live from), in order; or a reset when `since` is too old or not ours.
+    /// live from), in order; or a reset when `since` is too old, not ours, or more than the
+    /// replay limit behind `until`.
     pub async fn replay(
         &self,
         user: UserId,
@@ -308,6 +326,10 @@ impl Live {
             Resume::Reset => return Ok(Replay::Reset),
             Resume::After(after) => after,
         };
+        let behind = u64::try_from(until.0.saturating_sub(after.0)).unwrap_or(0);
+        if behind > self.replay_limit {
+            return Ok(Replay::Reset);
+        }
         let mut deliveries = Vec::new();
         while after < until {
             let events = self.ports.log.after(after, Self::BATCH).await?;

@@ -1,7 +1,7 @@
 //! Dev-only helpers for Conduit's tests: builders with valid, unique defaults, in-memory fakes of
 //! the ports, the store contract suite every store adapter runs, and [`TestDb`], a fresh migrated
 //! PostgreSQL database per test, [`LogBuffer`] to read back what was logged, and (with the `live`
-//! feature) a WebSocket client of `GET /api/live`.
+//! feature) a WebSocket client of `GET /api/live` and [`hostile::RawSocket`], one that attacks it.
 //!
 //! Depends on `conduit-domain`, and with the `postgres` feature on `conduit-persistence`, sqlx and
 //! testcontainers (for [`TestDb`] and the real stores); never a `[dependencies]` entry of any
@@ -11,6 +11,8 @@
 pub mod builders;
 pub mod contract;
 pub mod fakes;
+#[cfg(feature = "live")]
+pub mod hostile;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod logs;

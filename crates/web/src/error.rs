@@ -36,6 +36,10 @@ pub enum ApiError {
     /// 429: the user holds `LIVE_MAX_CONNECTIONS_PER_USER` live sockets already.
     #[error("too many live connections")]
     TooManyConnections,
+    /// 429: this client address holds the most live sockets waiting to authenticate that one
+    /// address may; the key and message say which.
+    #[error("too many live sockets")]
+    Crowded(&'static str, &'static str),
     /// 429: too many failed logins; try again after this many seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
@@ -87,7 +91,9 @@ impl ApiError {
                     "is locked after too many failed attempts; try again in {retry_after_secs} seconds"
                 ),
             )],
-            Self::Unavailable(field, message) | Self::BadRequest(field, message) => {
+            Self::Unavailable(field, message)
+            | Self::BadRequest(field, message)
+            | Self::Crowded(field, message) => {
                 vec![((*field).into(), (*message).into())]
             }
             Self::TooManyConnections => vec![(
@@ -128,7 +134,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) | Self::InvalidCredentials | Self::InvalidRefreshToken => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::TooManyRequests { .. } | Self::TooManyConnections => {
+            Self::TooManyRequests { .. } | Self::TooManyConnections | Self::Crowded(..) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
             Self::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
@@ -155,6 +161,10 @@ impl ResponseError for ApiError {
         }
         if let Self::TooManyRequests { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        // Whatever is away or crowded may well be back in a second: say when to try again.
+        if matches!(self, Self::Unavailable(..) | Self::Crowded(..)) {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
         if let Self::MethodNotAllowed { allowed } = self {
             response.insert_header((header::ALLOW, allowed.join(", ")));

@@ -16,13 +16,15 @@ mod request_id;
 mod routes;
 mod validated;
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Extensions, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, ErrorHandlers};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, Error};
@@ -34,7 +36,7 @@ use conduit_domain::sessions::Sessions;
 
 pub use client::TrustedProxies;
 pub use error::ApiError;
-pub use live::{LiveHub, LiveSettings};
+pub use live::{LiveCounters, LiveHub, LiveSettings};
 pub use openapi::ApiDoc;
 
 /// The largest JSON body any endpoint accepts. The biggest legitimate body is a new article: a
@@ -77,19 +79,99 @@ pub struct HttpSettings {
     pub draining: Draining,
 }
 
-/// Whether the server is shutting down. While it drains, every answer carries
-/// `Connection: close`: a proxy that keeps connections to this instance open stops reusing them,
-/// so that none is idle (and a request sent on it lost) when the instance stops listening.
-#[derive(Debug, Clone, Default)]
-pub struct Draining(Arc<AtomicBool>);
+/// Whether the server is shutting down, and how many requests it is serving. While it drains,
+/// every answer carries `Connection: close`: a proxy that keeps connections to this instance open
+/// stops reusing them, so that none is idle (and a request sent on it lost) when the instance
+/// stops listening.
+#[derive(Debug, Clone)]
+pub struct Draining {
+    draining: Arc<AtomicBool>,
+    /// Requests whose handler has not answered yet (a live socket counts only until it is
+    /// upgraded).
+    in_flight: Arc<tokio::sync::watch::Sender<usize>>,
+}
+
+impl Default for Draining {
+    fn default() -> Self {
+        Self {
+            draining: Arc::default(),
+            in_flight: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+}
 
 impl Draining {
     pub fn start(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.draining.store(true, Ordering::SeqCst);
     }
 
     pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Until no request is being served.
+    pub async fn idle(&self) {
+        let mut in_flight = self.in_flight.subscribe();
+        // The sender lives in `self`: waiting cannot fail.
+        let _ = in_flight.wait_for(|count| *count == 0).await;
+    }
+
+    /// Counts a request as served until the guard drops.
+    fn serving(&self) -> Serving {
+        self.in_flight.send_modify(|count| *count += 1);
+        Serving(Arc::clone(&self.in_flight))
+    }
+}
+
+/// One request being served; see [`Draining::idle`].
+struct Serving(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.send_modify(|count| *count = count.saturating_sub(1));
+    }
+}
+
+/// The TCP connections the server holds, counted from accept to close.
+#[derive(Debug, Clone, Default)]
+pub struct Connections(Arc<AtomicUsize>);
+
+impl Connections {
+    pub fn open(&self) -> usize {
         self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Held in a connection's extensions: the connection is counted until actix drops it.
+struct Counted(Connections);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        (self.0).0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// For `HttpServer::on_connect`: every accepted connection is counted in `connections`, and gets
+/// `write_timeout` as its `TCP_USER_TIMEOUT`: when what the server sends stays unacknowledged
+/// that long (a peer whose receive window stays shut, one that never reads), the kernel drops
+/// the connection. actix-web has no write timeout of its own, and a live socket's writes wait on
+/// the peer forever without one.
+pub fn on_connect(
+    write_timeout: Duration,
+    connections: Connections,
+) -> impl Fn(&dyn Any, &mut Extensions) + Send + Sync + 'static {
+    move |connection, extensions| {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Err(error) =
+                socket2::SockRef::from(stream).set_tcp_user_timeout(Some(write_timeout))
+        {
+            tracing::warn!(%error, "cannot set a connection's write timeout");
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = (connection, write_timeout);
+        connections.0.fetch_add(1, Ordering::SeqCst);
+        extensions.insert(Counted(connections.clone()));
     }
 }
 
@@ -119,7 +201,7 @@ pub fn app(
         .wrap(tracing_actix_web::TracingLogger::<request_id::RequestSpan>::new())
         .wrap(actix_web::middleware::from_fn(request_id::answer_with_id))
         .app_data(web::Data::new(settings.trusted_proxies))
-        .app_data(web::Data::new(live::AllowedOrigins(origins.clone())))
+        .app_data(web::Data::new(live::AllowedOrigins::new(&origins)))
         .app_data(settings.draining)
         .configure(configure(state))
 }

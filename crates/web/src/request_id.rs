@@ -89,12 +89,17 @@ impl RootSpanBuilder for RequestSpan {
 }
 
 /// Middleware: the response carries its request's id; while the server drains, it also closes
-/// its connection (see [`crate::Draining`]).
+/// its connection; and the request counts as in flight until its handler answers (see
+/// [`crate::Draining`]).
 pub(crate) async fn answer_with_id(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let serving = request
+        .app_data::<crate::Draining>()
+        .map(crate::Draining::serving);
     let mut response = next.call(request).await?;
+    drop(serving);
     let draining = response
         .request()
         .app_data::<crate::Draining>()

@@ -12,6 +12,7 @@ use conduit_domain::ports::SessionId;
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::LiveSettings;
+use super::metrics::{Caps, Crowded, LiveCounters, LiveMetrics, Ticket};
 use crate::dto::live::ServerFrame;
 
 /// Why the server closes a socket, with the close code the client sees.
@@ -64,6 +65,7 @@ struct Inner {
     count: watch::Sender<usize>,
     /// `true` once shutdown began: sockets still authenticating close too.
     stopping: watch::Sender<bool>,
+    metrics: Arc<LiveMetrics>,
 }
 
 /// The live sockets of this instance. Cheap to clone: every clone is the same hub.
@@ -116,6 +118,7 @@ impl LiveHub {
                 }),
                 count: watch::Sender::new(0),
                 stopping: watch::Sender::new(false),
+                metrics: Arc::default(),
             }),
         }
     }
@@ -131,6 +134,33 @@ impl LiveHub {
             .members
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What this instance's live sockets cost now, and how many closed for which reason.
+    pub fn counters(&self) -> LiveCounters {
+        self.inner.metrics.counters()
+    }
+
+    pub(crate) fn metrics(&self) -> &Arc<LiveMetrics> {
+        &self.inner.metrics
+    }
+
+    /// Admits a socket within `LIVE_MAX_CONNECTIONS`, and, for one that will authenticate by its
+    /// first message (`unauthenticated_from` its client's address), within the caps on sockets
+    /// waiting to authenticate.
+    pub(crate) fn admit(
+        &self,
+        unauthenticated_from: Option<Option<std::net::IpAddr>>,
+    ) -> Result<Ticket, Crowded> {
+        let settings = &self.inner.settings;
+        self.inner.metrics.admit(
+            Caps {
+                total: settings.max_connections,
+                unauthenticated: settings.max_unauthenticated,
+                unauthenticated_per_address: settings.max_unauthenticated_per_address,
+            },
+            unauthenticated_from,
+        )
     }
 
     /// How many sockets are registered now.

@@ -1,6 +1,8 @@
 //! One live socket, from authentication to close.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, ProtocolError, Session};
@@ -10,12 +12,15 @@ use conduit_domain::ports::Caller;
 use conduit_domain::sessions::AuthError;
 
 use super::hub::{Closing, Membership};
+use super::metrics::Ticket;
 use crate::AppState;
 use crate::dto::live::{ClientFrame, ServerFrame};
 
-/// How long a closing socket waits for its close frame to go out (a slow consumer's may never)
-/// before the connection is dropped.
-const CLOSE_PATIENCE: Duration = Duration::from_secs(5);
+/// What a client may send: a burst of this many frames (pings, pongs, messages), refilled at
+/// [`FRAMES_PER_SECOND`]. A client that sends more is closed with 1008: after `auth` it has
+/// nothing to say but pongs, and every ping it sends costs the server a pong.
+const FRAME_BURST: f64 = 32.0;
+const FRAMES_PER_SECOND: f64 = 8.0;
 
 /// A socket that authenticated at the upgrade, by its `Authorization` header.
 #[derive(Debug)]
@@ -31,6 +36,61 @@ pub(crate) struct Socket {
     pub(crate) session: Session,
     pub(crate) stream: MessageStream,
     pub(crate) state: Arc<AppState>,
+    /// Its place among the sockets this instance admits.
+    pub(crate) ticket: Ticket,
+    /// Set by the frame guard when it refused a frame over the limit.
+    pub(crate) oversized: Arc<AtomicBool>,
+    /// What the client may still send now (see [`FRAME_BURST`]).
+    budget: Budget,
+}
+
+impl Socket {
+    pub(crate) fn new(
+        session: Session,
+        stream: MessageStream,
+        state: Arc<AppState>,
+        ticket: Ticket,
+        oversized: Arc<AtomicBool>,
+    ) -> Self {
+        Self {
+            session,
+            stream,
+            state,
+            ticket,
+            oversized,
+            budget: Budget::full(),
+        }
+    }
+}
+
+/// A token bucket of the frames a client may send.
+#[derive(Debug)]
+struct Budget {
+    left: f64,
+    at: tokio::time::Instant,
+}
+
+impl Budget {
+    fn full() -> Self {
+        Self {
+            left: FRAME_BURST,
+            at: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Spends one frame; `false` when none is left.
+    fn spend(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * FRAMES_PER_SECOND;
+        self.left = (self.left + refill).min(FRAME_BURST);
+        self.at = now;
+        if self.left >= 1.0 {
+            self.left -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// Why this side closes, with its close code.
@@ -51,11 +111,36 @@ enum Close {
     Protocol,
     /// 1011: the database could not answer; the client may connect again.
     Unavailable,
+    /// 1008: the client sends frames faster than [`FRAMES_PER_SECOND`] allows.
+    Flood,
+    /// 1008: what the server sent could not be written within `WRITE_TIMEOUT`: the client does
+    /// not read.
+    WriteTimeout,
     /// 1000: the client closed, and this answers.
     Normal,
 }
 
 impl Close {
+    /// The reason's name in the counters ([`super::LiveCounters::closed`]).
+    fn name(close: Option<Self>) -> &'static str {
+        match close {
+            None => "gone",
+            Some(Self::Hub(Closing::Shutdown)) => "shutdown",
+            Some(Self::Hub(Closing::SlowConsumer)) => "slow_consumer",
+            Some(Self::Hub(Closing::SessionEnded)) => "session_ended",
+            Some(Self::InvalidToken) => "invalid_token",
+            Some(Self::NoAuthInTime) => "no_auth_in_time",
+            Some(Self::TooManyConnections) => "too_many_connections",
+            Some(Self::NoPong) => "no_pong",
+            Some(Self::TooLarge) => "too_large",
+            Some(Self::Protocol) => "protocol",
+            Some(Self::Unavailable) => "unavailable",
+            Some(Self::Flood) => "flood",
+            Some(Self::WriteTimeout) => "write_timeout",
+            Some(Self::Normal) => "normal",
+        }
+    }
+
     fn reason(self) -> CloseReason {
         let (code, description) = match self {
             Self::Hub(Closing::Shutdown) => (CloseCode::Away, "server shutting down"),
@@ -68,6 +153,8 @@ impl Close {
             Self::TooLarge => (CloseCode::Size, "frame too large"),
             Self::Protocol => (CloseCode::Protocol, "protocol error"),
             Self::Unavailable => (CloseCode::Error, "unavailable; connect again"),
+            Self::Flood => (CloseCode::Policy, "too many frames"),
+            Self::WriteTimeout => (CloseCode::Policy, "too slow: not reading"),
             Self::Normal => (CloseCode::Normal, ""),
         };
         CloseReason {
@@ -77,7 +164,9 @@ impl Close {
     }
 }
 
-/// Serves one socket until it closes.
+/// Serves one socket until it closes, then lets go of it: its close frame if one can be queued
+/// within the write timeout (a slow consumer's may be queued once it reads again), its place among the admitted sockets, and the connection (a peer
+/// that reads nothing is cut by the kernel's `TCP_USER_TIMEOUT`, see [`crate::on_connect`]).
 pub(crate) async fn serve(
     mut socket: Socket,
     authenticated: Option<Authenticated>,
@@ -87,16 +176,17 @@ pub(crate) async fn serve(
         Some(authenticated) => socket.live(authenticated, since).await,
         None => match socket.first_message().await {
             Ok((authenticated, since_in_message)) => {
+                socket.ticket.authenticated();
                 socket.live(authenticated, since_in_message.or(since)).await
             }
             Err(close) => close,
         },
     };
+    tracing::debug!(reason = ?close, "closing a live socket");
+    socket.state.hub.metrics().closed(Close::name(close));
     if let Some(close) = close {
-        tracing::debug!(reason = ?close, "closing a live socket");
-        // A slow consumer's close frame may wait behind frames it never reads: bounded.
-        let _ =
-            tokio::time::timeout(CLOSE_PATIENCE, socket.session.close(Some(close.reason()))).await;
+        let patience = socket.state.hub.settings().write_timeout;
+        let _ = tokio::time::timeout(patience, socket.session.close(Some(close.reason()))).await;
     }
 }
 
@@ -117,21 +207,45 @@ enum Incoming {
 }
 
 impl Socket {
+    /// Writes to the client within the write timeout; `Err` is how the socket closes.
+    async fn write<E>(
+        &self,
+        write: impl Future<Output = Result<(), E>>,
+    ) -> Result<(), Option<Close>> {
+        match tokio::time::timeout(self.state.hub.settings().write_timeout, write).await {
+            Ok(Ok(())) => Ok(()),
+            // The connection is gone.
+            Ok(Err(_)) => Err(None),
+            Err(_) => Err(Some(Close::WriteTimeout)),
+        }
+    }
+
     /// Reads one message from the client, answering pings.
     async fn incoming(&mut self, item: Option<Result<Message, ProtocolError>>) -> Incoming {
+        if item.as_ref().is_some_and(Result::is_ok) && !self.budget.spend() {
+            return Incoming::Closed(Some(Close::Flood));
+        }
         match item {
             None => Incoming::Closed(None),
             Some(Ok(Message::Text(text))) => Incoming::Text(text.to_string()),
             Some(Ok(Message::Ping(payload))) => {
-                if self.session.pong(&payload).await.is_err() {
-                    return Incoming::Closed(None);
+                let mut session = self.session.clone();
+                match self
+                    .write(async move { session.pong(&payload).await })
+                    .await
+                {
+                    Ok(()) => Incoming::Nothing,
+                    Err(close) => Incoming::Closed(close),
                 }
-                Incoming::Nothing
             }
             Some(Ok(Message::Pong(_))) => Incoming::Pong,
             Some(Ok(Message::Close(_))) => Incoming::Closed(Some(Close::Normal)),
             Some(Ok(_)) => Incoming::Nothing,
             Some(Err(ProtocolError::Overflow)) => Incoming::Closed(Some(Close::TooLarge)),
+            // The frame guard refused a frame from its header (see `guard`).
+            Some(Err(_)) if self.oversized.load(Ordering::SeqCst) => {
+                Incoming::Closed(Some(Close::TooLarge))
+            }
             Some(Err(_)) => Incoming::Closed(Some(Close::Protocol)),
         }
     }
@@ -141,20 +255,25 @@ impl Socket {
     async fn first_message(&mut self) -> Result<(Authenticated, Option<EventId>), Option<Close>> {
         let settings = self.state.hub.settings().clone();
         let mut stopping = self.state.hub.stopping();
-        let deadline = tokio::time::sleep(settings.auth_timeout);
-        tokio::pin!(deadline);
-        let text = loop {
-            tokio::select! {
-                () = &mut deadline => return Err(Some(Close::NoAuthInTime)),
-                _ = stopping.wait_for(|stopping| *stopping) => {
-                    return Err(Some(Close::Hub(Closing::Shutdown)));
+        // One deadline for the whole wait, answering pings included: nothing the client sends
+        // can move it.
+        let receive = async {
+            loop {
+                tokio::select! {
+                    _ = stopping.wait_for(|stopping| *stopping) => {
+                        return Err(Some(Close::Hub(Closing::Shutdown)));
+                    }
+                    item = self.stream.recv() => match self.incoming(item).await {
+                        Incoming::Text(text) => return Ok(text),
+                        Incoming::Nothing | Incoming::Pong => {}
+                        Incoming::Closed(close) => return Err(close),
+                    },
                 }
-                item = self.stream.recv() => match self.incoming(item).await {
-                    Incoming::Text(text) => break text,
-                    Incoming::Nothing | Incoming::Pong => {}
-                    Incoming::Closed(close) => return Err(close),
-                },
             }
+        };
+        let text = match tokio::time::timeout(settings.auth_timeout, receive).await {
+            Ok(received) => received?,
+            Err(_) => return Err(Some(Close::NoAuthInTime)),
         };
         let Ok(ClientFrame::Auth { token, since }) = serde_json::from_str::<ClientFrame>(&text)
         else {
@@ -199,8 +318,10 @@ impl Socket {
         membership: &mut Membership,
         text: impl Into<ByteString>,
     ) -> Result<(), Option<Close>> {
+        let mut session = self.session.clone();
+        let text = text.into();
         let closing = tokio::select! {
-            sent = self.session.text(text) => return sent.map_err(|_| None),
+            sent = self.write(async move { session.text(text).await }) => return sent,
             closing = membership.closing.wait_for(Option::is_some) => {
                 closing.ok().and_then(|closing| *closing)
             }
@@ -259,8 +380,9 @@ impl Socket {
                         return Some(Close::NoPong);
                     }
                     unanswered += 1;
-                    if self.session.ping(b"").await.is_err() {
-                        return None;
+                    let mut session = self.session.clone();
+                    if let Err(close) = self.write(async move { session.ping(b"").await }).await {
+                        return close;
                     }
                 }
                 Step::Incoming(item) => match self.incoming(item).await {

@@ -14,25 +14,29 @@ use conduit_domain::articles::{ArticleId, CommentBody, NewComment};
 use conduit_domain::ports::CommentRepository;
 use conduit_test_support::InMemoryStore;
 use conduit_test_support::live::{LiveClient, Message, PATIENCE, upgrade_request};
-use conduit_web::{AppState, HttpSettings, LiveSettings};
+use conduit_web::{AppState, Connections, HttpSettings, LiveSettings};
 use serde_json::{Value, json};
 
 use crate::support::{Ports, authed, published, registered, send};
 
-/// The app over one in-memory store, served on a loopback port with its fan-out running.
-struct Served {
-    address: SocketAddr,
-    state: AppState,
-    store: Arc<InMemoryStore>,
+/// The app over one in-memory store, served on a loopback port with its fan-out running, as the
+/// server serves it (`conduit_web::on_connect` included).
+pub(crate) struct Served {
+    pub(crate) address: SocketAddr,
+    pub(crate) state: AppState,
+    pub(crate) store: Arc<InMemoryStore>,
+    /// The TCP connections the server holds.
+    pub(crate) connections: Connections,
 }
 
 impl Served {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.address)
     }
 }
 
-async fn serve(live: LiveSettings, http: HttpSettings) -> Served {
+pub(crate) async fn serve(live: LiveSettings, http: HttpSettings) -> Served {
+    let write_timeout = live.write_timeout;
     let store = Arc::new(InMemoryStore::new());
     let ports = Ports {
         repository: store.clone(),
@@ -54,7 +58,9 @@ async fn serve(live: LiveSettings, http: HttpSettings) -> Served {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let address = listener.local_addr().expect("bound");
     let app_state = state.clone();
+    let connections = Connections::default();
     let server = HttpServer::new(move || conduit_web::app(app_state.clone(), http.clone()))
+        .on_connect(conduit_web::on_connect(write_timeout, connections.clone()))
         .workers(1)
         .disable_signals()
         .listen(listener)
@@ -65,6 +71,7 @@ async fn serve(live: LiveSettings, http: HttpSettings) -> Served {
         address,
         state,
         store,
+        connections,
     }
 }
 
@@ -90,7 +97,7 @@ async fn refused(served: &Served, query: &str, headers: &[(&str, &str)]) -> (u16
 }
 
 /// The user id behind a fake token (`fake-token-<user>.<session>`).
-fn user_of(token: &str) -> UserId {
+pub(crate) fn user_of(token: &str) -> UserId {
     let id = token
         .strip_prefix("fake-token-")
         .and_then(|rest| rest.split_once('.'))
@@ -309,6 +316,9 @@ async fn connect_slowly(served: &Served, token: &str) -> LiveClient {
     LiveClient::connect_over(request, stream).await
 }
 
+/// A client that stops reading while its frames keep coming: its queue fills, and it is closed
+/// with 1008, which it reads after the frames before it once it reads again. (A client that
+/// never reads again is let go too, connection and all: see `hostile.rs`.)
 #[actix_web::test]
 async fn a_slow_consumer_whose_queue_fills_is_closed_with_1008() {
     let live = LiveSettings {
@@ -332,16 +342,20 @@ async fn a_slow_consumer_whose_queue_fills_is_closed_with_1008() {
 
     // The author reads nothing while comments pour in: the frames back up to the queue.
     let comments = add_comments(&served.store, article, user_of(&reader), 3000).await;
-    tokio::time::timeout(PATIENCE, served.state.hub.wait_for_connections(0))
-        .await
-        .expect("the server let go of the slow socket");
+    tokio::time::timeout(PATIENCE, async {
+        while served.state.hub.counters().closed("slow_consumer") == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the server closed the slow socket");
 
     let (code, delivered) = client.close_code().await;
     assert_eq!(code, 1008);
     assert!(delivered < comments, "{delivered} of {comments} delivered");
 }
 
-async fn add_comments(
+pub(crate) async fn add_comments(
     store: &InMemoryStore,
     article: ArticleId,
     by: UserId,

@@ -21,5 +21,7 @@ mod sessions;
 mod headers;
 // GET /api/live: the WebSocket handshake, authentication, frames, events, resume and close codes.
 mod live;
+// GET /api/live attacked: each limit met as an attacker meets it, and what the server spends.
+mod hostile;
 // GET /api/openapi.json against the contract's operations; the /docs page.
 mod openapi;
