@@ -47,12 +47,27 @@ pub fn environment() -> Vec<(String, String)> {
     ]
 }
 
-/// Starts the topology, runs every step, stops it, and returns the report (Markdown). The first
-/// step that fails ends the run with what it saw.
-pub async fn run(options: &Options, load_secs: u64) -> Result<String, Failure> {
+/// What a rehearsal runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Every step, the read load lasting this many seconds.
+    Everything { load_secs: u64 },
+    /// Only the rolling restart, this many rounds (each instance stopped once a round), under
+    /// one load: proof by repetition that no request is lost at a stop.
+    RollingRestart { rounds: usize },
+}
+
+/// Starts the topology, runs the plan's steps, stops it, and returns the report (Markdown). The
+/// first step that fails ends the run with what it saw.
+pub async fn run(options: &Options, plan: Plan) -> Result<String, Failure> {
     let mut topology = Topology::start(options).await?;
     let mut report = String::from("# Production rehearsal\n\n");
-    let outcome = steps(&mut topology, &mut report, load_secs).await;
+    let outcome = match plan {
+        Plan::Everything { load_secs } => steps(&mut topology, &mut report, load_secs).await,
+        Plan::RollingRestart { rounds } => {
+            rolling_restart(&mut topology, &mut report, rounds).await
+        }
+    };
     let stopped = topology.stop().await;
     outcome?;
     let statuses = stopped?;
@@ -76,7 +91,8 @@ async fn steps(
         "- throttling: {MAX_FAILURES} failures spread over both instances lock the account; \
          a client behind nginx is throttled by its own address"
     );
-    rolling_restart(topology, report).await?;
+    rolling_restart(topology, report, 1).await?;
+    live_during_drain(topology, report).await?;
     database_restart(topology, report).await?;
     load(topology, report, load_secs).await?;
     nginx_errors(topology).await?;
@@ -418,6 +434,39 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
             .is_some_and(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())),
         || format!("nginx made no request id: {:?}", made.request_id),
     )?;
+    // A request id that a log line cannot carry as it is is replaced, by nginx as by the app.
+    let forged = api
+        .send(
+            Method::GET,
+            "/api/tags",
+            None,
+            None,
+            &[("X-Request-Id", "forged status=200 \"x")],
+        )
+        .await
+        .map_err(|error| format!("GET /api/tags: {error}"))?;
+    check(
+        forged
+            .request_id
+            .as_deref()
+            .is_some_and(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())),
+        || format!("a forged request id came back as {:?}", forged.request_id),
+    )?;
+    // Another name for this address (a page that rebound its DNS name to it) is not served.
+    let other_host = api
+        .send(
+            Method::GET,
+            "/api/tags",
+            None,
+            None,
+            &[("Host", "evil.example")],
+        )
+        .await
+        .map_err(|error| format!("GET /api/tags for another host: {error}"))?;
+    check(
+        other_host.status == 421 && other_host.body["errors"]["host"].is_array(),
+        || format!("another host: {} {}", other_host.status, other_host.body),
+    )?;
     Ok(())
 }
 
@@ -501,13 +550,15 @@ async fn throttling(topology: &Topology) -> Result<(), Failure> {
 }
 
 /// What one request of a load met.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Outcome {
     /// When it was answered, from the load's start.
     at: Duration,
     latency: Duration,
     /// `None`: no HTTP answer (refused, reset, timed out).
     status: Option<u16>,
+    /// Why there was no answer: the client's error and its causes.
+    error: Option<String>,
 }
 
 /// Concurrent clients, each looping over its requests until told to stop.
@@ -628,6 +679,7 @@ async fn work(
                     .await
             }
         };
+        let mut error = None;
         let status = match answer {
             Ok(answer) => {
                 if answer.status == 201
@@ -642,12 +694,22 @@ async fn work(
                 }
                 Some(answer.status)
             }
-            Err(_) => None,
+            Err(failed) => {
+                let mut cause: Option<&dyn std::error::Error> = Some(&failed);
+                let mut chain = Vec::new();
+                while let Some(now) = cause {
+                    chain.push(now.to_string());
+                    cause = now.source();
+                }
+                error = Some(format!("{step}: {}", chain.join(": ")));
+                None
+            }
         };
         outcomes.push(Outcome {
             at: started.elapsed(),
             latency: sent.elapsed(),
             status,
+            error,
         });
     }
     (outcomes, written)
@@ -679,9 +741,21 @@ fn failures(outcomes: &[Outcome]) -> String {
             .map_or_else(|| "no answer".to_owned(), |status| status.to_string());
         *counts.entry(key).or_insert(0_usize) += 1;
     }
+    let mut errors = std::collections::BTreeMap::new();
+    for error in outcomes
+        .iter()
+        .filter_map(|outcome| outcome.error.as_deref())
+    {
+        *errors.entry(error).or_insert(0_usize) += 1;
+    }
     counts
         .iter()
         .map(|(status, count)| format!("{count} x {status}"))
+        .chain(
+            errors
+                .iter()
+                .map(|(error, count)| format!("{count} x no answer: {error}")),
+        )
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -705,53 +779,43 @@ async fn acknowledged_writes_kept(topology: &Topology, slugs: &[String]) -> Resu
     })
 }
 
-/// SIGTERM each instance in turn under load, and start it again.
-async fn rolling_restart(topology: &mut Topology, report: &mut String) -> Result<(), Failure> {
+/// SIGTERM each instance in turn under load, and start it again, `rounds` times; every failed
+/// request is counted, with nginx's error lines, and every acknowledged article must be in the
+/// database. nginx is not told of the stops: what an instance does when it stops (see
+/// `conduit_server::Application::run_until_stopped`) is all that keeps a request from being lost.
+async fn rolling_restart(
+    topology: &mut Topology,
+    report: &mut String,
+    rounds: usize,
+) -> Result<(), Failure> {
     let watcher = Api::new(&topology.address)?
         .register(&unique("restarting"))
         .await?;
     let load = Load::start(topology, 32, Mix::ReadsAndWrites).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let errors_before = topology.nginx_errors().len();
     let mut stops = Vec::new();
     let mut sockets_closed = Vec::new();
-    for index in 0..topology.instance_count() {
-        // Sockets through nginx, on both instances: those on the stopping one close with 1001.
-        let mut sockets = Vec::new();
-        for _ in 0..6 {
-            let mut socket = LiveClient::connect_as(&topology.address, &watcher.token, "").await;
-            socket.ready().await;
-            sockets.push(socket);
+    for _ in 0..rounds {
+        for index in 0..topology.instance_count() {
+            let (took, closed) = restart(topology, index, &watcher).await?;
+            stops.push(took);
+            sockets_closed.push(closed);
         }
-        let asked = Instant::now();
-        let status = topology.stop_instance(index).await?;
-        check(status.success(), || {
-            format!("instance {index} exited with {status} on SIGTERM")
-        })?;
-        stops.push(asked.elapsed());
-        let mut codes = Vec::new();
-        for socket in &mut sockets {
-            codes.push(socket.closed_within(Duration::from_millis(500)).await);
-        }
-        let away = codes.iter().filter(|code| **code == Some(1001)).count();
-        let open = codes.iter().filter(|code| code.is_none()).count();
-        check(away > 0 && away + open == codes.len(), || {
-            format!("sockets when instance {index} stopped (None: still open): {codes:?}")
-        })?;
-        sockets_closed.push(format!("{away} of {}", codes.len()));
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        topology.start_instance(index).await?;
-        tokio::time::sleep(Duration::from_secs(3)).await;
     }
     let (outcomes, written) = load.finish().await?;
     let failed = outcomes
         .iter()
         .filter(|outcome| !successful(outcome))
         .count();
+    let stop_secs: Vec<f64> = stops.iter().map(Duration::as_secs_f64).collect();
     let _ = writeln!(
         report,
-        "- rolling restart under 32 connections (mixed reads and writes): {} requests, \
-         {failed} failed{}; {} articles acknowledged; SIGTERM to exit: {}; live sockets through \
-         nginx closed with 1001 by each stop, the others left open: {}",
+        "- rolling restart under 32 connections (mixed reads and writes), {} stops ({rounds} \
+         of each instance): {} requests, {failed} failed{}; {} articles acknowledged, all in the \
+         database; SIGTERM to exit: {}; live sockets through nginx closed with 1001 by each stop, \
+         the others left open: {}",
+        stops.len(),
         outcomes.len(),
         if failed == 0 {
             String::new()
@@ -759,20 +823,114 @@ async fn rolling_restart(topology: &mut Topology, report: &mut String) -> Result
             format!(" ({})", failures(&outcomes))
         },
         written.len(),
-        stops
-            .iter()
-            .map(|took| format!("{:.2} s", took.as_secs_f64()))
-            .collect::<Vec<_>>()
-            .join(", "),
+        spread(&stop_secs, "s"),
         sockets_closed.join(", ")
     );
     check(failed == 0, || {
+        let errors = topology.nginx_errors();
         format!(
-            "the rolling restart failed {failed} requests: {}",
-            failures(&outcomes)
+            "the rolling restart failed {failed} requests: {}\nnginx's error log meanwhile:\n{}",
+            failures(&outcomes),
+            errors.get(errors_before..).unwrap_or_default()
         )
     })?;
     acknowledged_writes_kept(topology, &written).await
+}
+
+/// One instance's turn in a rolling restart: SIGTERM, exit, start, ready. Live sockets opened through nginx beforehand, on both instances,
+/// must be closed with 1001 if they were on this one and left open otherwise. How long SIGTERM
+/// took to exit, and how many of the sockets it closed.
+async fn restart(
+    topology: &mut Topology,
+    index: usize,
+    watcher: &Session,
+) -> Result<(Duration, String), Failure> {
+    let mut sockets = Vec::new();
+    for _ in 0..6 {
+        let mut socket = LiveClient::connect_as(&topology.address, &watcher.token, "").await;
+        socket.ready().await;
+        sockets.push(socket);
+    }
+    let asked = Instant::now();
+    let status = topology.stop_instance(index).await?;
+    check(status.success(), || {
+        format!("instance {index} exited with {status} on SIGTERM")
+    })?;
+    let took = asked.elapsed();
+    let mut codes = Vec::new();
+    for socket in &mut sockets {
+        codes.push(socket.closed_within(Duration::from_millis(500)).await);
+    }
+    let away = codes.iter().filter(|code| **code == Some(1001)).count();
+    let open = codes.iter().filter(|code| code.is_none()).count();
+    check(away + open == codes.len(), || {
+        format!("sockets when instance {index} stopped (None: still open): {codes:?}")
+    })?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    topology.start_instance(index).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok((took, format!("{away} of {}", codes.len())))
+}
+
+/// Live sockets opened through nginx while an instance drains: the draining instance refuses
+/// the upgrade with 503, and nginx tries the other (`proxy_next_upstream http_503` on
+/// `/api/live`), so every socket is ready.
+async fn live_during_drain(topology: &mut Topology, report: &mut String) -> Result<(), Failure> {
+    const SOCKETS: usize = 10;
+    let watcher = Api::new(&topology.address)?
+        .register(&unique("draining"))
+        .await?;
+    let probe = Api::new(&topology.instance_address(0))?;
+    let address = topology.address.clone();
+    let token = watcher.token.clone();
+    // The sockets are opened once the instance answers that it is not ready: it drains.
+    let opening = tokio::spawn(async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let ready = probe
+                .call(reqwest::Method::GET, "/health/ready", None, None)
+                .await;
+            if ready.is_ok_and(|answer| answer.status == 503) {
+                let mut opened = 0;
+                for _ in 0..SOCKETS {
+                    let mut socket = LiveClient::connect_as(&address, &token, "").await;
+                    socket.ready().await;
+                    opened += 1;
+                }
+                return Ok(opened);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err("instance 0 never answered 503 to readiness after SIGTERM".to_owned())
+    });
+    let status = topology.stop_instance(0).await?;
+    let opened = opening
+        .await
+        .map_err(|error| format!("the sockets' task failed: {error}"))??;
+    check(status.success(), || {
+        format!("instance 0 exited with {status} on SIGTERM")
+    })?;
+    topology.start_instance(0).await?;
+    let _ = writeln!(
+        report,
+        "- live sockets opened through nginx while an instance in rotation drained: {opened} of \
+         {SOCKETS} ready (nginx took the draining instance's 503 to the other)"
+    );
+    Ok(())
+}
+
+/// `min`-`max` (median `m`) of some figures, with their unit.
+fn spread(figures: &[f64], unit: &str) -> String {
+    let mut sorted = figures.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.as_slice() {
+        [] => "none".to_owned(),
+        [only] => format!("{only:.2} {unit}"),
+        [first, .., last] => format!(
+            "{first:.2}-{last:.2} {unit} (median {:.2})",
+            sorted[sorted.len() / 2]
+        ),
+    }
 }
 
 /// An article whose author holds live sockets through nginx, and a reader who comments on it.
@@ -1019,8 +1177,19 @@ async fn load(topology: &Topology, report: &mut String, secs: u64) -> Result<(),
     Ok(())
 }
 
-/// nginx answers its own errors in the envelope: a body over the limit, and no instance left.
+/// nginx answers its own errors in the envelope: a body over the limit, and no instance left;
+/// and every line of its access log is one JSON object, whatever the clients sent.
 async fn nginx_errors(topology: &mut Topology) -> Result<(), Failure> {
+    let log = std::fs::read_to_string(topology.dir().join("nginx.log"))
+        .map_err(|error| format!("cannot read nginx's access log: {error}"))?;
+    let unparsed: Vec<&str> = log
+        .lines()
+        .filter(|line| serde_json::from_str::<Value>(line).is_err())
+        .take(3)
+        .collect();
+    check(unparsed.is_empty(), || {
+        format!("nginx's access log has lines that are not JSON: {unparsed:?}")
+    })?;
     let api = Api::new(&topology.address)?;
     let too_large = api
         .send(

@@ -48,7 +48,11 @@ pub struct Topology {
     dir: PathBuf,
     database: Database,
     instances: Vec<Instance>,
-    nginx: Child,
+    nginx: Nginx,
+}
+
+struct Nginx {
+    child: Child,
 }
 
 impl std::fmt::Debug for Topology {
@@ -135,18 +139,12 @@ impl Topology {
         } else {
             options.port
         };
-        let conf = local_nginx_conf(
-            &std::fs::read_to_string(&options.nginx_conf).map_err(|error| {
-                format!("cannot read {}: {error}", options.nginx_conf.display())
-            })?,
-            &instances.iter().map(|i| i.port).collect::<Vec<_>>(),
-            port,
-            &dir,
-        )?;
-        let conf_path = dir.join("nginx.conf");
-        std::fs::write(&conf_path, conf)
-            .map_err(|error| format!("cannot write {}: {error}", conf_path.display()))?;
-        let nginx = spawn_nginx(&dir, &conf_path)?;
+        let template = std::fs::read_to_string(&options.nginx_conf)
+            .map_err(|error| format!("cannot read {}: {error}", options.nginx_conf.display()))?;
+        let conf_path = write_nginx_conf(&template, &instances, port, &dir)?;
+        let nginx = Nginx {
+            child: spawn_nginx(&dir, &conf_path)?,
+        };
         let address = format!("http://127.0.0.1:{port}");
         let mut topology = Self {
             address,
@@ -155,7 +153,12 @@ impl Topology {
             instances,
             nginx,
         };
-        wait_ready(&topology.address, Some(&mut topology.nginx), START_LIMIT).await?;
+        wait_ready(
+            &topology.address,
+            Some(&mut topology.nginx.child),
+            START_LIMIT,
+        )
+        .await?;
         Ok(topology)
     }
 
@@ -189,6 +192,11 @@ impl Topology {
         let instance = &mut self.instances[index];
         instance.spawn()?;
         wait_ready(&address, instance.child.as_mut(), START_LIMIT).await
+    }
+
+    /// nginx's error log so far: a failed request's line names its cause.
+    pub fn nginx_errors(&self) -> String {
+        std::fs::read_to_string(self.dir.join("nginx-error.log")).unwrap_or_default()
     }
 
     /// Resident memory of instance `index`, in KiB (from `/proc`).
@@ -234,7 +242,7 @@ impl Topology {
                 statuses.push(instance.stop().await?);
             }
         }
-        terminate(&mut self.nginx, "nginx").await?;
+        terminate(&mut self.nginx.child, "nginx").await?;
         if let Some(container) = self.database.container.take() {
             container
                 .rm()
@@ -253,8 +261,9 @@ impl Drop for Topology {
                 let _ = child.wait();
             }
         }
-        let _ = self.nginx.kill();
-        let _ = self.nginx.wait();
+        // SIGTERM, which nginx's master passes to its workers (SIGKILL would leave them).
+        let _ = signal(self.nginx.child.id(), "TERM", "nginx");
+        let _ = self.nginx.child.wait();
         // The container handle's own drop removes the container.
     }
 }
@@ -289,15 +298,22 @@ impl Instance {
     }
 }
 
-/// SIGTERM, then waits at most [`STOP_LIMIT`] for the exit.
-async fn terminate(child: &mut Child, name: &str) -> Result<ExitStatus, Failure> {
+/// Sends `signal` (`TERM`, `HUP`) to process `pid`.
+fn signal(pid: u32, signal: &str, name: &str) -> Result<(), Failure> {
     let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .map_err(|error| format!("cannot signal {name}: {error}"))?;
-    if !sent.success() {
-        return Err(format!("cannot signal {name}: kill exited with {sent}"));
+    if sent.success() {
+        Ok(())
+    } else {
+        Err(format!("cannot signal {name}: kill exited with {sent}"))
     }
+}
+
+/// SIGTERM, then waits at most [`STOP_LIMIT`] for the exit.
+async fn terminate(child: &mut Child, name: &str) -> Result<ExitStatus, Failure> {
+    signal(child.id(), "TERM", name)?;
     let deadline = Instant::now() + STOP_LIMIT;
     loop {
         match child.try_wait() {
@@ -439,8 +455,18 @@ pub fn local_nginx_conf(
                 rewritten += 1;
             }
             "# rehearsal: listen" => {
-                lines.next();
-                out.push(format!("{indent}listen 127.0.0.1:{port};"));
+                // Whatever follows `listen ADDRESS` (`default_server`) stays.
+                let rest = lines
+                    .next()
+                    .and_then(|next| next.trim().strip_prefix("listen "))
+                    .and_then(|next| next.split_once([' ', ';']))
+                    .map_or(";", |(_, rest)| rest);
+                let rest = if rest.is_empty() {
+                    ";".to_owned()
+                } else {
+                    format!(" {rest}")
+                };
+                out.push(format!("{indent}listen 127.0.0.1:{port}{rest}"));
                 rewritten += 1;
             }
             "http {" => {
@@ -458,10 +484,25 @@ pub fn local_nginx_conf(
             _ => out.push(line.to_owned()),
         }
     }
-    if rewritten != 2 {
+    if rewritten < 2 {
         return Err("deploy/nginx.conf lacks its `# rehearsal:` markers".to_owned());
     }
     Ok(out.join("\n") + "\n")
+}
+
+/// Writes the local nginx configuration for `instances` into `dir`; its path.
+fn write_nginx_conf(
+    template: &str,
+    instances: &[Instance],
+    port: u16,
+    dir: &Path,
+) -> Result<PathBuf, Failure> {
+    let upstreams: Vec<u16> = instances.iter().map(|instance| instance.port).collect();
+    let conf = local_nginx_conf(template, &upstreams, port, dir)?;
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf)
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    Ok(path)
 }
 
 fn spawn_nginx(dir: &Path, conf: &Path) -> Result<Child, Failure> {

@@ -24,9 +24,14 @@
 //! | `BREACH_CHECK_FAIL_OPEN` | `true` | when the API cannot answer: `true` lets the password through, `false` answers 503 |
 //! | `SHUTDOWN_GRACE` | `30s` | on SIGTERM, how long requests in flight may take to finish |
 //! | `SHUTDOWN_DRAIN` | `0s` | on SIGTERM, how long to keep serving (not ready, closing each connection after its answer) before the listener closes; behind nginx, longer than its upstream `keepalive_timeout` (`deploy/nginx.conf`: 4 s) |
-//! | `CORS_ALLOWED_ORIGINS` | none | comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials) |
+//! | `CORS_ALLOWED_ORIGINS` | none | comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials); also the origins that may open a live socket (none: loopback origins only) |
 //! | `LIVE_RETENTION` | `24h` | how long live events are kept for clients that resume with `since`; an older `since` gets `reset` |
 //! | `LIVE_MAX_CONNECTIONS_PER_USER` | `8` | live sockets one user may hold on one instance; one more is refused (429, or close code 4429) |
+//! | `LIVE_MAX_CONNECTIONS` | `10000` | live sockets one instance holds at most, authenticated or not; one more is refused (503) |
+//! | `LIVE_MAX_UNAUTHENTICATED` | `1000` | live sockets waiting for their `auth` message, at most, on one instance; one more is refused (503) |
+//! | `LIVE_MAX_UNAUTHENTICATED_PER_ADDRESS` | `16` | of those, from one client address (as `TRUSTED_PROXIES` reads it); one more is refused (429) |
+//! | `LIVE_REPLAY_MAX` | `1000` | a resume replays at most this many events of the outbox (everyone's); a client further behind gets `reset` |
+//! | `WRITE_TIMEOUT` | `10s` | a connection whose peer acknowledges nothing the server sends for this long is dropped (`TCP_USER_TIMEOUT`), and a live socket whose frame cannot be written in this time is closed |
 //! | `TRUSTED_PROXIES` | none | comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; otherwise the socket peer is the client (login throttling keys on it) |
 
 use std::time::Duration;
@@ -94,6 +99,8 @@ pub struct Config {
     pub live_retention: Duration,
     /// How live sockets behave.
     pub live: LiveSettings,
+    /// A resume replays at most this many events.
+    pub live_replay_max: u64,
     /// Things worth telling the operator that do not stop start-up.
     pub warnings: Vec<String>,
 }
@@ -251,6 +258,11 @@ impl Config {
             Duration::from_secs(DAY),
             Duration::from_secs(30 * DAY),
         );
+        let write_timeout = duration(
+            "WRITE_TIMEOUT",
+            Duration::from_secs(10),
+            Duration::from_secs(600),
+        );
         // Zero is allowed: with no proxy keeping connections open there is nothing to drain.
         let shutdown_drain = match get("SHUTDOWN_DRAIN") {
             None => Duration::ZERO,
@@ -282,6 +294,17 @@ impl Config {
         let max_failures_per_address = count("LOGIN_MAX_FAILURES_PER_ADDRESS", 20);
         let breach_threshold = count("BREACH_CHECK_THRESHOLD", 1);
         let live_max_connections = count("LIVE_MAX_CONNECTIONS_PER_USER", 8);
+        let live_defaults = LiveSettings::default();
+        let live_max_total = count("LIVE_MAX_CONNECTIONS", live_defaults.max_connections as u64);
+        let live_max_unauthenticated = count(
+            "LIVE_MAX_UNAUTHENTICATED",
+            live_defaults.max_unauthenticated as u64,
+        );
+        let live_max_unauthenticated_per_address = count(
+            "LIVE_MAX_UNAUTHENTICATED_PER_ADDRESS",
+            live_defaults.max_unauthenticated_per_address as u64,
+        );
+        let live_replay_max = count("LIVE_REPLAY_MAX", 1000);
         if live_max_connections > 1000 {
             fail(
                 "LIVE_MAX_CONNECTIONS_PER_USER",
@@ -437,8 +460,17 @@ impl Config {
             live_retention,
             live: LiveSettings {
                 max_connections_per_user: usize::try_from(live_max_connections).unwrap_or(1000),
+                max_connections: usize::try_from(live_max_total).unwrap_or(usize::MAX),
+                max_unauthenticated: usize::try_from(live_max_unauthenticated)
+                    .unwrap_or(usize::MAX),
+                max_unauthenticated_per_address: usize::try_from(
+                    live_max_unauthenticated_per_address,
+                )
+                .unwrap_or(usize::MAX),
+                write_timeout,
                 ..LiveSettings::default()
             },
+            live_replay_max,
             warnings,
         })
     }

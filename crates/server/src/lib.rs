@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod healthcheck;
+mod listener;
 pub mod telemetry;
 
 use std::future::Future;
@@ -24,7 +25,7 @@ use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::{SessionPorts, Sessions};
 use conduit_persistence::Store;
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
-use conduit_web::{AppState, Draining, HttpSettings, LiveHub, Readiness};
+use conduit_web::{AppState, Connections, Draining, HttpSettings, LiveHub, Readiness};
 
 pub use config::{AppEnv, Config, ConfigError};
 
@@ -52,6 +53,10 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The listening socket, shut at the end of the drain while the workers finish what they
+    /// serve.
+    listener: TcpListener,
+    connections: Connections,
     store: Store,
     hub: LiveHub,
     /// The live fan-out, stopped with the server.
@@ -175,7 +180,8 @@ impl Application {
                 clock: clock.clone(),
             },
             time::Duration::try_from(config.live_retention).unwrap_or(time::Duration::DAY),
-        );
+        )
+        .with_replay_limit(config.live_replay_max);
         let head = live.bounds().await.map_err(StartError::LiveEvents)?.head;
         let hub = LiveHub::new(config.live.clone(), head);
         let fan_out = tokio::spawn(hub.clone().run(live.clone(), store.event_signal()));
@@ -208,11 +214,21 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             draining: shutdown.draining.clone(),
         };
+        let connections = Connections::default();
+        let shut_listener = listener.try_clone().map_err(|source| StartError::Bind {
+            address: config.bind_addr.clone(),
+            source,
+        })?;
         // Signals are ours to handle (see `run_until_stopped`), so readiness fails before the
-        // server stops accepting.
+        // server stops accepting. actix's own shutdown timeout only bounds what is left once
+        // every handler has answered: answers and close frames still being written.
         let mut server = HttpServer::new(move || conduit_web::app(state.clone(), settings.clone()))
+            .on_connect(conduit_web::on_connect(
+                config.live.write_timeout,
+                connections.clone(),
+            ))
             .disable_signals()
-            .shutdown_timeout(config.shutdown_grace.as_secs());
+            .shutdown_timeout(LINGER.as_secs());
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
@@ -226,6 +242,8 @@ impl Application {
         Ok(Self {
             port,
             server,
+            listener: shut_listener,
+            connections,
             store,
             hub,
             fan_out,
@@ -240,6 +258,16 @@ impl Application {
         self.port
     }
 
+    /// The TCP connections the server holds now.
+    pub fn connections(&self) -> Connections {
+        self.connections.clone()
+    }
+
+    /// The live sockets' hub: its counters say what they cost.
+    pub fn hub(&self) -> LiveHub {
+        self.hub.clone()
+    }
+
     /// What stops this application gracefully, as SIGTERM does.
     pub fn shutdown(&self) -> Shutdown {
         self.shutdown.clone()
@@ -248,8 +276,10 @@ impl Application {
     /// Serves until SIGTERM, SIGINT or [`Shutdown::request`], then shuts down in order:
     /// readiness answers 503 at once; for `SHUTDOWN_DRAIN` the server goes on serving, each answer
     /// closing its connection (a new live socket is refused with 503, those open stay live); the
-    /// listener closes; every live socket closes with 1001 while requests in flight finish (for
-    /// at most `SHUTDOWN_GRACE`); and the database pool closes.
+    /// listening socket is shut, so that a new connection is refused; every live socket closes
+    /// with 1001 while requests in flight finish (for at most `SHUTDOWN_GRACE`); what is still
+    /// being written then has [`LINGER`] before its connection is dropped, so that a client that
+    /// does not read cannot hold the process; and the database pool closes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
@@ -272,13 +302,26 @@ impl Application {
                             grace_secs = self.grace.as_secs(),
                             "shutting down: accepting nothing new, finishing requests in flight"
                         );
-                        // Live sockets would hold the server open: each closes now, with 1001,
-                        // when nginx has stopped sending this instance anything new, so that the
-                        // clients reconnect to another. The server's own future carries the stop
-                        // out: poll both.
-                        self.hub.shut_down();
-                        let ((), outcome) = tokio::join!(handle.stop(true), &mut server);
-                        outcome
+                        // The server's own future carries its commands out (the pause, then the
+                        // stop): it is polled throughout.
+                        let finished = tokio::select! {
+                            outcome = &mut server => Some(outcome),
+                            () = finish_in_flight(
+                                &handle,
+                                &self.listener,
+                                &self.hub,
+                                &self.shutdown.draining,
+                                self.grace,
+                            ) => None,
+                        };
+                        match finished {
+                            Some(outcome) => outcome,
+                            None => {
+                                // The server's own future carries the stop out: poll both.
+                                let ((), outcome) = tokio::join!(handle.stop(true), &mut server);
+                                outcome
+                            }
+                        }
                     }
                 }
             }
@@ -289,6 +332,47 @@ impl Application {
         outcome
     }
 }
+
+/// The end of listening and of the requests in flight:
+///
+/// 1. the listening socket completes no new connection ([`listener::stop_handshakes`]): a proxy's
+///    new connection request goes unanswered, and its retry is refused below, so that the proxy
+///    takes the request to another instance;
+/// 2. for [`HANDSHAKES`], the server still accepts what the kernel completed: handshakes that were
+///    under way, and the accept queue, whose requests are served;
+/// 3. the server pauses (it accepts nothing more), and the socket is shut: no connection was left
+///    in its queue to be reset;
+/// 4. every live socket closes with 1001 (they would hold the server open; their clients
+///    reconnect to another instance);
+/// 5. the requests in flight finish, within `grace`.
+async fn finish_in_flight(
+    server: &actix_web::dev::ServerHandle,
+    listener: &TcpListener,
+    hub: &LiveHub,
+    draining: &Draining,
+    grace: Duration,
+) {
+    if let Err(error) = listener::stop_handshakes(listener) {
+        tracing::warn!(%error, "cannot stop the listening socket's handshakes");
+    }
+    tokio::time::sleep(HANDSHAKES).await;
+    server.pause().await;
+    if let Err(error) = listener::shut(listener) {
+        tracing::warn!(%error, "cannot shut the listening socket");
+    }
+    hub.shut_down();
+    if tokio::time::timeout(grace, draining.idle()).await.is_err() {
+        tracing::warn!("requests still in flight after the grace");
+    }
+}
+
+/// How long the server goes on accepting after it stopped completing handshakes: those under
+/// way finish within a round trip, and the accept thread takes what is queued at once.
+const HANDSHAKES: Duration = Duration::from_millis(200);
+
+/// Once every handler has answered, how long connections may take to write what they still
+/// hold (answers, live sockets' close frames) before the workers drop them.
+pub const LINGER: Duration = Duration::from_secs(1);
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,8 @@
 //!   http://127.0.0.1:N (8080 by default) until Ctrl-C, which stops everything.
 //! - `conduit-rehearsal check [--load-secs S]`: the rehearsal (`conduit_e2e::rehearsal`); exits 0
 //!   when every step passed, and writes its figures to `target/rehearsal/report.md`.
+//!   `--only rolling-restart [--repeat N]` runs only the rolling restart, N rounds (each
+//!   instance stopped once a round) under one load.
 //!
 //! - `conduit-rehearsal live-bench [--sockets N] [--rate N] [--secs S] [--across N]`: the
 //!   live-updates benchmark
@@ -27,7 +29,7 @@ use std::process::ExitCode;
 use conduit_e2e::topology::{Options, Topology};
 use conduit_e2e::{live_bench, rehearsal};
 
-const USAGE: &str = "usage: conduit-rehearsal <up [--port N] | check [--load-secs S] | \
+const USAGE: &str = "usage: conduit-rehearsal <up [--port N] | check [--load-secs S] [--only rolling-restart [--repeat N]] | \
                      live-bench [--sockets N] [--rate N] [--secs S] [--across N] | journey --address URL> [--binary PATH] [--dir PATH]";
 
 #[tokio::main]
@@ -44,6 +46,8 @@ async fn main() -> ExitCode {
         environment: rehearsal::environment(),
     };
     let mut load_secs = 60;
+    let mut only = None;
+    let mut repeat = 1;
     let mut plan = live_bench::Plan::default();
     let mut address = None;
     while let Some(flag) = args.next() {
@@ -51,6 +55,13 @@ async fn main() -> ExitCode {
         let parsed = match (flag.as_str(), value) {
             ("--port", Some(value)) => value.parse().map(|port| options.port = port).is_ok(),
             ("--load-secs", Some(value)) => value.parse().map(|secs| load_secs = secs).is_ok(),
+            ("--only", Some(value)) if value == "rolling-restart" => {
+                only = Some(value);
+                true
+            }
+            ("--repeat", Some(value)) => {
+                value.parse().map(|n| repeat = n).is_ok_and(|()| repeat > 0)
+            }
             ("--sockets", Some(value)) => value.parse().map(|n| plan.sockets = n).is_ok(),
             ("--rate", Some(value)) => value.parse().map(|n| plan.rate = n).is_ok(),
             ("--secs", Some(value)) => value.parse().map(|n| plan.secs = n).is_ok(),
@@ -76,7 +87,13 @@ async fn main() -> ExitCode {
     }
     match command.as_deref() {
         Some("up") => up(&options).await,
-        Some("check") => check(options, load_secs).await,
+        Some("check") => {
+            let plan = match only {
+                Some(_) => rehearsal::Plan::RollingRestart { rounds: repeat },
+                None => rehearsal::Plan::Everything { load_secs },
+            };
+            check(options, plan).await
+        }
         Some("live-bench") => bench(options, plan).await,
         Some("journey") if address.is_some() => {
             match rehearsal::journey(address.as_deref().unwrap_or_default()).await {
@@ -125,9 +142,9 @@ async fn up(options: &Options) -> ExitCode {
     }
 }
 
-async fn check(mut options: Options, load_secs: u64) -> ExitCode {
+async fn check(mut options: Options, plan: rehearsal::Plan) -> ExitCode {
     options.port = 0;
-    let outcome = rehearsal::run(&options, load_secs).await;
+    let outcome = rehearsal::run(&options, plan).await;
     reported(&options, "report.md", "FAILED", outcome)
 }
 
