@@ -165,6 +165,7 @@ impl Application {
             },
             sessions.clone(),
             config.throttle,
+            conduit_domain::accounts::PasswordPolicy::Strict,
         );
         let live = Live::new(
             LivePorts {
