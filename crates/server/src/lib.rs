@@ -165,7 +165,7 @@ impl Application {
             },
             sessions.clone(),
             config.throttle,
-            conduit_domain::accounts::PasswordPolicy::Strict,
+            config.password_policy,
         );
         let live = Live::new(
             LivePorts {
@@ -224,6 +224,14 @@ impl Application {
                 source,
             })?
             .run();
+        // Here rather than in `main`, so that a test sees the line the operator sees.
+        tracing::info!(
+            address = %config.bind_addr,
+            port,
+            environment = ?config.app_env,
+            password_policy = %config.password_policy,
+            "conduit is serving"
+        );
         Ok(Self {
             port,
             server,
