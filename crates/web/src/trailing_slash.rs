@@ -26,13 +26,21 @@ pub(crate) async fn trim_trailing_slash(
     next.call(request).await
 }
 
+/// The path a request is routed by: `path` without the one slash that ends it, if any (`/` alone
+/// stays).
+pub(crate) fn routed_path(path: &str) -> &str {
+    path.strip_suffix('/')
+        .filter(|path| !path.is_empty())
+        .unwrap_or(path)
+}
+
 /// `uri` without the one slash that ends its path, query kept; `None` when its path does not end
 /// in a slash, or is `/` alone.
 fn without_trailing_slash(uri: &Uri) -> Option<Uri> {
-    let path = uri
-        .path()
-        .strip_suffix('/')
-        .filter(|path| !path.is_empty())?;
+    let path = routed_path(uri.path());
+    if path == uri.path() {
+        return None;
+    }
     let path_and_query = match uri.query() {
         Some(query) => format!("{path}?{query}"),
         None => path.to_owned(),

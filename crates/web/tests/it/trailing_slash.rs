@@ -87,19 +87,25 @@ async fn two_trailing_slashes_and_empty_segments_are_still_404() {
 /// The access log line names the path as it was sent, slash included, and the route it was
 /// served by.
 #[actix_web::test]
-async fn the_path_is_logged_as_it_was_sent() {
+async fn the_path_is_logged_as_it_was_sent_with_the_route_that_served_it() {
     let buffer = conduit_test_support::LogBuffer::default();
     let _default = tracing::subscriber::set_default(buffer.subscriber());
     let state = Ports::default().state();
 
-    let reply = send(&state, TestRequest::get().uri("/api/tags/")).await;
+    let tags = send(&state, TestRequest::get().uri("/api/tags/")).await;
+    let article = send(&state, TestRequest::get().uri("/api/articles/no-such/")).await;
 
-    assert_eq!(reply.status, 200);
+    assert_eq!((tags.status, article.status), (200, 404));
     let log = buffer.text();
     let answered: Vec<&str> = log
         .lines()
         .filter(|line| line.contains("answered"))
         .collect();
-    assert_eq!(answered.len(), 1, "{log}");
+    assert_eq!(answered.len(), 2, "{log}");
     assert!(answered[0].contains("http.target=/api/tags/"), "{log}");
+    assert!(answered[0].contains("http.route=/api/tags "), "{log}");
+    assert!(
+        answered[1].contains("http.route=/api/articles/{slug} "),
+        "{log}"
+    );
 }
