@@ -57,9 +57,11 @@ async fn a_request_in_flight_when_shutdown_begins_finishes_then_the_server_stops
         .respond_with(SlowAnswer(std::sync::Mutex::new(Some(arrived))))
         .mount(&breach_check)
         .await;
+    // The breach check holds the registration in flight; only the strict policy asks it.
     let app = TestApp::on_sqlite_with(&[
         ("BREACH_CHECK_URL", &breach_check.uri()),
         ("BREACH_CHECK_TIMEOUT", "30s"),
+        ("PASSWORD_POLICY", "strict"),
     ])
     .await;
     let registration = app

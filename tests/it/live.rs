@@ -28,7 +28,8 @@ async fn follow(app: &TestApp, token: &str, username: &str) {
     assert_eq!(status, 200, "{body}");
 }
 
-async fn publish(app: &TestApp, token: &str, title: &str) -> String {
+/// Publishes an article; its slug.
+pub(crate) async fn publish(app: &TestApp, token: &str, title: &str) -> String {
     let (status, body) = app
         .send(
             Method::POST,
@@ -43,7 +44,8 @@ async fn publish(app: &TestApp, token: &str, title: &str) -> String {
     body["article"]["slug"].as_str().expect("a slug").to_owned()
 }
 
-async fn comment(app: &TestApp, token: &str, slug: &str, body: &str) {
+/// Comments on an article; the comment's id.
+pub(crate) async fn comment(app: &TestApp, token: &str, slug: &str, body: &str) -> i64 {
     let (status, answer) = app
         .send(
             Method::POST,
@@ -53,6 +55,7 @@ async fn comment(app: &TestApp, token: &str, slug: &str, body: &str) {
         )
         .await;
     assert_eq!(status, 201, "{answer}");
+    answer["comment"]["id"].as_i64().expect("an id")
 }
 
 /// A follower on `reader_side` is told of an article published through `writer_side`.

@@ -13,3 +13,6 @@ mod sessions;
 mod live;
 // What a client sees when the database drops the server's connections.
 mod faults;
+// What the common clients do with no configuration: the test runner's and the Angular
+// frontend's passwords, the password policy per environment, and a trailing slash on every route.
+mod clients;

@@ -10,9 +10,35 @@ pub mod topology;
 use std::sync::Arc;
 
 use conduit_security::HashingParams;
-use conduit_server::{Application, Config};
+use conduit_server::{AppEnv, Application, Config};
 use conduit_test_support::{FakeClock, TestDb};
 use serde_json::Value;
+
+/// The password of every user [`TestApp::register`] registers.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The configuration a [`TestApp`] runs with: these environment variables (defaults for the
+/// rest), on `database_url`, on a free port, one worker, and (outside production, which refuses
+/// them) cheap password hashing to keep the suite fast.
+///
+/// # Panics
+/// When the variables are not a valid configuration: a mistake in the test.
+pub fn test_config(database_url: &str, variables: &[(&str, &str)]) -> Config {
+    let mut config = Config::from_lookup(|name| {
+        variables
+            .iter()
+            .find(|(variable, _)| *variable == name)
+            .map(|(_, value)| (*value).to_owned())
+    })
+    .expect("the test's configuration is valid");
+    config.database_url = database_url.to_owned();
+    config.bind_addr = "127.0.0.1:0".to_owned();
+    config.workers = Some(1);
+    if config.app_env != AppEnv::Production {
+        config.password_hashing = HashingParams::INSECURE_FOR_TESTS;
+    }
+    config
+}
 
 /// A running server and what it runs on; dropping it stops nothing the test still needs.
 #[derive(Debug)]
@@ -85,18 +111,7 @@ impl TestApp {
         variables: &[(&str, &str)],
         clock: Arc<FakeClock>,
     ) -> Self {
-        let mut config = Config::from_lookup(|name| {
-            variables
-                .iter()
-                .find(|(variable, _)| *variable == name)
-                .map(|(_, value)| (*value).to_owned())
-        })
-        .expect("the test's configuration is valid");
-        config.database_url = database_url.clone();
-        config.bind_addr = "127.0.0.1:0".to_owned();
-        config.workers = Some(1);
-        // Cheap hashing keeps the suite fast; production refuses these parameters.
-        config.password_hashing = HashingParams::INSECURE_FOR_TESTS;
+        let config = test_config(&database_url, variables);
         // The server runs on a runtime of its own, as it would in a process of its own: its
         // background work (the live fan-out, the LISTEN connection) goes on while the test's
         // runtime is blocked, as it is in the test database's `Drop`. A connection left half-open
@@ -209,7 +224,8 @@ impl TestApp {
         (status, headers, body)
     }
 
-    /// Registers a user with a unique name and returns its token and username.
+    /// Registers a user with a unique name (its e-mail address `<username>@example.com`, its
+    /// password [`PASSWORD`]) and returns its token and username.
     pub async fn register(&self, name: &str) -> (String, String) {
         let username = format!("{name}{}", conduit_test_support::unique());
         let (status, body) = self
@@ -220,7 +236,7 @@ impl TestApp {
                 Some(serde_json::json!({"user": {
                     "username": username,
                     "email": format!("{username}@example.com"),
-                    "password": "correct horse battery",
+                    "password": PASSWORD,
                 }})),
             )
             .await;

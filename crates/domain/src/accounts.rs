@@ -9,7 +9,8 @@ mod model;
 use std::sync::Arc;
 
 pub use model::{
-    Bio, Email, ImageUrl, NewUser, Password, PasswordHash, User, UserChanges, UserId, Username,
+    Bio, Email, ImageUrl, NewUser, Password, PasswordHash, PasswordPolicy, User, UserChanges,
+    UserId, Username,
 };
 
 use crate::ports::{
@@ -80,15 +81,22 @@ pub struct Accounts {
     ports: AccountPorts,
     sessions: Sessions,
     throttle: LoginThrottle,
+    password_policy: PasswordPolicy,
 }
 
 impl Accounts {
-    pub fn new(ports: AccountPorts, sessions: Sessions, throttle: ThrottlePolicy) -> Self {
+    pub fn new(
+        ports: AccountPorts,
+        sessions: Sessions,
+        throttle: ThrottlePolicy,
+        password_policy: PasswordPolicy,
+    ) -> Self {
         let throttle = LoginThrottle::new(throttle, ports.login_failures.clone());
         Self {
             ports,
             sessions,
             throttle,
+            password_policy,
         }
     }
 
@@ -246,17 +254,23 @@ impl Accounts {
         self.sessions.issue(updated, caller, None)
     }
 
-    /// The rules on a new password beyond its length: not common, not the user's own name or
-    /// address, and (when configured) not seen in known breaches too often.
+    /// The rules on a new password beyond its length, as the policy has them: under
+    /// [`PasswordPolicy::Strict`], not common, not the user's own name or address, and (when
+    /// configured) not seen in known breaches too often.
     async fn check_password(
         &self,
         password: &Password,
         username: &Username,
         email: &Email,
     ) -> Result<(), AuthError> {
-        password.check_policy(username, email).map_err(|refusal| {
-            AuthError::Invalid(ValidationErrors::single("password", refusal.to_string()))
-        })?;
+        password
+            .check_policy(self.password_policy, username, email)
+            .map_err(|refusal| {
+                AuthError::Invalid(ValidationErrors::single("password", refusal.to_string()))
+            })?;
+        if self.password_policy == PasswordPolicy::Contract {
+            return Ok(());
+        }
         match self.ports.breaches.check(password).await {
             Ok(None) => Ok(()),
             Ok(Some(seen)) => Err(AuthError::Invalid(ValidationErrors::single(

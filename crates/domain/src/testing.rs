@@ -5,7 +5,9 @@ use std::sync::Arc;
 use time::macros::datetime;
 
 use crate::Timestamp;
-use crate::accounts::{AccountPorts, Accounts, Email, PasswordHash, User, UserId, Username};
+use crate::accounts::{
+    AccountPorts, Accounts, Email, PasswordHash, PasswordPolicy, User, UserId, Username,
+};
 use crate::ports::{
     AccessToken, Caller, Clock, MockBreachedPasswords, MockClock, MockPasswordHasher,
     MockRefreshTokenSource, MockSessionRepository, MockTokenCodec, MockUserRepository,
@@ -33,6 +35,7 @@ pub(crate) struct Ports {
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) policy: SessionPolicy,
     pub(crate) throttle: ThrottlePolicy,
+    pub(crate) password_policy: PasswordPolicy,
 }
 
 impl Ports {
@@ -47,6 +50,7 @@ impl Ports {
             clock: None,
             policy: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
+            password_policy: PasswordPolicy::Strict,
         }
     }
 
@@ -72,9 +76,9 @@ impl Ports {
 
     /// The accounts use case over these mocks, with its sessions over the same ones.
     pub(crate) fn accounts(self) -> Accounts {
-        let throttle = self.throttle;
+        let (throttle, password_policy) = (self.throttle, self.password_policy);
         let (account_ports, sessions) = self.into_ports();
-        Accounts::new(account_ports, sessions, throttle)
+        Accounts::new(account_ports, sessions, throttle, password_policy)
     }
 
     /// The sessions use case over these mocks.

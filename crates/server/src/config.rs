@@ -18,6 +18,7 @@
 //! | `LOGIN_MAX_FAILURES` | `5` | failed logins per account within the window before a 429 |
 //! | `LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed logins per client address within the window |
 //! | `LOGIN_FAILURE_WINDOW` | `15m` | the throttling window |
+//! | `PASSWORD_POLICY` | `contract` (`strict` in production) | `contract`: a new password is 8 to 128 characters, not white space alone or one character repeated, as the RealWorld clients expect (`password` registers); `strict` also refuses the most common passwords, the user's own username or e-mail address and (with `BREACH_CHECK_URL`) breached ones |
 //! | `BREACH_CHECK_URL` | off | k-anonymity range API, e.g. `https://api.pwnedpasswords.com` |
 //! | `BREACH_CHECK_THRESHOLD` | `1` | refuse a password seen in breaches this often or more |
 //! | `BREACH_CHECK_TIMEOUT` | `2s` | how long to wait for the range API |
@@ -36,6 +37,7 @@
 
 use std::time::Duration;
 
+use conduit_domain::accounts::PasswordPolicy;
 use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::ThrottlePolicy;
 use conduit_persistence::PoolSettings;
@@ -91,6 +93,8 @@ pub struct Config {
     pub throttle: ThrottlePolicy,
     /// `None` when no range API is configured: the check is off.
     pub breach_check: Option<BreachCheckSettings>,
+    /// The rules a new password must keep beyond its length.
+    pub password_policy: PasswordPolicy,
     /// Origins a browser may call the API from; `["*"]` for any.
     pub cors_allowed_origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
@@ -338,6 +342,34 @@ impl Config {
                 None
             }
         });
+        // Development serves the RealWorld clients and test tools as they are; production keeps
+        // NIST's rules. Either may be chosen explicitly, and the start-up log names the one in force.
+        let password_policy = match get("PASSWORD_POLICY").as_deref() {
+            None if app_env == AppEnv::Production => PasswordPolicy::Strict,
+            None | Some("contract") => PasswordPolicy::Contract,
+            Some("strict") => PasswordPolicy::Strict,
+            Some(other) => {
+                fail(
+                    "PASSWORD_POLICY",
+                    format!("must be contract or strict, not {other:?}"),
+                );
+                PasswordPolicy::Strict
+            }
+        };
+        if password_policy == PasswordPolicy::Contract {
+            if app_env == AppEnv::Production {
+                warnings.push(
+                    "PASSWORD_POLICY is contract in production: common passwords and a user's own name are accepted"
+                        .to_owned(),
+                );
+            }
+            if breach_check.is_some() {
+                warnings.push(
+                    "BREACH_CHECK_URL is set, but PASSWORD_POLICY is contract, which checks no breaches; set PASSWORD_POLICY=strict to use it"
+                        .to_owned(),
+                );
+            }
+        }
         let cors_allowed_origins: Vec<String> = get("CORS_ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',')
@@ -455,6 +487,7 @@ impl Config {
                 window: to_time(failure_window),
             },
             breach_check,
+            password_policy,
             cors_allowed_origins,
             trusted_proxies,
             live_retention,

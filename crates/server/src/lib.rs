@@ -170,6 +170,7 @@ impl Application {
             },
             sessions.clone(),
             config.throttle,
+            config.password_policy,
         );
         let live = Live::new(
             LivePorts {
@@ -239,6 +240,14 @@ impl Application {
                 source,
             })?
             .run();
+        // Here rather than in `main`, so that a test sees the line the operator sees.
+        tracing::info!(
+            address = %config.bind_addr,
+            port,
+            environment = ?config.app_env,
+            password_policy = %config.password_policy,
+            "conduit is serving"
+        );
         Ok(Self {
             port,
             server,

@@ -37,19 +37,14 @@ async fn main() -> ExitCode {
         tracing::warn!("{warning}");
     }
 
-    let application = match Application::build(config.clone()).await {
+    // `build` logs the start-up line: address, port, environment and password policy.
+    let application = match Application::build(config).await {
         Ok(application) => application,
         Err(error) => {
             tracing::error!(error = %error, "conduit could not start");
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(
-        address = %config.bind_addr,
-        port = application.port(),
-        environment = ?config.app_env,
-        "conduit is serving"
-    );
     match application.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -14,6 +14,7 @@ mod live;
 mod openapi;
 mod request_id;
 mod routes;
+mod trailing_slash;
 mod validated;
 
 use std::any::Any;
@@ -193,8 +194,12 @@ pub fn app(
     let origins = settings.cors_allowed_origins;
     // The last `wrap` is the outermost: the security headers reach every answer, CORS refusals
     // included, and the envelope handler sees what CORS answers itself, in plain text. Every
-    // answer carries the request id its span logged.
+    // answer carries the request id its span logged. The trailing slash is trimmed innermost,
+    // just before routing, so that the logs show the path as it was sent.
     App::new()
+        .wrap(actix_web::middleware::from_fn(
+            trailing_slash::trim_trailing_slash,
+        ))
         .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
         .wrap(ErrorHandlers::new().default_handler_client(error::into_envelope))
         .wrap(security_headers())

@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document of the whole API, generated from the handlers' `#[utoipa::path]`
-//! annotations and the DTOs' schemas, served at `GET /api/openapi.json` and browsable at `/docs/`
+//! annotations and the DTOs' schemas, served at `GET /api/openapi.json` and browsable at `/docs`
 //! (Swagger UI, its assets vendored into the binary: no network needed).
 //!
 //! Its request schemas are the ones [`crate::validated::Validated`] checks bodies against: both
@@ -185,9 +185,12 @@ async fn document() -> HttpResponse {
     HttpResponse::Ok().json(&*DOCUMENT)
 }
 
+/// `/docs`, and `/docs/` once its trailing slash is trimmed, lead to the page itself: its assets
+/// are relative (`./swagger-ui.css`), so it must be read from a URL under `/docs/`. Redirecting
+/// to `/docs/` would come back here, trimmed, for ever.
 async fn to_docs() -> HttpResponse {
     HttpResponse::PermanentRedirect()
-        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .insert_header((actix_web::http::header::LOCATION, "/docs/index.html"))
         .finish()
 }
 

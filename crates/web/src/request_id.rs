@@ -57,8 +57,11 @@ impl RootSpanBuilder for RequestSpan {
             .and_then(|proxies| proxies.client_of(request.request()))
             .map(|address| address.to_string())
             .unwrap_or_default();
+        // Before routing, and before the trailing slash is trimmed: the pattern of the route that
+        // will serve the request, found by the path it will be routed by.
         let route = request
-            .match_pattern()
+            .resource_map()
+            .match_pattern(crate::trailing_slash::routed_path(request.path()))
             .unwrap_or_else(|| "default".to_owned());
         let span = tracing::info_span!(
             "HTTP request",

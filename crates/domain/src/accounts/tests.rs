@@ -5,7 +5,8 @@ use mockall::predicate::eq;
 use super::*;
 use crate::Timestamp;
 use crate::ports::{
-    BreachCheckError, HashError, RefreshToken, RefreshTokenHash, SessionId, UniqueField,
+    BreachCheckError, HashError, MockBreachedPasswords, RefreshToken, RefreshTokenHash, SessionId,
+    UniqueField,
 };
 use crate::testing::{CALLER, NOW, Ports, field_errors, pairs, stored_user};
 
@@ -442,6 +443,76 @@ async fn a_common_password_or_ones_own_name_is_refused_before_hashing() {
             field_errors(error),
             pairs(&[("password", message)]),
             "{password}"
+        );
+    }
+}
+
+/// The official API test runner registers with `password`, the Angular frontend with
+/// `password123`: under the contract's policy they, and one's own name, are new passwords like
+/// any other, and no range API is asked.
+#[tokio::test]
+async fn under_the_contract_policy_a_common_password_or_ones_own_name_registers_unchecked() {
+    for (username, password) in [
+        ("jake", "password"),
+        ("jake", "password123"),
+        ("JakeJakeJake", "jakejakejake"),
+        ("jake", "jake@jake.jake"),
+    ] {
+        let mut ports = Ports::new().issuing_tokens();
+        ports.password_policy = PasswordPolicy::Contract;
+        ports.breaches = MockBreachedPasswords::new();
+        ports.breaches.expect_check().never();
+        ports
+            .hasher
+            .expect_hash()
+            .withf(move |hashed| hashed.expose() == password)
+            .times(1)
+            .returning(|_| Ok(PasswordHash::from_phc("$argon2id$hashed".to_owned())));
+        ports
+            .repository
+            .expect_insert()
+            .times(1)
+            .returning(|_| Ok(stored_user(7, "jake", "jake@jake.jake")));
+
+        let registered = ports
+            .accounts()
+            .register(registration(username, "jake@jake.jake", password))
+            .await;
+
+        assert_eq!(
+            registered.map(|authenticated| authenticated.user.id).ok(),
+            Some(UserId(7)),
+            "{password}"
+        );
+    }
+}
+
+/// Whatever the policy, a password is 8 to 128 characters, not white space alone and not one
+/// character repeated.
+#[tokio::test]
+async fn under_the_contract_policy_blank_short_long_and_repeated_passwords_are_still_refused() {
+    let mut ports = Ports::new();
+    ports.password_policy = PasswordPolicy::Contract;
+    // No other expectations: any call to a port fails the test.
+    let accounts = ports.accounts();
+    let too_long = "correct horse ".repeat(10);
+
+    for (password, message) in [
+        ("", "can't be blank"),
+        ("passwor", "is too short (minimum is 8 characters)"),
+        (too_long.as_str(), "is too long (maximum is 128 characters)"),
+        ("        ", "must contain more than white space"),
+        ("zzzzzzzz", "must not be one character repeated"),
+    ] {
+        let error = accounts
+            .register(registration("jake", "jake@jake.jake", password))
+            .await
+            .expect_err("refused");
+
+        assert_eq!(
+            field_errors(error),
+            pairs(&[("password", message)]),
+            "{password:?}"
         );
     }
 }

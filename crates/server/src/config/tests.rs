@@ -251,6 +251,86 @@ fn bad_session_breach_and_cors_settings_are_each_reported() {
     );
 }
 
+#[test]
+fn the_password_policy_is_the_contracts_in_development_and_strict_in_production() {
+    let secret = "s".repeat(32);
+    let policy = |variables: &[(&str, &str)]| config(variables).map(|c| c.password_policy);
+    let production = [("APP_ENV", "production"), ("JWT_SECRET", secret.as_str())];
+
+    assert_eq!(policy(&[]), Ok(PasswordPolicy::Contract));
+    assert_eq!(
+        policy(&[("APP_ENV", "development")]),
+        Ok(PasswordPolicy::Contract)
+    );
+    assert_eq!(policy(&production), Ok(PasswordPolicy::Strict));
+    assert_eq!(
+        policy(&[("PASSWORD_POLICY", "strict")]),
+        Ok(PasswordPolicy::Strict)
+    );
+    assert_eq!(
+        policy(&[
+            production[0],
+            production[1],
+            ("PASSWORD_POLICY", "contract")
+        ]),
+        Ok(PasswordPolicy::Contract)
+    );
+    assert_eq!(
+        policy(&[("PASSWORD_POLICY", " ")]),
+        Ok(PasswordPolicy::Contract),
+        "blank is unset, as for every variable"
+    );
+}
+
+#[test]
+fn an_unknown_password_policy_is_refused_naming_the_choices() {
+    for refused in ["nist", "Strict", "contract,strict"] {
+        let errors = config(&[("PASSWORD_POLICY", refused)]).expect_err("refused");
+
+        assert_eq!(
+            errors,
+            [ConfigError {
+                variable: "PASSWORD_POLICY",
+                message: format!("must be contract or strict, not {refused:?}"),
+            }]
+        );
+    }
+}
+
+/// A configuration that would quietly switch a rule off says so at start-up.
+#[test]
+fn the_contract_policy_in_production_or_beside_a_breach_check_is_warned_about() {
+    let secret = "s".repeat(32);
+    let warned_of = |variables: &[(&str, &str)]| {
+        config(variables)
+            .expect("valid")
+            .warnings
+            .iter()
+            .filter(|warning| warning.contains("PASSWORD_POLICY"))
+            .count()
+    };
+    let breach_check = ("BREACH_CHECK_URL", "https://api.pwnedpasswords.com");
+
+    assert_eq!(warned_of(&[("JWT_SECRET", &secret)]), 0);
+    assert_eq!(
+        warned_of(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &secret),
+            ("PASSWORD_POLICY", "contract"),
+        ]),
+        1
+    );
+    assert_eq!(warned_of(&[("JWT_SECRET", &secret), breach_check]), 1);
+    assert_eq!(
+        warned_of(&[
+            ("JWT_SECRET", &secret),
+            breach_check,
+            ("PASSWORD_POLICY", "strict")
+        ]),
+        0
+    );
+}
+
 /// The rows of the variables table in `config.rs`'s module docs.
 fn documented_rows() -> Vec<&'static str> {
     include_str!("../config.rs")

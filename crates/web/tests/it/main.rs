@@ -5,6 +5,8 @@
 mod support;
 // Malformed bodies, wrong content types, unknown routes: the error envelope everywhere.
 mod errors;
+// A trailing slash: routed as the path without it, 404s and 405s kept, logged as sent.
+mod trailing_slash;
 // Liveness and readiness.
 mod health;
 // POST /users, POST /users/login, GET /user, PUT /user.

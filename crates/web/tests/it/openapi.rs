@@ -118,6 +118,8 @@ async fn request_bodies_name_the_schemas_that_validate_them() {
     assert_eq!(new_user["properties"]["username"]["maxLength"], 32);
 }
 
+/// `/docs` and `/docs/` lead to the page, and every asset the page names, resolved against the
+/// page's own URL as a browser would, is served from the binary.
 #[actix_web::test]
 async fn the_docs_page_is_served_with_everything_it_needs_embedded() {
     let app = test::init_service(conduit_web::app(
@@ -125,24 +127,27 @@ async fn the_docs_page_is_served_with_everything_it_needs_embedded() {
         conduit_web::HttpSettings::default(),
     ))
     .await;
+    let location = |headers: &actix_web::http::header::HeaderMap| {
+        headers
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
 
-    let redirect = test::call_service(&app, TestRequest::get().uri("/docs").to_request()).await;
-    let response = test::call_service(&app, TestRequest::get().uri("/docs/").to_request()).await;
-    let script = test::call_service(
-        &app,
-        TestRequest::get()
-            .uri("/docs/swagger-ui-bundle.js")
-            .to_request(),
-    )
-    .await;
+    let bare = test::call_service(&app, TestRequest::get().uri("/docs").to_request()).await;
+    let slashed = test::call_service(&app, TestRequest::get().uri("/docs/").to_request()).await;
+    let page_url = location(bare.headers()).expect("a redirect");
+    let response = test::call_service(&app, TestRequest::get().uri(&page_url).to_request()).await;
 
-    assert_eq!(redirect.status().as_u16(), 308);
-    assert_eq!(response.status().as_u16(), 200);
     assert_eq!(
-        script.status().as_u16(),
-        200,
-        "the assets are in the binary"
+        (bare.status().as_u16(), slashed.status().as_u16()),
+        (308, 308)
     );
+    assert_eq!(
+        location(slashed.headers()).as_deref(),
+        Some(page_url.as_str())
+    );
+    assert_eq!(response.status().as_u16(), 200, "{page_url}");
     let content_type = response
         .headers()
         .get("content-type")
@@ -153,6 +158,33 @@ async fn the_docs_page_is_served_with_everything_it_needs_embedded() {
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(page.contains("swagger-ui"), "{page}");
     assert!(!page.contains("src=\"http"), "no script from the network");
+    let directory = page_url
+        .rsplit_once('/')
+        .map(|(directory, _)| directory)
+        .expect("a path");
+    let assets: Vec<String> = page
+        .split(['"', '\''])
+        .filter(|word| {
+            [".css", ".js", ".png"]
+                .iter()
+                .any(|extension| word.ends_with(extension))
+        })
+        .map(|asset| format!("{directory}/{}", asset.trim_start_matches("./")))
+        .collect();
+    assert!(
+        assets
+            .iter()
+            .any(|asset| asset.ends_with("swagger-initializer.js")),
+        "{assets:?}"
+    );
+    for asset in &assets {
+        let response = test::call_service(&app, TestRequest::get().uri(asset).to_request()).await;
+        assert_eq!(
+            response.status().as_u16(),
+            200,
+            "{asset}: the assets are in the binary"
+        );
+    }
 }
 
 /// The live-updates protocol is in the document's description, and the README says the same.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::test;
 use actix_web::test::TestRequest;
-use conduit_domain::accounts::{AccountPorts, Accounts};
+use conduit_domain::accounts::{AccountPorts, Accounts, PasswordPolicy};
 use conduit_domain::articles::Articles;
 use conduit_domain::live::{EventId, Live, LivePorts};
 use conduit_domain::ports::{
@@ -89,6 +89,9 @@ impl Ports {
                 },
                 sessions.clone(),
                 self.throttle,
+                // Production's rules, which the password tests here meet; the end-to-end tests
+                // meet the contract's, the default in development.
+                PasswordPolicy::Strict,
             ),
             sessions,
             profiles: Profiles::new(self.profiles.clone()),
