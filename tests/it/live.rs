@@ -179,3 +179,64 @@ async fn a_browser_authenticates_with_its_first_message() {
 
     socket.ready().await;
 }
+
+/// A client that reads nothing, with what the server sent it stuck in the kernel's buffers,
+/// cannot hold the process once the requests in flight have finished: the server stops within
+/// its drain and a second, though the grace and the write timeout are a minute each.
+#[tokio::test]
+async fn a_client_that_never_reads_cannot_hold_the_shutdown() {
+    use conduit_test_support::hostile::RawSocket;
+
+    let app = TestApp::on_sqlite_with(&[
+        ("SHUTDOWN_DRAIN", "1s"),
+        ("SHUTDOWN_GRACE", "60s"),
+        ("WRITE_TIMEOUT", "60s"),
+    ])
+    .await;
+    let (author, author_name) = app.register("prolific").await;
+    let (reader, _) = app.register("stuck").await;
+    follow(&app, &reader, &author_name).await;
+    let mut probe = LiveClient::connect_as(&app.address, &reader, "").await;
+    let since = probe.ready().await;
+    drop(probe);
+    for number in 0..200 {
+        let (status, body) = app
+            .send(
+                Method::POST,
+                "/api/articles",
+                Some(&author),
+                Some(json!({"article": {
+                    "title": format!("Unread {number}"),
+                    "description": "Sent to a client that never reads it.",
+                    "body": "b",
+                    "tagList": ["unread"],
+                }})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let address = app
+        .address
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a socket address");
+    let authorization = format!("Token {reader}");
+    // It resumes from before the 200 articles, and reads none of them.
+    let _socket = RawSocket::upgrade_from(
+        None,
+        address,
+        &format!("?since={since}"),
+        &[("authorization", &authorization)],
+        Some(4096),
+    )
+    .await
+    .expect("upgraded");
+
+    app.shutdown.request();
+
+    let stopped = tokio::time::timeout(conduit_test_support::live::PATIENCE, app.stopped()).await;
+    assert!(
+        stopped.is_ok_and(|outcome| outcome.is_ok()),
+        "the server did not stop while the client held it"
+    );
+}

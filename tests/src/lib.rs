@@ -3,6 +3,7 @@
 //! moves, and gives the test a small HTTP client for it. The tests live in `it/` and in the two
 //! binaries beside it (`statements.rs`, `secrets.rs`) that need a process of their own.
 
+pub mod hostile_bench;
 pub mod live_bench;
 pub mod rehearsal;
 pub mod topology;

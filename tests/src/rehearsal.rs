@@ -123,6 +123,11 @@ impl Api {
         Self::from(base, None)
     }
 
+    /// The base URL it calls.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
     /// A client whose connections leave from `source` (a loopback address).
     fn from(base: &str, source: Option<IpAddr>) -> Result<Self, Failure> {
         let client = reqwest::Client::builder()

@@ -209,6 +209,12 @@ impl Topology {
             .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
     }
 
+    /// The files instance `index` holds open (from `/proc`): sockets among them.
+    pub fn open_files(&self, index: usize) -> Option<usize> {
+        let pid = self.instances[index].child.as_ref()?.id();
+        Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+    }
+
     /// Stops the PostgreSQL container (a fast shutdown; the data stays).
     pub async fn stop_database(&self) -> Result<(), Failure> {
         let container = self.container()?;
@@ -262,8 +268,10 @@ impl Drop for Topology {
             }
         }
         // SIGTERM, which nginx's master passes to its workers (SIGKILL would leave them).
-        let _ = signal(self.nginx.child.id(), "TERM", "nginx");
-        let _ = self.nginx.child.wait();
+        if matches!(self.nginx.child.try_wait(), Ok(None)) {
+            let _ = signal(self.nginx.child.id(), "TERM", "nginx");
+            let _ = self.nginx.child.wait();
+        }
         // The container handle's own drop removes the container.
     }
 }

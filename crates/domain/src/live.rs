@@ -65,6 +65,10 @@ pub enum Change {
     /// A session was revoked (logout, logout everywhere, a password change, a reused refresh
     /// token): its sockets close, wherever they are connected.
     SessionEnded { session: SessionId },
+    /// An event this version cannot read: a kind it does not know (one that a newer version,
+    /// in a rolling deploy, writes already), or a row that lacks what its kind needs. Nobody is
+    /// told of it, and nothing after it is held up.
+    Unreadable { kind: String },
 }
 
 /// One event of the outbox.
@@ -117,6 +121,7 @@ pub fn audience(change: &Change) -> Audience {
             }
         }
         Change::SessionEnded { session } => Audience::Session(session),
+        Change::Unreadable { .. } => Audience::Nobody,
     }
 }
 
@@ -153,6 +158,9 @@ pub enum Dispatch {
     },
     /// Close the sockets of this session.
     EndSession(SessionId),
+    /// An event that cannot be read (see [`Change::Unreadable`]): skipped, and worth a word in
+    /// the log.
+    Unreadable { kind: String },
     /// Nothing to send: nobody receives it, or what it speaks of is gone.
     Nothing,
 }
@@ -251,6 +259,9 @@ impl Live {
 
     /// Who receives `event`, and what they see.
     pub async fn dispatch(&self, event: &StoredEvent) -> Result<Dispatch, StoreError> {
+        if let Change::Unreadable { kind } = &event.change {
+            return Ok(Dispatch::Unreadable { kind: kind.clone() });
+        }
         let recipients = match audience(&event.change) {
             Audience::Nobody => return Ok(Dispatch::Nothing),
             Audience::Session(session) => return Ok(Dispatch::EndSession(session)),
@@ -301,6 +312,7 @@ impl Live {
                 }
             }
             Change::SessionEnded { session } => return Ok(Dispatch::EndSession(*session)),
+            Change::Unreadable { kind } => return Ok(Dispatch::Unreadable { kind: kind.clone() }),
         };
         Ok(Dispatch::Deliver {
             recipients,
@@ -345,6 +357,11 @@ impl Live {
                     deliveries.push(*delivery);
                 }
             }
+        }
+        // A prune between the bounds and the reads may have taken events from under the replay:
+        // then what was read has a gap, and the client must reset instead.
+        if resume_from(since, self.ports.log.bounds().await?) == Resume::Reset {
+            return Ok(Replay::Reset);
         }
         Ok(Replay::Events(deliveries))
     }

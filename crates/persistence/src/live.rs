@@ -55,10 +55,21 @@ struct EventRow {
     article_author: Option<i64>,
 }
 
-impl TryFrom<EventRow> for StoredEvent {
-    type Error = StoreError;
+impl From<EventRow> for StoredEvent {
+    /// A row that cannot be read (an unknown kind, a field its kind needs missing) becomes
+    /// [`Change::Unreadable`]: one bad row must not stop the events after it.
+    fn from(row: EventRow) -> Self {
+        let id = EventId(row.id);
+        let at = row.at.into();
+        let kind = row.kind.clone();
+        let change = change(row).unwrap_or(Change::Unreadable { kind });
+        Self { id, at, change }
+    }
+}
 
-    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+/// What a row says happened; `Err` when it cannot be read.
+fn change(row: EventRow) -> Result<Change, StoreError> {
+    {
         let bad = |field| corrupt("live event", row.id, field);
         let actor = row.actor_id.map(UserId).ok_or_else(|| bad("actor"));
         let article = || -> Result<(ArticleId, Slug, UserId), StoreError> {
@@ -107,11 +118,7 @@ impl TryFrom<EventRow> for StoredEvent {
             },
             _ => return Err(bad("kind")),
         };
-        Ok(Self {
-            id: EventId(row.id),
-            at: row.at.into(),
-            change,
-        })
+        Ok(change)
     }
 }
 
@@ -132,7 +139,7 @@ impl EventLog for SqlEventLog {
     async fn after(&self, since: EventId, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let args = Args::new().bind(since.0).bind(i64::from(limit));
         let rows: Vec<EventRow> = self.store.fetch_all(AFTER, args).await?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
     async fn bounds(&self) -> Result<LogBounds, StoreError> {

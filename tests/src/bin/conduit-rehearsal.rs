@@ -14,6 +14,10 @@
 //!   (`conduit_e2e::live_bench`) on a topology of its own; its figures go to
 //!   `target/rehearsal/live-bench.md`.
 //!
+//! - `conduit-rehearsal hostile-bench [--sockets N]`: the hostile-clients benchmark
+//!   (`conduit_e2e::hostile_bench`) on one instance of its own; its figures go to
+//!   `target/rehearsal/hostile-bench.md`.
+//!
 //! - `conduit-rehearsal journey --address URL`: only the journey, against a topology already
 //!   running (what the GitHub job runs against `docker compose up`).
 //!
@@ -27,10 +31,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use conduit_e2e::topology::{Options, Topology};
-use conduit_e2e::{live_bench, rehearsal};
+use conduit_e2e::{hostile_bench, live_bench, rehearsal};
 
 const USAGE: &str = "usage: conduit-rehearsal <up [--port N] | check [--load-secs S] [--only rolling-restart [--repeat N]] | \
-                     live-bench [--sockets N] [--rate N] [--secs S] [--across N] | journey --address URL> [--binary PATH] [--dir PATH]";
+                     live-bench [--sockets N] [--rate N] [--secs S] [--across N] | hostile-bench [--sockets N] | journey --address URL> [--binary PATH] [--dir PATH]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -49,6 +53,7 @@ async fn main() -> ExitCode {
     let mut only = None;
     let mut repeat = 1;
     let mut plan = live_bench::Plan::default();
+    let mut hostile = hostile_bench::Plan::default();
     let mut address = None;
     while let Some(flag) = args.next() {
         let value = args.next();
@@ -62,7 +67,13 @@ async fn main() -> ExitCode {
             ("--repeat", Some(value)) => {
                 value.parse().map(|n| repeat = n).is_ok_and(|()| repeat > 0)
             }
-            ("--sockets", Some(value)) => value.parse().map(|n| plan.sockets = n).is_ok(),
+            ("--sockets", Some(value)) => value
+                .parse()
+                .map(|n| {
+                    plan.sockets = n;
+                    hostile.sockets = n;
+                })
+                .is_ok(),
             ("--rate", Some(value)) => value.parse().map(|n| plan.rate = n).is_ok(),
             ("--secs", Some(value)) => value.parse().map(|n| plan.secs = n).is_ok(),
             ("--across", Some(value)) => value.parse().map(|n| plan.across = n).is_ok(),
@@ -95,6 +106,16 @@ async fn main() -> ExitCode {
             check(options, plan).await
         }
         Some("live-bench") => bench(options, plan).await,
+        Some("hostile-bench") => {
+            options.port = 0;
+            let outcome = hostile_bench::run(&options, hostile).await;
+            reported(
+                &options,
+                "hostile-bench.md",
+                "the benchmark FAILED",
+                outcome,
+            )
+        }
         Some("journey") if address.is_some() => {
             match rehearsal::journey(address.as_deref().unwrap_or_default()).await {
                 Ok(()) => {

@@ -434,6 +434,114 @@ async fn a_replay_stops_at_the_id_the_socket_went_live_from_across_batches() {
 }
 
 #[tokio::test]
+async fn a_replay_further_behind_than_its_limit_is_a_reset_without_reading_an_event() {
+    let mut ports = Ports::new();
+    ports.log.expect_bounds().returning(|| {
+        Ok(LogBounds {
+            head: EventId(5_000),
+            pruned_through: EventId(0),
+        })
+    });
+    ports.log.expect_after().never();
+
+    let replay = ports
+        .live()
+        .with_replay_limit(1000)
+        .replay(AUTHOR, EventId(0), EventId(1001))
+        .await
+        .expect("read");
+
+    assert_eq!(replay, Replay::Reset);
+}
+
+#[tokio::test]
+async fn a_prune_while_the_replay_reads_makes_it_a_reset_rather_than_a_silent_gap() {
+    let events: Vec<StoredEvent> = (1..=30).map(|id| favorited(id, AUTHOR, READER)).collect();
+    let mut ports = Ports::new().knowing_everyone();
+    let mut reads = 0;
+    // The first read of the bounds sees nothing pruned; by the second, events up to 20 are gone.
+    ports.log.expect_bounds().returning(move || {
+        reads += 1;
+        Ok(LogBounds {
+            head: EventId(30),
+            pruned_through: EventId(if reads == 1 { 0 } else { 20 }),
+        })
+    });
+    ports.log.expect_after().returning(move |since, _| {
+        Ok(events
+            .iter()
+            .filter(|event| event.id > since)
+            .cloned()
+            .collect())
+    });
+
+    let replay = ports
+        .live()
+        .replay(AUTHOR, EventId(5), EventId(30))
+        .await
+        .expect("read");
+
+    assert_eq!(replay, Replay::Reset);
+}
+
+#[tokio::test]
+async fn an_unreadable_event_is_handed_out_as_such_and_replayed_to_nobody() {
+    let unknown = event(
+        2,
+        Change::Unreadable {
+            kind: "article.translated".to_owned(),
+        },
+    );
+    let events = vec![
+        favorited(1, AUTHOR, READER),
+        unknown,
+        favorited(3, AUTHOR, READER),
+    ];
+    let live = Ports::new().holding(events).knowing_everyone().live();
+
+    let batch = live.next(EventId(0)).await.expect("read");
+    let replay = live
+        .replay(AUTHOR, EventId(0), EventId(3))
+        .await
+        .expect("read");
+
+    assert_eq!(
+        batch[1],
+        (
+            EventId(2),
+            Dispatch::Unreadable {
+                kind: "article.translated".to_owned()
+            }
+        )
+    );
+    let Replay::Events(deliveries) = replay else {
+        panic!("expected events");
+    };
+    let ids: Vec<i64> = deliveries.iter().map(|delivery| delivery.id.0).collect();
+    assert_eq!(ids, [1, 3]);
+}
+
+#[tokio::test]
+async fn a_replay_exactly_its_limit_behind_is_replayed() {
+    let events: Vec<StoredEvent> = (1..=10).map(|id| favorited(id, AUTHOR, READER)).collect();
+    let live = Ports::new()
+        .holding(events)
+        .knowing_everyone()
+        .live()
+        .with_replay_limit(10);
+
+    let replay = live
+        .replay(AUTHOR, EventId(0), EventId(10))
+        .await
+        .expect("read");
+
+    let Replay::Events(deliveries) = replay else {
+        panic!("expected events");
+    };
+    assert_eq!(deliveries.len(), 10);
+}
+
+#[tokio::test]
 async fn pruning_forgets_what_is_older_than_the_retention() {
     let mut ports = Ports::new();
     ports.clock.expect_now().return_const(NOW);

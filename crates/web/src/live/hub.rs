@@ -32,14 +32,20 @@ pub(crate) enum Refusal {
     /// The user holds `LIVE_MAX_CONNECTIONS_PER_USER` sockets already.
     TooMany,
     ShuttingDown,
+    /// The socket's session ended after it was checked and before it joined.
+    SessionEnded,
 }
+
+/// How many ended sessions the hub remembers: a socket is checked and joins within
+/// milliseconds, and far fewer sessions end in that time.
+const ENDED_REMEMBERED: usize = 1024;
 
 /// One registered socket, as the hub reaches it.
 #[derive(Debug)]
 struct Member {
     id: u64,
     session: SessionId,
-    frames: mpsc::Sender<ByteString>,
+    frames: mpsc::Sender<(EventId, ByteString)>,
     closing: watch::Sender<Option<Closing>>,
 }
 
@@ -49,6 +55,9 @@ struct Members {
     /// The newest event handed out: a socket that joins now gets every later one.
     last: EventId,
     next_id: u64,
+    /// The sessions whose end was handed out most recently: a socket of one of them that was
+    /// checked before the end and joins after it is refused, or it would stay open.
+    ended: std::collections::VecDeque<SessionId>,
 }
 
 impl Members {
@@ -83,7 +92,9 @@ pub(crate) struct Membership {
     id: u64,
     /// The newest event before this socket joined: later ones arrive in `frames`.
     pub(crate) live_from: EventId,
-    pub(crate) frames: mpsc::Receiver<ByteString>,
+    /// Each with its event's id: a socket that resumed past where this instance's fan-out is
+    /// drops what it was already given.
+    pub(crate) frames: mpsc::Receiver<(EventId, ByteString)>,
     pub(crate) closing: watch::Receiver<Option<Closing>>,
 }
 
@@ -182,6 +193,9 @@ impl LiveHub {
         if *self.inner.stopping.borrow() {
             return Err(Refusal::ShuttingDown);
         }
+        if members.ended.contains(&session) {
+            return Err(Refusal::SessionEnded);
+        }
         let held = members.by_user.get(&user).map_or(0, Vec::len);
         if held >= self.inner.settings.max_connections_per_user {
             return Err(Refusal::TooMany);
@@ -241,7 +255,7 @@ impl LiveHub {
                     let mut slow = Vec::new();
                     for member in sockets {
                         if let Err(mpsc::error::TrySendError::Full(_)) =
-                            member.frames.try_send(frame.clone())
+                            member.frames.try_send((id, frame.clone()))
                         {
                             member.closing.send_replace(Some(Closing::SlowConsumer));
                             slow.push(member.id);
@@ -254,11 +268,20 @@ impl LiveHub {
                 }
             }
             (Dispatch::EndSession(session), _) => {
+                if members.ended.len() == ENDED_REMEMBERED {
+                    members.ended.pop_front();
+                }
+                members.ended.push_back(session);
                 for member in members.by_user.values().flatten() {
                     if member.session == session {
                         member.closing.send_replace(Some(Closing::SessionEnded));
                     }
                 }
+            }
+            (Dispatch::Unreadable { kind }, _) => {
+                // Once per event: the fan-out hands each out once, and moves on.
+                tracing::warn!(id = %id.0, %kind, "skipping a live event this version cannot read");
+                self.inner.metrics.unreadable();
             }
             _ => {}
         }

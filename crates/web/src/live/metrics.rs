@@ -23,6 +23,8 @@ pub(crate) struct LiveMetrics {
     buffered_peak: AtomicU64,
     /// Sockets closed, by the reason's name.
     closed: Mutex<BTreeMap<&'static str, u64>>,
+    /// Events of the outbox skipped because this version cannot read them.
+    unreadable: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -44,6 +46,8 @@ pub struct LiveCounters {
     pub buffered_peak_bytes: u64,
     /// Sockets closed, by reason (`too_large`, `slow_consumer`, `write_timeout`, ...).
     pub closed: BTreeMap<String, u64>,
+    /// Events of the outbox the fan-out skipped because this version cannot read them.
+    pub unreadable_events: u64,
 }
 
 impl LiveCounters {
@@ -88,6 +92,7 @@ impl LiveMetrics {
                 .iter()
                 .map(|(reason, count)| ((*reason).to_owned(), *count))
                 .collect(),
+            unreadable_events: self.unreadable.load(Ordering::SeqCst),
         }
     }
 
@@ -125,6 +130,11 @@ impl LiveMetrics {
             metrics: Arc::clone(self),
             pending,
         })
+    }
+
+    /// The fan-out skipped an event it cannot read.
+    pub(crate) fn unreadable(&self) {
+        self.unreadable.fetch_add(1, Ordering::SeqCst);
     }
 
     /// A socket closed for `reason`.

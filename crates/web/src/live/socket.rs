@@ -192,7 +192,7 @@ pub(crate) async fn serve(
 
 /// What woke a live socket.
 enum Step {
-    Frame(Option<ByteString>),
+    Frame(Option<(EventId, ByteString)>),
     Ping,
     Incoming(Option<Result<Message, ProtocolError>>),
 }
@@ -301,6 +301,7 @@ impl Socket {
             .map_err(|refusal| match refusal {
                 super::hub::Refusal::TooMany => Some(Close::TooManyConnections),
                 super::hub::Refusal::ShuttingDown => Some(Close::Hub(Closing::Shutdown)),
+                super::hub::Refusal::SessionEnded => Some(Close::Hub(Closing::SessionEnded)),
             })?;
         Ok((
             Authenticated {
@@ -341,10 +342,11 @@ impl Socket {
             left,
             mut membership,
         } = authenticated;
-        match self.replay(&mut membership, caller, since).await {
-            Ok(()) => {}
+        // What the client has: frames at or before it were given already.
+        let given = match self.replay(&mut membership, caller, since).await {
+            Ok(given) => given,
             Err(close) => return close,
-        }
+        };
         let settings = self.state.hub.settings().clone();
         let mut ping = tokio::time::interval_at(
             tokio::time::Instant::now() + settings.ping_interval,
@@ -370,7 +372,8 @@ impl Socket {
             match step {
                 // The hub let go of this socket: it says why.
                 Step::Frame(None) => return (*membership.closing.borrow()).map(Close::Hub),
-                Step::Frame(Some(frame)) => {
+                Step::Frame(Some((id, _))) if id <= given => {}
+                Step::Frame(Some((_, frame))) => {
                     if let Err(close) = self.send(&mut membership, frame).await {
                         return close;
                     }
@@ -395,25 +398,38 @@ impl Socket {
         }
     }
 
-    /// `ready`, then the events after `since` up to where the socket went live (or `reset`).
+    /// `ready`, then the events after `since` up to where the socket went live (or `reset`);
+    /// the newest id the client then has. A `since` past where this instance's fan-out has got
+    /// to (it lags the database: a reconnecting listener, a slow instance) replays nothing, and
+    /// the live frames up to it are dropped, so that nothing is sent twice.
     async fn replay(
         &mut self,
         membership: &mut Membership,
         caller: Caller,
         since: Option<EventId>,
-    ) -> Result<(), Option<Close>> {
+    ) -> Result<EventId, Option<Close>> {
         let live_from = membership.live_from;
-        self.send(membership, ServerFrame::ready(live_from).to_text())
-            .await?;
-        let Some(since) = since else { return Ok(()) };
+        let Some(since) = since else {
+            self.send(membership, ServerFrame::ready(live_from).to_text())
+                .await?;
+            return Ok(live_from);
+        };
         match self.state.live.replay(caller.user, since, live_from).await {
-            Ok(Replay::Reset) => self.send(membership, ServerFrame::Reset.to_text()).await,
+            Ok(Replay::Reset) => {
+                self.send(membership, ServerFrame::ready(live_from).to_text())
+                    .await?;
+                self.send(membership, ServerFrame::Reset.to_text()).await?;
+                Ok(live_from)
+            }
             Ok(Replay::Events(deliveries)) => {
+                let given = live_from.max(since);
+                self.send(membership, ServerFrame::ready(given).to_text())
+                    .await?;
                 for delivery in deliveries {
                     let frame = ServerFrame::from(delivery).to_text();
                     self.send(membership, frame).await?;
                 }
-                Ok(())
+                Ok(given)
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot replay live events");

@@ -68,7 +68,7 @@ fn frames_reach_every_socket_of_the_recipients_and_no_other() {
     hub.hand_out(id, dispatch);
 
     for socket in [&mut phone, &mut laptop] {
-        let frame = socket.frames.try_recv().expect("a frame");
+        let (_, frame) = socket.frames.try_recv().expect("a frame");
         let json: serde_json::Value = serde_json::from_str(&frame).expect("JSON");
         assert_eq!(json["type"], "article.favorited");
         assert_eq!(json["id"], "11");
@@ -141,4 +141,32 @@ fn leaving_counts_down() {
     drop(socket);
 
     assert_eq!(hub.connections(), 0);
+}
+
+#[test]
+fn a_socket_checked_before_its_session_ended_and_joining_after_is_refused() {
+    let hub = hub(8, 8);
+    // The session's end is handed out between the socket's check and its joining.
+    hub.hand_out(EventId(11), Dispatch::EndSession(SessionId(7)));
+
+    let late = hub.join(JAKE, SessionId(7)).map(drop);
+    let other = hub.join(JAKE, SessionId(8)).map(drop);
+
+    assert_eq!((late, other), (Err(Refusal::SessionEnded), Ok(())));
+}
+
+#[test]
+fn an_unreadable_event_is_counted_and_the_fan_out_moves_past_it() {
+    let hub = hub(8, 8);
+
+    hub.hand_out(
+        EventId(11),
+        Dispatch::Unreadable {
+            kind: "article.translated".to_owned(),
+        },
+    );
+    let joined = hub.join(JAKE, SessionId(1)).expect("joins");
+
+    assert_eq!(hub.counters().unreadable_events, 1);
+    assert_eq!(joined.live_from, EventId(11));
 }
