@@ -220,6 +220,8 @@ pub struct Live {
 impl Live {
     /// How many events one read of the outbox takes at most.
     pub const BATCH: u32 = 256;
+    /// How many events one page of a replay reads: what a socket holds in memory at once.
+    pub const PAGE: u32 = 64;
 
     /// How many events of the outbox a resume replays at most, unless told otherwise.
     pub const REPLAY_LIMIT: u64 = 1000;
@@ -267,15 +269,33 @@ impl Live {
             Audience::Session(session) => return Ok(Dispatch::EndSession(session)),
             Audience::One(user) => vec![user],
             Audience::FollowersOf(author) => {
-                let mut followers = self.ports.profiles.followers(author).await?;
-                followers.retain(|follower| *follower != author);
+                let followers = self.followers(author).await?;
                 if followers.is_empty() {
                     return Ok(Dispatch::Nothing);
                 }
-                followers.sort_unstable();
                 followers
             }
         };
+        Ok(self
+            .deliver(event, recipients)
+            .await?
+            .unwrap_or(Dispatch::Nothing))
+    }
+
+    /// The author's followers, sorted, the author left out.
+    async fn followers(&self, author: UserId) -> Result<Vec<UserId>, StoreError> {
+        let mut followers = self.ports.profiles.followers(author).await?;
+        followers.retain(|follower| *follower != author);
+        followers.sort_unstable();
+        Ok(followers)
+    }
+
+    /// What `recipients` see of `event`; `None` when what it speaks of is gone.
+    async fn deliver(
+        &self,
+        event: &StoredEvent,
+        recipients: Vec<UserId>,
+    ) -> Result<Option<Dispatch>, StoreError> {
         let message = match &event.change {
             // The same message for every follower: the article as a follower sees it.
             Change::ArticleCreated { slug, .. } => {
@@ -285,7 +305,7 @@ impl Live {
                         article.author.profile.following = true;
                         Message::ArticleCreated { article }
                     }
-                    None => return Ok(Dispatch::Nothing),
+                    None => return Ok(None),
                 }
             }
             Change::CommentCreated { slug, comment, .. } => {
@@ -295,7 +315,7 @@ impl Live {
                         slug: slug.clone(),
                         comment,
                     },
-                    None => return Ok(Dispatch::Nothing),
+                    None => return Ok(None),
                 }
             }
             Change::ArticleFavorited { slug, by, .. } => {
@@ -308,62 +328,108 @@ impl Live {
                         favorites_count: article.summary.favorites_count,
                         profile: by.profile,
                     },
-                    _ => return Ok(Dispatch::Nothing),
+                    _ => return Ok(None),
                 }
             }
-            Change::SessionEnded { session } => return Ok(Dispatch::EndSession(*session)),
-            Change::Unreadable { kind } => return Ok(Dispatch::Unreadable { kind: kind.clone() }),
+            Change::SessionEnded { session } => return Ok(Some(Dispatch::EndSession(*session))),
+            Change::Unreadable { kind } => {
+                return Ok(Some(Dispatch::Unreadable { kind: kind.clone() }));
+            }
         };
-        Ok(Dispatch::Deliver {
+        Ok(Some(Dispatch::Deliver {
             recipients,
             delivery: Box::new(Delivery {
                 id: event.id,
                 at: event.at,
                 message,
             }),
-        })
+        }))
     }
 
     /// The events `user` receives after `since` up to `until` (inclusive, the id the socket went
     /// live from), in order; or a reset when `since` is too old, not ours, or more than the
-    /// replay limit behind `until`.
+    /// replay limit behind `until`. Reads the whole replay into memory: a socket sends it page by
+    /// page instead ([`Live::replay_from`], [`Live::replay_page`], [`Live::replay_held`]).
     pub async fn replay(
         &self,
         user: UserId,
         since: EventId,
         until: EventId,
     ) -> Result<Replay, StoreError> {
-        let bounds = self.ports.log.bounds().await?;
-        let mut after = match resume_from(since, bounds) {
-            Resume::Reset => return Ok(Replay::Reset),
-            Resume::After(after) => after,
-        };
-        let behind = u64::try_from(until.0.saturating_sub(after.0)).unwrap_or(0);
-        if behind > self.replay_limit {
+        let Resume::After(mut after) = self.replay_from(since, until).await? else {
             return Ok(Replay::Reset);
-        }
+        };
         let mut deliveries = Vec::new();
         while after < until {
-            let events = self.ports.log.after(after, Self::BATCH).await?;
-            let Some(last) = events.last() else { break };
-            after = last.id;
-            for event in events.iter().filter(|event| event.id <= until) {
-                if let Dispatch::Deliver {
-                    recipients,
-                    delivery,
-                } = self.dispatch(event).await?
-                    && recipients.contains(&user)
-                {
-                    deliveries.push(*delivery);
-                }
-            }
+            let (mut page, read) = self.replay_page(user, after, until).await?;
+            deliveries.append(&mut page);
+            after = read;
         }
-        // A prune between the bounds and the reads may have taken events from under the replay:
-        // then what was read has a gap, and the client must reset instead.
-        if resume_from(since, self.ports.log.bounds().await?) == Resume::Reset {
+        if !self.replay_held(since).await? {
             return Ok(Replay::Reset);
         }
         Ok(Replay::Events(deliveries))
+    }
+
+    /// Where a replay of the events after `since` up to `until` starts, or a reset when `since`
+    /// is too old, not ours, or more than the replay limit behind `until`.
+    pub async fn replay_from(&self, since: EventId, until: EventId) -> Result<Resume, StoreError> {
+        let bounds = self.ports.log.bounds().await?;
+        let Resume::After(after) = resume_from(since, bounds) else {
+            return Ok(Resume::Reset);
+        };
+        let behind = u64::try_from(until.0.saturating_sub(after.0)).unwrap_or(0);
+        if behind > self.replay_limit {
+            return Ok(Resume::Reset);
+        }
+        Ok(Resume::After(after))
+    }
+
+    /// One page of a replay: what `user` receives of the next [`Live::PAGE`] events after `after`
+    /// up to `until`, and the id read up to (`until` once there is nothing more).
+    pub async fn replay_page(
+        &self,
+        user: UserId,
+        after: EventId,
+        until: EventId,
+    ) -> Result<(Vec<Delivery>, EventId), StoreError> {
+        let events = self.ports.log.after(after, Self::PAGE).await?;
+        let Some(last) = events.last() else {
+            return Ok((Vec::new(), until));
+        };
+        let read = last.id.min(until);
+        let mut deliveries = Vec::new();
+        // Whether `user` follows each author met on this page: one look-up an author, and none
+        // of an event's article or comment unless `user` receives it.
+        let mut follows = std::collections::HashMap::new();
+        for event in events.iter().filter(|event| event.id <= until) {
+            let receives = match audience(&event.change) {
+                Audience::One(recipient) => recipient == user,
+                Audience::FollowersOf(author) => match follows.get(&author) {
+                    Some(follows) => *follows,
+                    None => {
+                        let follower = self.followers(author).await?.contains(&user);
+                        follows.insert(author, follower);
+                        follower
+                    }
+                },
+                Audience::Nobody | Audience::Session(_) => false,
+            };
+            if receives
+                && let Some(Dispatch::Deliver { delivery, .. }) =
+                    self.deliver(event, vec![user]).await?
+            {
+                deliveries.push(*delivery);
+            }
+        }
+        Ok((deliveries, read))
+    }
+
+    /// Whether a replay from `since` still holds once read: a prune between its start and its
+    /// reads may have taken events from under it, and then what was read has a gap, and the
+    /// client must reset instead.
+    pub async fn replay_held(&self, since: EventId) -> Result<bool, StoreError> {
+        Ok(resume_from(since, self.ports.log.bounds().await?) != Resume::Reset)
     }
 
     /// Forgets the events older than the retention; the number forgotten.

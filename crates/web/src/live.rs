@@ -48,6 +48,9 @@ pub struct LiveSettings {
     pub max_unauthenticated_per_address: usize,
     /// `WRITE_TIMEOUT`: a write to a socket that does not complete within this closes it.
     pub write_timeout: Duration,
+    /// How many resuming sockets replay at once: a replay reads the database for every event it
+    /// covers, so the others wait their turn rather than take every core.
+    pub replays_at_once: usize,
 }
 
 impl LiveSettings {
@@ -68,6 +71,7 @@ impl Default for LiveSettings {
             max_unauthenticated: 1_000,
             max_unauthenticated_per_address: 16,
             write_timeout: Duration::from_secs(10),
+            replays_at_once: 2,
         }
     }
 }

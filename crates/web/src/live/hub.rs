@@ -75,6 +75,8 @@ struct Inner {
     /// `true` once shutdown began: sockets still authenticating close too.
     stopping: watch::Sender<bool>,
     metrics: Arc<LiveMetrics>,
+    /// Turns to replay (`LiveSettings::replays_at_once`).
+    replays: tokio::sync::Semaphore,
 }
 
 /// The live sockets of this instance. Cheap to clone: every clone is the same hub.
@@ -120,9 +122,9 @@ impl LiveHub {
     /// A hub that hands out the events after `head`, the outbox's newest id at start: history
     /// is for resuming clients, not for new sockets.
     pub fn new(settings: LiveSettings, head: EventId) -> Self {
+        let replays = tokio::sync::Semaphore::new(settings.replays_at_once.max(1));
         Self {
             inner: Arc::new(Inner {
-                settings,
                 members: Mutex::new(Members {
                     last: head,
                     ..Members::default()
@@ -130,6 +132,8 @@ impl LiveHub {
                 count: watch::Sender::new(0),
                 stopping: watch::Sender::new(false),
                 metrics: Arc::default(),
+                replays,
+                settings,
             }),
         }
     }
@@ -150,6 +154,16 @@ impl LiveHub {
     /// What this instance's live sockets cost now, and how many closed for which reason.
     pub fn counters(&self) -> LiveCounters {
         self.inner.metrics.counters()
+    }
+
+    /// A turn to replay; waits while `replays_at_once` sockets replay.
+    pub(crate) async fn replay_turn(&self) -> tokio::sync::SemaphorePermit<'_> {
+        // The semaphore is never closed: acquiring cannot fail.
+        loop {
+            if let Ok(permit) = self.inner.replays.acquire().await {
+                return permit;
+            }
+        }
     }
 
     pub(crate) fn metrics(&self) -> &Arc<LiveMetrics> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, ProtocolError, Session};
 use bytestring::ByteString;
-use conduit_domain::live::{EventId, Replay};
+use conduit_domain::live::{EventId, Resume};
 use conduit_domain::ports::Caller;
 use conduit_domain::sessions::AuthError;
 
@@ -401,7 +401,8 @@ impl Socket {
     /// `ready`, then the events after `since` up to where the socket went live (or `reset`);
     /// the newest id the client then has. A `since` past where this instance's fan-out has got
     /// to (it lags the database: a reconnecting listener, a slow instance) replays nothing, and
-    /// the live frames up to it are dropped, so that nothing is sent twice.
+    /// the live frames up to it are dropped, so that nothing is sent twice. The replay goes a
+    /// page at a time, and waits for its turn among the sockets replaying.
     async fn replay(
         &mut self,
         membership: &mut Membership,
@@ -414,27 +415,45 @@ impl Socket {
                 .await?;
             return Ok(live_from);
         };
-        match self.state.live.replay(caller.user, since, live_from).await {
-            Ok(Replay::Reset) => {
-                self.send(membership, ServerFrame::ready(live_from).to_text())
-                    .await?;
-                self.send(membership, ServerFrame::Reset.to_text()).await?;
-                Ok(live_from)
+        let state = Arc::clone(&self.state);
+        let _turn = tokio::select! {
+            turn = state.hub.replay_turn() => turn,
+            closing = membership.closing.wait_for(Option::is_some) => {
+                return Err(closing.ok().and_then(|closing| *closing).map(Close::Hub));
             }
-            Ok(Replay::Events(deliveries)) => {
-                let given = live_from.max(since);
-                self.send(membership, ServerFrame::ready(given).to_text())
-                    .await?;
-                for delivery in deliveries {
-                    let frame = ServerFrame::from(delivery).to_text();
-                    self.send(membership, frame).await?;
-                }
-                Ok(given)
+        };
+        let unavailable = |error: conduit_domain::ports::StoreError| {
+            tracing::warn!(%error, "cannot replay live events");
+            Some(Close::Unavailable)
+        };
+        let live = &state.live;
+        let Resume::After(mut after) = live
+            .replay_from(since, live_from)
+            .await
+            .map_err(unavailable)?
+        else {
+            self.send(membership, ServerFrame::ready(live_from).to_text())
+                .await?;
+            self.send(membership, ServerFrame::Reset.to_text()).await?;
+            return Ok(live_from);
+        };
+        let given = live_from.max(since);
+        self.send(membership, ServerFrame::ready(given).to_text())
+            .await?;
+        while after < live_from {
+            let (page, read) = live
+                .replay_page(caller.user, after, live_from)
+                .await
+                .map_err(unavailable)?;
+            for delivery in page {
+                let frame = ServerFrame::from(delivery).to_text();
+                self.send(membership, frame).await?;
             }
-            Err(error) => {
-                tracing::warn!(%error, "cannot replay live events");
-                Err(Some(Close::Unavailable))
-            }
+            after = read;
         }
+        if !live.replay_held(since).await.map_err(unavailable)? {
+            self.send(membership, ServerFrame::Reset.to_text()).await?;
+        }
+        Ok(given)
     }
 }
