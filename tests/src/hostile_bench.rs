@@ -79,7 +79,7 @@ impl Kind {
             Self::Announcer => "at once (1009 from the header)",
             Self::Flooder => "at once (1008 past a burst of 32 frames)",
             Self::Silent => "the auth deadline, 10 s",
-            Self::NonReader => "WRITE_TIMEOUT, 10 s, once writes stop",
+            Self::NonReader => "WRITE_TIMEOUT, 10 s, once writes stop (looked at after 25 s)",
         }
     }
 }
@@ -215,7 +215,7 @@ async fn measure(topology: &mut Topology, report: &mut String, plan: Plan) -> Re
     let _ = writeln!(
         report,
         "\n- SIGTERM with {open} hostile sockets open (silent ones and non-readers with full \
-         buffers): exit {status} in {:.2} s (`SHUTDOWN_DRAIN` 5 s)",
+         buffers): {status} in {:.2} s (`SHUTDOWN_DRAIN` 5 s)",
         asked.elapsed().as_secs_f64()
     );
     Ok(())

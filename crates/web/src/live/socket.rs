@@ -398,6 +398,19 @@ impl Socket {
         }
     }
 
+    /// A turn to read the outbox for a replay, unless the hub closes the socket first.
+    async fn turn<'a>(
+        state: &'a AppState,
+        membership: &mut Membership,
+    ) -> Result<tokio::sync::SemaphorePermit<'a>, Option<Close>> {
+        tokio::select! {
+            turn = state.hub.replay_turn() => Ok(turn),
+            closing = membership.closing.wait_for(Option::is_some) => {
+                Err(closing.ok().and_then(|closing| *closing).map(Close::Hub))
+            }
+        }
+    }
+
     /// `ready`, then the events after `since` up to where the socket went live (or `reset`);
     /// the newest id the client then has. A `since` past where this instance's fan-out has got
     /// to (it lags the database: a reconnecting listener, a slow instance) replays nothing, and
@@ -416,22 +429,18 @@ impl Socket {
             return Ok(live_from);
         };
         let state = Arc::clone(&self.state);
-        let _turn = tokio::select! {
-            turn = state.hub.replay_turn() => turn,
-            closing = membership.closing.wait_for(Option::is_some) => {
-                return Err(closing.ok().and_then(|closing| *closing).map(Close::Hub));
-            }
-        };
         let unavailable = |error: conduit_domain::ports::StoreError| {
             tracing::warn!(%error, "cannot replay live events");
             Some(Close::Unavailable)
         };
         let live = &state.live;
-        let Resume::After(mut after) = live
-            .replay_from(since, live_from)
-            .await
-            .map_err(unavailable)?
-        else {
+        let start = {
+            let _turn = Self::turn(&state, membership).await?;
+            live.replay_from(since, live_from)
+                .await
+                .map_err(unavailable)?
+        };
+        let Resume::After(mut after) = start else {
             self.send(membership, ServerFrame::ready(live_from).to_text())
                 .await?;
             self.send(membership, ServerFrame::Reset.to_text()).await?;
@@ -441,10 +450,14 @@ impl Socket {
         self.send(membership, ServerFrame::ready(given).to_text())
             .await?;
         while after < live_from {
-            let (page, read) = live
-                .replay_page(caller.user, after, live_from)
-                .await
-                .map_err(unavailable)?;
+            // The turn is held while the page is read, not while it is written: a client that
+            // does not read holds up nobody's replay but its own.
+            let (page, read) = {
+                let _turn = Self::turn(&state, membership).await?;
+                live.replay_page(caller.user, after, live_from)
+                    .await
+                    .map_err(unavailable)?
+            };
             for delivery in page {
                 let frame = ServerFrame::from(delivery).to_text();
                 self.send(membership, frame).await?;
