@@ -40,12 +40,19 @@ impl Default for Plan {
 
 /// How one hostile socket ended, from its side.
 #[derive(Debug, Clone, Copy)]
-struct Life {
+pub(crate) struct Life {
     kind: Kind,
     /// The upgrade was refused with this status.
     refused: Option<u16>,
     /// From the connect to the end of the connection; `None`: not within the patience.
     lasted: Option<Duration>,
+}
+
+impl Life {
+    /// Whether the socket ended, by a refusal or a close, within the patience.
+    pub(crate) fn ended(&self) -> bool {
+        self.refused.is_some() || self.lasted.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +117,7 @@ async fn measure(topology: &mut Topology, report: &mut String, plan: Plan) -> Re
         .map_err(|error| format!("the instance's address: {error}"))?;
     let api = Api::new(&topology.instance_address(0))?;
     let quarter = plan.sockets / 4;
-    let readers = prepare(&api, quarter).await?;
+    let readers = prepare(&api, quarter, 1000).await?;
     let since = readers.since.clone();
 
     let idle_rss = topology.rss_kib(0).unwrap_or(0);
@@ -223,12 +230,14 @@ async fn measure(topology: &mut Topology, report: &mut String, plan: Plan) -> Re
 
 /// Readers that follow an author who then publishes a thousand articles; the id to resume from,
 /// before them.
-struct Readers {
+pub(crate) struct Readers {
     sessions: Vec<Session>,
-    since: String,
+    pub(crate) since: String,
 }
 
-async fn prepare(api: &Api, sockets: usize) -> Result<Readers, Failure> {
+/// Readers for `sockets` non-reading sockets, following an author who then publishes
+/// `articles` articles.
+pub(crate) async fn prepare(api: &Api, sockets: usize, articles: usize) -> Result<Readers, Failure> {
     let author_name = unique("busy");
     let author = api.register(&author_name).await?;
     let mut sessions = Vec::new();
@@ -256,7 +265,7 @@ async fn prepare(api: &Api, sockets: usize) -> Result<Readers, Failure> {
         let api = api.clone();
         let token = author.token.clone();
         writers.push(tokio::spawn(async move {
-            for _ in 0..125 {
+            for _ in 0..articles.div_ceil(8) {
                 api.expect(
                     201,
                     reqwest::Method::POST,
@@ -288,7 +297,7 @@ fn source(index: usize) -> IpAddr {
 }
 
 /// Runs `quarter` sockets of each kind at once; how each ended.
-async fn attack(address: SocketAddr, quarter: usize, readers: &Readers, since: &str) -> Vec<Life> {
+pub(crate) async fn attack(address: SocketAddr, quarter: usize, readers: &Readers, since: &str) -> Vec<Life> {
     let mut tasks = Vec::new();
     for index in 0..quarter {
         for kind in Kind::ALL {

@@ -95,6 +95,7 @@ async fn steps(
     live_during_drain(topology, report).await?;
     database_restart(topology, report).await?;
     load(topology, report, load_secs).await?;
+    hostile(topology, report).await?;
     nginx_errors(topology).await?;
     let _ = writeln!(
         report,
@@ -1180,6 +1181,101 @@ async fn load(topology: &Topology, report: &mut String, secs: u64) -> Result<(),
         })?;
     }
     Ok(())
+}
+
+/// Hostile sockets through nginx, 25 of each kind of `hostile_bench` (1 GiB announcers, ping
+/// flooders, silent ones, non-readers): every one ends, each instance's resident memory grows by
+/// less than 64 MiB meanwhile, and its open files come back.
+async fn hostile(topology: &Topology, report: &mut String) -> Result<(), Failure> {
+    const PER_KIND: usize = 25;
+    let address: std::net::SocketAddr = topology
+        .address
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|error| format!("nginx's address: {error}"))?;
+    let api = Api::new(&topology.address)?;
+    let readers = crate::hostile_bench::prepare(&api, PER_KIND, 200).await?;
+    let instances = 0..topology.instance_count();
+    let before: Vec<(u64, usize)> = instances
+        .clone()
+        .map(|i| (topology.rss_kib(i).unwrap_or(0), topology.open_files(i).unwrap_or(0)))
+        .collect();
+    let mut peak = before.clone();
+    let attacking = crate::hostile_bench::attack(address, PER_KIND, &readers, &readers.since);
+    tokio::pin!(attacking);
+    let lives = loop {
+        tokio::select! {
+            lives = &mut attacking => break lives,
+            () = tokio::time::sleep(Duration::from_millis(250)) => {
+                for (i, (rss, files)) in peak.iter_mut().enumerate() {
+                    *rss = (*rss).max(topology.rss_kib(i).unwrap_or(0));
+                    *files = (*files).max(topology.open_files(i).unwrap_or(0));
+                }
+            }
+        }
+    };
+    // The instances let go of every connection: their open files come back.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut after = Vec::new();
+    while Instant::now() < deadline {
+        after = instances
+            .clone()
+            .map(|i| topology.open_files(i).unwrap_or(usize::MAX))
+            .collect();
+        if after
+            .iter()
+            .zip(&before)
+            .all(|(now, (_, then))| *now <= then + 8)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ended = lives.iter().filter(|life| life.ended()).count();
+    let growth: Vec<f64> = peak
+        .iter()
+        .zip(&before)
+        .map(|((rss, _), (then, _))| (*rss as f64 - *then as f64) / 1024.0)
+        .collect();
+    let _ = writeln!(
+        report,
+        "- hostile clients through nginx ({} sockets: 1 GiB announcers, ping flooders, silent ones, \
+         non-readers): {ended} ended; resident memory grew by {} MiB; open files {} at most, \
+         {} after (before: {})",
+        lives.len(),
+        growth
+            .iter()
+            .map(|mib| format!("{mib:.1}"))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        peak.iter()
+            .map(|(_, files)| files.to_string())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        after
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" and "),
+        before
+            .iter()
+            .map(|(_, files)| files.to_string())
+            .collect::<Vec<_>>()
+            .join(" and "),
+    );
+    check(ended == lives.len(), || {
+        format!("{} of {} hostile sockets never ended", lives.len() - ended, lives.len())
+    })?;
+    check(growth.iter().all(|mib| *mib < 64.0), || {
+        format!("an instance's memory grew by {growth:?} MiB under hostile clients")
+    })?;
+    check(
+        after
+            .iter()
+            .zip(&before)
+            .all(|(now, (_, then))| *now <= then + 8),
+        || format!("the instances still hold {after:?} files (before: {before:?})"),
+    )
 }
 
 /// nginx answers its own errors in the envelope: a body over the limit, and no instance left;
