@@ -237,7 +237,11 @@ pub(crate) struct Readers {
 
 /// Readers for `sockets` non-reading sockets, following an author who then publishes
 /// `articles` articles.
-pub(crate) async fn prepare(api: &Api, sockets: usize, articles: usize) -> Result<Readers, Failure> {
+pub(crate) async fn prepare(
+    api: &Api,
+    sockets: usize,
+    articles: usize,
+) -> Result<Readers, Failure> {
     let author_name = unique("busy");
     let author = api.register(&author_name).await?;
     let mut sessions = Vec::new();
@@ -297,7 +301,12 @@ fn source(index: usize) -> IpAddr {
 }
 
 /// Runs `quarter` sockets of each kind at once; how each ended.
-pub(crate) async fn attack(address: SocketAddr, quarter: usize, readers: &Readers, since: &str) -> Vec<Life> {
+pub(crate) async fn attack(
+    address: SocketAddr,
+    quarter: usize,
+    readers: &Readers,
+    since: &str,
+) -> Vec<Life> {
     let mut tasks = Vec::new();
     for index in 0..quarter {
         for kind in Kind::ALL {

@@ -1198,7 +1198,12 @@ async fn hostile(topology: &Topology, report: &mut String) -> Result<(), Failure
     let instances = 0..topology.instance_count();
     let before: Vec<(u64, usize)> = instances
         .clone()
-        .map(|i| (topology.rss_kib(i).unwrap_or(0), topology.open_files(i).unwrap_or(0)))
+        .map(|i| {
+            (
+                topology.rss_kib(i).unwrap_or(0),
+                topology.open_files(i).unwrap_or(0),
+            )
+        })
         .collect();
     let mut peak = before.clone();
     let attacking = crate::hostile_bench::attack(address, PER_KIND, &readers, &readers.since);
@@ -1264,7 +1269,11 @@ async fn hostile(topology: &Topology, report: &mut String) -> Result<(), Failure
             .join(" and "),
     );
     check(ended == lives.len(), || {
-        format!("{} of {} hostile sockets never ended", lives.len() - ended, lives.len())
+        format!(
+            "{} of {} hostile sockets never ended",
+            lives.len() - ended,
+            lives.len()
+        )
     })?;
     check(growth.iter().all(|mib| *mib < 64.0), || {
         format!("an instance's memory grew by {growth:?} MiB under hostile clients")

@@ -246,6 +246,9 @@ impl Socket {
             Some(Err(_)) if self.oversized.load(Ordering::SeqCst) => {
                 Incoming::Closed(Some(Close::TooLarge))
             }
+            // The connection failed under the stream (the kernel's write timeout dropped it, the
+            // peer reset it): nobody is left to tell.
+            Some(Err(ProtocolError::Io(_))) => Incoming::Closed(None),
             Some(Err(_)) => Incoming::Closed(Some(Close::Protocol)),
         }
     }
