@@ -12,8 +12,8 @@ use conduit_test_support::live::{LiveClient, PATIENCE, upgrade_request};
 use conduit_web::{HttpSettings, LiveCounters, LiveSettings, TrustedProxies};
 use serde_json::json;
 
-use crate::live::{Served, add_comments, serve, user_of};
-use crate::support::{published, registered};
+use crate::live::{Served, add_comments, busy_article, serve, user_of};
+use crate::support::registered;
 
 /// Waits until the server's live counters satisfy `condition`; the counters then.
 async fn until(
@@ -188,17 +188,7 @@ async fn a_client_that_never_reads_is_let_go_connection_and_all() {
         ..LiveSettings::default()
     };
     let served = serve(live, HttpSettings::default()).await;
-    let author = registered(&served.state, "jake").await;
-    let reader = registered(&served.state, "jane").await;
-    let slug = published(&served.state, &author, "Busy", &[]).await;
-    let article = served
-        .state
-        .articles
-        .get(&slug, None)
-        .await
-        .expect("the article")
-        .summary
-        .id;
+    let (author, reader, article) = busy_article(&served).await;
     let authorization = format!("Token {author}");
     let mut socket = RawSocket::upgraded(
         served.address,

@@ -329,17 +329,7 @@ async fn a_slow_consumer_whose_queue_fills_is_closed_with_1008() {
         ..LiveSettings::default()
     };
     let served = serve(live, HttpSettings::default()).await;
-    let author = registered(&served.state, "jake").await;
-    let reader = registered(&served.state, "jane").await;
-    let slug = published(&served.state, &author, "Busy", &[]).await;
-    let article = served
-        .state
-        .articles
-        .get(&slug, None)
-        .await
-        .expect("the article")
-        .summary
-        .id;
+    let (author, reader, article) = busy_article(&served).await;
     let mut client = connect_slowly(&served, &author).await;
     client.ready().await;
 
@@ -356,6 +346,22 @@ async fn a_slow_consumer_whose_queue_fills_is_closed_with_1008() {
     let (code, delivered) = client.close_code().await;
     assert_eq!(code, 1008);
     assert!(delivered < comments, "{delivered} of {comments} delivered");
+}
+
+/// Jake's article, and Jane, who will comment on it: the tokens of both and the article's id.
+pub(crate) async fn busy_article(served: &Served) -> (String, String, ArticleId) {
+    let author = registered(&served.state, "jake").await;
+    let reader = registered(&served.state, "jane").await;
+    let slug = published(&served.state, &author, "Busy", &[]).await;
+    let article = served
+        .state
+        .articles
+        .get(&slug, None)
+        .await
+        .expect("the article")
+        .summary
+        .id;
+    (author, reader, article)
 }
 
 pub(crate) async fn add_comments(
