@@ -53,8 +53,7 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
-    /// The listening socket, shut at the end of the drain while the workers finish what they
-    /// serve.
+    /// The listening socket, which stops completing handshakes at the end of the drain.
     listener: TcpListener,
     connections: Connections,
     store: Store,
@@ -214,6 +213,7 @@ impl Application {
             cors_allowed_origins: config.cors_allowed_origins.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
             draining: shutdown.draining.clone(),
+            body_timeout: None,
         };
         let connections = Connections::default();
         let shut_listener = listener.try_clone().map_err(|source| StartError::Bind {
@@ -285,10 +285,11 @@ impl Application {
     /// Serves until SIGTERM, SIGINT or [`Shutdown::request`], then shuts down in order:
     /// readiness answers 503 at once; for `SHUTDOWN_DRAIN` the server goes on serving, each answer
     /// closing its connection (a new live socket is refused with 503, those open stay live); the
-    /// listening socket is shut, so that a new connection is refused; every live socket closes
-    /// with 1001 while requests in flight finish (for at most `SHUTDOWN_GRACE`); what is still
-    /// being written then has [`LINGER`] before its connection is dropped, so that a client that
-    /// does not read cannot hold the process; and the database pool closes.
+    /// listening socket completes no new connection while its queue is served
+    /// ([`finish_in_flight`]); every live socket closes with 1001 while requests in flight
+    /// finish (for at most `SHUTDOWN_GRACE`); the listening socket closes; what is still being
+    /// written then has [`LINGER`] before its connection is dropped, so that a client that does
+    /// not read cannot hold the process; and the database pool closes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
@@ -316,7 +317,6 @@ impl Application {
                         let finished = tokio::select! {
                             outcome = &mut server => Some(outcome),
                             () = finish_in_flight(
-                                &handle,
                                 &self.listener,
                                 &self.hub,
                                 &self.shutdown.draining,
@@ -345,17 +345,15 @@ impl Application {
 /// The end of listening and of the requests in flight:
 ///
 /// 1. the listening socket completes no new connection ([`listener::stop_handshakes`]): a proxy's
-///    new connection request goes unanswered, and its retry is refused below, so that the proxy
-///    takes the request to another instance;
+///    new connection request goes unanswered, and its retry is refused once the socket closes,
+///    so that the proxy takes the request to another instance;
 /// 2. for [`HANDSHAKES`], the server still accepts what the kernel completed: handshakes that were
-///    under way, and the accept queue, whose requests are served;
-/// 3. the server pauses (it accepts nothing more), and the socket is shut: no connection was left
-///    in its queue to be reset;
-/// 4. every live socket closes with 1001 (they would hold the server open; their clients
+///    under way, and the accept queue, whose requests are served. After that nothing is left in
+///    the queue for the socket's closing (the stop, below) to reset;
+/// 3. every live socket closes with 1001 (they would hold the server open; their clients
 ///    reconnect to another instance);
-/// 5. the requests in flight finish, within `grace`.
+/// 4. the requests in flight finish, within `grace`.
 async fn finish_in_flight(
-    server: &actix_web::dev::ServerHandle,
     listener: &TcpListener,
     hub: &LiveHub,
     draining: &Draining,
@@ -365,10 +363,6 @@ async fn finish_in_flight(
         tracing::warn!(%error, "cannot stop the listening socket's handshakes");
     }
     tokio::time::sleep(HANDSHAKES).await;
-    server.pause().await;
-    if let Err(error) = listener::shut(listener) {
-        tracing::warn!(%error, "cannot shut the listening socket");
-    }
     hub.shut_down();
     if tokio::time::timeout(grace, draining.idle()).await.is_err() {
         tracing::warn!("requests still in flight after the grace");

@@ -1,12 +1,12 @@
 //! The end of listening, without losing a connection: [`stop_handshakes`] makes the kernel drop
 //! new connection requests on the listening socket while the handshakes already under way
-//! complete and the connections already queued are accepted; only then is the socket shut.
+//! complete and the connections already queued are accepted; only then does the server close it.
 //!
 //! Closing a listening socket resets every connection in its accept queue: connections the
 //! kernel completed but the server had not yet taken. A proxy (nginx) may already have written a
 //! request on such a connection; it cannot know whether the request was read, so it rightly does
 //! not send a `POST` again, and its client gets a 502. A dropped SYN, by contrast, is one the
-//! client's kernel sends again: by then the socket is shut, the retry is refused, and the proxy
+//! client's kernel sends again: by then the socket is closed, the retry is refused, and the proxy
 //! takes the request to another instance, which is safe since nothing was sent.
 
 use std::io;
@@ -33,7 +33,7 @@ fn drop_syns() -> [socket2::SockFilter; 4] {
 
 /// From now on the listening socket completes no new connection: new SYNs are dropped, while
 /// handshakes under way (their final ACK) still complete, and the accept queue is still there to
-/// be accepted. Elsewhere than on Linux: nothing (the socket is shut as before).
+/// be accepted. Elsewhere than on Linux: nothing (the socket is closed as before).
 pub(crate) fn stop_handshakes(listener: &TcpListener) -> io::Result<()> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
@@ -46,21 +46,16 @@ pub(crate) fn stop_handshakes(listener: &TcpListener) -> io::Result<()> {
     }
 }
 
-/// Shuts the listening socket: a connection request is refused from now on.
-pub(crate) fn shut(listener: &TcpListener) -> io::Result<()> {
-    socket2::SockRef::from(listener).shutdown(std::net::Shutdown::Read)
-}
-
 #[cfg(all(test, any(target_os = "linux", target_os = "android")))]
 mod tests {
     use std::io::{ErrorKind, Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::time::Duration;
 
-    use super::{shut, stop_handshakes};
+    use super::stop_handshakes;
 
     #[test]
-    fn a_queued_connection_is_still_accepted_while_a_new_one_never_completes_and_is_refused_once_shut()
+    fn a_queued_connection_is_still_accepted_while_a_new_one_never_completes_and_is_refused_once_closed()
      {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
         let address = listener.local_addr().expect("bound");
@@ -73,7 +68,7 @@ mod tests {
         let (mut accepted, _) = listener.accept().expect("the queued connection");
         let mut request = [0_u8; 9];
         accepted.read_exact(&mut request).expect("its request");
-        shut(&listener).expect("shuts");
+        drop(listener);
         let after = TcpStream::connect(address);
 
         assert_eq!(

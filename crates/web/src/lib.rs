@@ -7,6 +7,7 @@
 //! handlers in-process against fakes and mocks. It knows nothing about SQL or how tokens are signed.
 
 mod auth;
+mod body;
 mod client;
 mod dto;
 mod error;
@@ -35,6 +36,7 @@ use conduit_domain::live::Live;
 use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::Sessions;
 
+pub use body::BODY_TIMEOUT;
 pub use client::TrustedProxies;
 pub use error::ApiError;
 pub use live::{LiveCounters, LiveHub, LiveSettings};
@@ -78,6 +80,8 @@ pub struct HttpSettings {
     pub trusted_proxies: TrustedProxies,
     /// Set when the server begins to shut down: from then on every answer closes its connection.
     pub draining: Draining,
+    /// How long a request body may pause between two chunks; `None`: [`BODY_TIMEOUT`].
+    pub body_timeout: Option<Duration>,
 }
 
 /// Whether the server is shutting down, and how many requests it is serving. While it drains,
@@ -208,6 +212,9 @@ pub fn app(
         .app_data(web::Data::new(settings.trusted_proxies))
         .app_data(web::Data::new(live::AllowedOrigins::new(&origins)))
         .app_data(settings.draining)
+        .app_data(body::BodyTimeout(
+            settings.body_timeout.unwrap_or(body::BODY_TIMEOUT),
+        ))
         .configure(configure(state))
 }
 

@@ -55,8 +55,10 @@ pub struct LiveSettings {
 
 impl LiveSettings {
     /// Frames, and fragmented messages, from a client larger than this are refused with close
-    /// code 1009, from their header.
-    pub const MAX_FRAME: usize = 64 * 1024;
+    /// code 1009, from their header. The largest thing a client sends is its `auth` message (a
+    /// token of a few hundred bytes); every byte of an incomplete frame is held until it is
+    /// whole, so the bound is what one socket may make the server hold.
+    pub const MAX_FRAME: usize = 4 * 1024;
 }
 
 impl Default for LiveSettings {
@@ -98,6 +100,11 @@ async fn upgrade(
 ) -> Result<HttpResponse, ApiError> {
     if !origins.allow(&request) {
         return Err(ApiError::Forbidden("origin"));
+    }
+    // What follows the upgrade is the socket's frames: a body would be read as frames, and one
+    // that never ends would hold the connection after the socket closed.
+    if crate::body::announces_body(&request) {
+        return Err(ApiError::BadRequest("upgrade", "must carry no body"));
     }
     let query = web::Query::<LiveQuery>::from_query(request.query_string())
         .map_err(|_| ApiError::unprocessable("query", "is invalid"))?

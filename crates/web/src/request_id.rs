@@ -92,22 +92,32 @@ impl RootSpanBuilder for RequestSpan {
 }
 
 /// Middleware: the response carries its request's id; while the server drains, it also closes
-/// its connection; and the request counts as in flight until its handler answers (see
-/// [`crate::Draining`]).
+/// its connection; the request counts as in flight until its handler answers (see
+/// [`crate::Draining`]); and its body, if it announces one, is read with an idle timeout, and
+/// the connection closes after the answer if the body was not read to its end
+/// ([`crate::body`]).
 pub(crate) async fn answer_with_id(
-    request: ServiceRequest,
+    mut request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let serving = request
         .app_data::<crate::Draining>()
         .map(crate::Draining::serving);
+    let body =
+        crate::body::announces_body(request.request()).then(|| crate::body::watch(&mut request));
     let mut response = next.call(request).await?;
     drop(serving);
     let draining = response
         .request()
         .app_data::<crate::Draining>()
         .is_some_and(crate::Draining::is_draining);
-    if draining {
+    // A body the handler did not read to its end is drained now, within the idle timeout; one
+    // that does not end closes its connection, else actix would wait for it after the answer.
+    let unread = match body {
+        Some(body) => !body.drain().await,
+        None => false,
+    };
+    if draining || unread {
         response
             .response_mut()
             .head_mut()

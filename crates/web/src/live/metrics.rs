@@ -76,6 +76,27 @@ pub(crate) enum Crowded {
     Address,
 }
 
+/// What one client holds: an IPv4 address, or an IPv6 address's /64, which one host is given
+/// whole (counting its addresses one by one would give it 2^64 places).
+fn network(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(
+                segments[0],
+                segments[1],
+                segments[2],
+                segments[3],
+                0,
+                0,
+                0,
+                0,
+            ))
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every change is made whole under the lock: a panic elsewhere cannot leave it half-made.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -113,6 +134,7 @@ impl LiveMetrics {
                 if waiting.total >= caps.unauthenticated {
                     return Err(Crowded::Unauthenticated);
                 }
+                let address = address.map(network);
                 if let Some(address) = address {
                     let held = waiting.by_address.get(&address).copied().unwrap_or(0);
                     if held >= caps.unauthenticated_per_address {
@@ -230,6 +252,29 @@ mod tests {
         assert_eq!(metrics.counters().open, 0);
         assert_eq!(metrics.counters().unauthenticated, 0);
         assert!(metrics.admit(CAPS, Some(address(1))).is_ok());
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_64_share_their_places() {
+        let metrics = Arc::new(LiveMetrics::default());
+        let v6 = |last: u16| {
+            Some(IpAddr::V6(std::net::Ipv6Addr::new(
+                0x2001, 0xdb8, 0, 1, 0, 0, 0, last,
+            )))
+        };
+
+        let _first = metrics.admit(CAPS, Some(v6(1))).expect("first");
+        let same_64 = metrics.admit(CAPS, Some(v6(2))).map(drop);
+        let other_64 = metrics
+            .admit(
+                CAPS,
+                Some(Some(IpAddr::V6(std::net::Ipv6Addr::new(
+                    0x2001, 0xdb8, 0, 2, 0, 0, 0, 1,
+                )))),
+            )
+            .map(drop);
+
+        assert_eq!((same_64, other_64), (Err(Crowded::Address), Ok(())));
     }
 
     #[test]

@@ -226,7 +226,7 @@ async fn no_auth_in_time_closes_with_4408() {
 }
 
 #[actix_web::test]
-async fn a_frame_over_64_kib_closes_with_1009() {
+async fn a_frame_over_the_limit_closes_with_1009() {
     let served = served().await;
     let token = registered(&served.state, "jake").await;
     let mut client = connect_as(&served, &token).await;
