@@ -30,6 +30,9 @@ use crate::topology::{Failure, Options, Topology};
 /// Failed logins per account, and per client address, that the instances allow.
 const MAX_FAILURES: u32 = 4;
 const MAX_FAILURES_PER_ADDRESS: u32 = 8;
+/// How long nginx leaves an instance alone after a failed connection (`fail_timeout` in
+/// `deploy/nginx.conf`).
+const NGINX_FAIL_TIMEOUT: Duration = Duration::from_secs(2);
 /// A request that takes longer has hung.
 const REQUEST_LIMIT: Duration = Duration::from_secs(30);
 
@@ -874,7 +877,10 @@ async fn restart(
     })?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     topology.start_instance(index).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // nginx counts the refused connections of the stop against the instance for its
+    // `fail_timeout` (2 s): the next stop waits until nginx would send it requests again, or
+    // nginx would have no instance to send them to.
+    tokio::time::sleep(NGINX_FAIL_TIMEOUT + Duration::from_secs(1)).await;
     Ok((took, format!("{away} of {}", codes.len())))
 }
 
@@ -886,6 +892,8 @@ async fn live_during_drain(topology: &mut Topology, report: &mut String) -> Resu
     let watcher = Api::new(&topology.address)?
         .register(&unique("draining"))
         .await?;
+    // Both instances in nginx's favour again after the rolling restart (see `restart`).
+    tokio::time::sleep(NGINX_FAIL_TIMEOUT + Duration::from_secs(1)).await;
     let probe = Api::new(&topology.instance_address(0))?;
     let address = topology.address.clone();
     let token = watcher.token.clone();
