@@ -53,6 +53,12 @@ impl Life {
     pub(crate) fn ended(&self) -> bool {
         self.refused.is_some() || self.lasted.is_some()
     }
+
+    /// Whether it was a non-reader: behind a proxy, what it is sent may all fit in the proxy's
+    /// buffers, and then it is just a socket that reads late, which nobody needs to close.
+    pub(crate) fn non_reader(&self) -> bool {
+        self.kind == Kind::NonReader
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
