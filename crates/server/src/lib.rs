@@ -55,7 +55,6 @@ pub struct Application {
     server: Server,
     /// The listening socket, which stops completing handshakes at the end of the drain.
     listener: TcpListener,
-    connections: Connections,
     store: Store,
     hub: LiveHub,
     /// The live fan-out, stopped with the server.
@@ -215,8 +214,7 @@ impl Application {
             draining: shutdown.draining.clone(),
             body_timeout: None,
         };
-        let connections = Connections::default();
-        let shut_listener = listener.try_clone().map_err(|source| StartError::Bind {
+        let filtered_listener = listener.try_clone().map_err(|source| StartError::Bind {
             address: config.bind_addr.clone(),
             source,
         })?;
@@ -226,7 +224,7 @@ impl Application {
         let mut server = HttpServer::new(move || conduit_web::app(state.clone(), settings.clone()))
             .on_connect(conduit_web::on_connect(
                 config.live.write_timeout,
-                connections.clone(),
+                Connections::default(),
             ))
             .disable_signals()
             .shutdown_timeout(LINGER.as_secs());
@@ -251,8 +249,7 @@ impl Application {
         Ok(Self {
             port,
             server,
-            listener: shut_listener,
-            connections,
+            listener: filtered_listener,
             store,
             hub,
             fan_out,
@@ -265,16 +262,6 @@ impl Application {
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// The TCP connections the server holds now.
-    pub fn connections(&self) -> Connections {
-        self.connections.clone()
-    }
-
-    /// The live sockets' hub: its counters say what they cost.
-    pub fn hub(&self) -> LiveHub {
-        self.hub.clone()
     }
 
     /// What stops this application gracefully, as SIGTERM does.
