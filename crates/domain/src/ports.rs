@@ -16,7 +16,7 @@ use crate::articles::{
     Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, Comment, CommentId, NewArticle,
     NewComment, Page, Slug, Tag,
 };
-use crate::live::{EventId, LogBounds, StoredEvent};
+use crate::live::{EventId, LogBounds, Sequenced, StoredEvent};
 use crate::profiles::Author;
 
 /// A field whose value must be unique across users.
@@ -493,6 +493,10 @@ mod tests {
 /// The outbox of live events: one row for each article, comment and favourite written, and for
 /// each session ended, appended by the store in the same transaction as the change itself. Ids
 /// grow in commit order, so reading after an id never skips an event committed later.
+///
+/// A store may give an event its id after the commit rather than at it (PostgreSQL does, so that
+/// writers never wait for one another): its events are read only once [`EventLog::sequence`] has
+/// given them ids.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait EventLog: Send + Sync {
@@ -504,4 +508,8 @@ pub trait EventLog: Send + Sync {
     /// Removes the events that happened before `before`, but never the newest one (whose id
     /// clients hold as where they are); the number removed.
     async fn prune(&self, before: Timestamp) -> Result<u64, StoreError>;
+    /// Gives ids to the events committed before this call, except those that a transaction
+    /// still in flight could yet precede; they wait for it to end. A store that gives ids at
+    /// commit has nothing to do.
+    async fn sequence(&self) -> Result<Sequenced, StoreError>;
 }

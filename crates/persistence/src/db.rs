@@ -303,28 +303,31 @@ impl Pooled {
 /// [`Tx::commit`] or by nothing (dropping it rolls back).
 #[derive(Debug)]
 pub(crate) enum Tx {
-    Postgres(Transaction<'static, Postgres>),
-    /// With the signal that a commit wakes (see [`Store::wrote`]).
+    /// Each with the signal that a commit wakes (see [`Store::wrote`]).
+    Postgres(Transaction<'static, Postgres>, Arc<Notify>),
     Sqlite(Transaction<'static, Sqlite>, Arc<Notify>),
 }
 
 impl Tx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Self::Postgres(tx) => Conn::Postgres(tx),
+            Self::Postgres(tx, _) => Conn::Postgres(tx),
             Self::Sqlite(tx, _) => Conn::Sqlite(tx),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Postgres(tx) => tx.commit().await.map_err(store_error),
+            Self::Postgres(tx, written) => {
+                tx.commit().await.map_err(store_error)?;
+                written.notify_one();
+            }
             Self::Sqlite(tx, written) => {
                 tx.commit().await.map_err(store_error)?;
                 written.notify_one();
-                Ok(())
             }
         }
+        Ok(())
     }
 }
 
@@ -349,7 +352,7 @@ impl Store {
     /// A connection for reading.
     pub(crate) async fn acquire(&self) -> Result<Pooled, StoreError> {
         match self {
-            Self::Postgres(pool) => pool.acquire().await.map(Pooled::Postgres),
+            Self::Postgres(pg) => pg.pool.acquire().await.map(Pooled::Postgres),
             Self::Sqlite(pools) => pools.reader.acquire().await.map(Pooled::Sqlite),
         }
         .map_err(store_error)
@@ -358,7 +361,7 @@ impl Store {
     /// The connection for writing: on SQLite, the one writer, waited for in turn.
     async fn acquire_writer(&self) -> Result<Pooled, StoreError> {
         match self {
-            Self::Postgres(pool) => pool.acquire().await.map(Pooled::Postgres),
+            Self::Postgres(pg) => pg.pool.acquire().await.map(Pooled::Postgres),
             Self::Sqlite(pools) => pools.writer.acquire().await.map(Pooled::Sqlite),
         }
         .map_err(store_error)
@@ -439,18 +442,24 @@ impl Store {
         Ok(changed)
     }
 
-    /// After a write on SQLite, wakes the live fan-out, which reads the outbox for new events
-    /// (the triggers may have appended some). PostgreSQL's triggers `NOTIFY` instead.
+    /// After a write, wakes what reads the outbox for new events (the triggers may have
+    /// appended some): on SQLite the live fan-out, on PostgreSQL the sequencer, which gives them
+    /// their ids and `NOTIFY`s every instance.
     fn wrote(&self) {
-        if let Self::Sqlite(pools) = self {
-            pools.written.notify_one();
+        match self {
+            Self::Postgres(pg) => pg.written.notify_one(),
+            Self::Sqlite(pools) => pools.written.notify_one(),
         }
     }
 
     /// A write transaction: on SQLite, on the writer, with the write lock taken at `BEGIN`.
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
         match self {
-            Self::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
+            Self::Postgres(pg) => pg
+                .pool
+                .begin()
+                .await
+                .map(|tx| Tx::Postgres(tx, pg.written.clone())),
             Self::Sqlite(pools) => pools
                 .writer
                 .begin_with(crate::sqlite::BEGIN_WRITE)

@@ -38,12 +38,11 @@ use crate::sessions::SqlSessionRepository;
 use crate::users::SqlUserRepository;
 
 pub use error::ConnectError;
-pub use live::CHANNEL as LIVE_CHANNEL;
 
 /// A connected, migrated store of either kind, chosen by the database URL's scheme.
 #[derive(Debug, Clone)]
 pub enum Store {
-    Postgres(sqlx::PgPool),
+    Postgres(postgres::PgStore),
     Sqlite(sqlite::SqlitePools),
 }
 
@@ -72,7 +71,7 @@ impl Store {
     /// Connects to `url` (`postgres://...` or `sqlite://...`) and applies pending migrations.
     pub async fn connect(url: &str, settings: PoolSettings) -> Result<Self, ConnectError> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres(postgres::connect(url, settings).await?)
+            Self::Postgres(postgres::connect(url, settings).await?.into())
         } else if url.starts_with("sqlite:") {
             Self::Sqlite(sqlite::connect(url, settings).await?)
         } else {
@@ -85,7 +84,7 @@ impl Store {
     /// Applies the migrations this build carries that the database has not seen yet.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match self {
-            Self::Postgres(pool) => postgres::MIGRATOR.run(pool).await?,
+            Self::Postgres(pg) => postgres::MIGRATOR.run(&pg.pool).await?,
             Self::Sqlite(pools) => sqlite::MIGRATOR.run(&pools.writer).await?,
         }
         Ok(())
@@ -94,7 +93,7 @@ impl Store {
     /// Whether the database answers a trivial query.
     pub async fn is_ready(&self) -> bool {
         let outcome = match self {
-            Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Self::Postgres(pg) => sqlx::query("SELECT 1").execute(&pg.pool).await.map(drop),
             Self::Sqlite(pools) => sqlx::query("SELECT 1")
                 .execute(&pools.reader)
                 .await
@@ -138,16 +137,29 @@ impl Store {
         Arc::new(SqlEventLog::new(self.clone()))
     }
 
+    /// On PostgreSQL, `LISTEN`s for live events on a connection to `url` (`LIVE_DATABASE_URL`)
+    /// instead of one of the pool's: see [`postgres::PgStore::listening_through`]. SQLite has
+    /// nothing to listen to, and is returned as it is.
+    pub fn listening_through(self, url: &str) -> Result<Self, ConnectError> {
+        Ok(match self {
+            Self::Postgres(pg) => Self::Postgres(pg.listening_through(url)?),
+            Self::Sqlite(_) => self,
+        })
+    }
+
     /// What wakes the live fan-out when events may have been appended: on SQLite, every write of
-    /// this process; on PostgreSQL, a task started here that `LISTEN`s for the triggers'
-    /// `NOTIFY` (from any instance), reconnects when its connection drops, and wakes once after
-    /// each connection so that the fan-out catches up. The task ends when the store closes.
-    /// Must be called within a Tokio runtime.
+    /// this process. On PostgreSQL, two tasks started here, which end when the store closes:
+    /// the sequencer, which gives new events their ids after this process's writes (and once a
+    /// second, for other writers; see `live::sequence`), and the listener, which `LISTEN`s for
+    /// the sequencers' `NOTIFY` (from any instance), reconnects when its connection drops, and
+    /// wakes once after each connection so that the fan-out catches up. Must be called within a
+    /// Tokio runtime.
     pub fn event_signal(&self) -> Arc<Notify> {
         match self {
-            Self::Postgres(pool) => {
+            Self::Postgres(pg) => {
                 let wake = Arc::new(Notify::new());
-                tokio::spawn(live::listen(pool.clone(), wake.clone()));
+                tokio::spawn(live::sequence(pg.clone(), wake.clone()));
+                tokio::spawn(live::listen(pg.clone(), wake.clone()));
                 wake
             }
             Self::Sqlite(pools) => pools.written.clone(),
@@ -157,7 +169,7 @@ impl Store {
     /// Closes every connection; waits for those in use to be returned.
     pub async fn close(&self) {
         match self {
-            Self::Postgres(pool) => pool.close().await,
+            Self::Postgres(pg) => pg.close().await,
             Self::Sqlite(pools) => pools.close().await,
         }
     }

@@ -1,5 +1,6 @@
-//! The outbox of live events: [`SqlEventLog`] reads it, the migrations' triggers append to it,
-//! and [`listen`] wakes this instance when another one (or this one) committed an event.
+//! The outbox of live events: [`SqlEventLog`] reads it, the migrations' triggers append to it.
+//! On PostgreSQL, [`sequence`] gives appended events their ids and [`listen`] wakes this
+//! instance when any instance's sequencer has.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,17 +9,18 @@ use async_trait::async_trait;
 use conduit_domain::Timestamp;
 use conduit_domain::accounts::UserId;
 use conduit_domain::articles::{ArticleId, CommentId, Slug};
-use conduit_domain::live::{Change, EventId, LogBounds, StoredEvent};
+use conduit_domain::live::{Change, EventId, LogBounds, Sequenced, StoredEvent};
 use conduit_domain::ports::{EventLog, SessionId, StoreError};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::Notify;
 
 use crate::Store;
 use crate::db::{Args, DbTime};
+use crate::postgres::PgStore;
 use crate::profiles::corrupt;
 
-/// The channel the migrations' `live_event_append` notifies, with the event id as payload.
-pub const CHANNEL: &str = "conduit_live";
+/// The channel the migrations' `live_events_sequence` notifies when it gave events their ids.
+pub(crate) const CHANNEL: &str = "conduit_live";
 
 /// Events after `$1`, with the current slug and author of their article; an event whose article
 /// has been deleted is left out.
@@ -164,21 +166,100 @@ impl EventLog for SqlEventLog {
         tx.commit().await?;
         Ok(removed)
     }
+
+    /// On SQLite, one writer at a time gives ids in commit order at the write: nothing waits.
+    async fn sequence(&self) -> Result<Sequenced, StoreError> {
+        match &self.store {
+            Store::Postgres(pg) => sequence_once(&pg.pool).await,
+            Store::Sqlite(_) => Ok(Sequenced::default()),
+        }
+    }
 }
+
+/// One call of the migrations' `live_events_sequence()`.
+async fn sequence_once(pool: &PgPool) -> Result<Sequenced, StoreError> {
+    let (moved, waiting): (i64, i64) = sqlx::query_as(SEQUENCE)
+        .fetch_one(pool)
+        .await
+        .map_err(crate::error::store_error)?;
+    Ok(Sequenced {
+        moved: u64::try_from(moved).unwrap_or(0),
+        waiting: u64::try_from(waiting).unwrap_or(0),
+    })
+}
+
+/// Gives new events their ids: calls the migrations' `live_events_sequence()` after each write
+/// of this process, again shortly while committed events wait for an older transaction, and once
+/// a `POLL` otherwise, for the events of writers that do not wake it (another instance that
+/// stopped before it sequenced, a script). Wakes `wake` when it moved some: the `NOTIFY` it sent
+/// wakes the other instances. Runs until the store closes.
+///
+/// Ids are given to the events of transactions older than every transaction still in flight:
+/// a transaction left open anywhere on the server (`idle in transaction`) holds every event
+/// back until it ends.
+pub(crate) async fn sequence(pg: PgStore, wake: Arc<Notify>) {
+    const POLL: Duration = Duration::from_secs(1);
+    const FIRST_RETRY: Duration = Duration::from_millis(2);
+    let mut closed = pg.pool.close_event();
+    closed
+        .do_until(async {
+            let mut retry = FIRST_RETRY;
+            let mut pause = POLL;
+            let mut failing = false;
+            loop {
+                tokio::select! {
+                    () = pg.written.notified() => {}
+                    () = tokio::time::sleep(pause) => {}
+                }
+                let sequenced = sequence_once(&pg.pool).await;
+                if pg.pool.is_closed() {
+                    return;
+                }
+                match sequenced {
+                    Ok(Sequenced { moved, waiting }) => {
+                        if std::mem::take(&mut failing) {
+                            tracing::info!("sequencing live events again");
+                        }
+                        if moved > 0 {
+                            wake.notify_one();
+                        }
+                        if waiting > 0 {
+                            pause = retry;
+                            retry = (retry * 2).min(POLL);
+                        } else {
+                            pause = POLL;
+                            retry = FIRST_RETRY;
+                        }
+                    }
+                    Err(error) => {
+                        if !std::mem::replace(&mut failing, true) {
+                            tracing::warn!(%error, "cannot sequence live events; retrying");
+                        }
+                        pause = POLL;
+                    }
+                }
+            }
+        })
+        .await
+        .ok();
+}
+
+const SEQUENCE: &str = "SELECT moved, waiting FROM live_events_sequence()";
 
 /// Listens on [`CHANNEL`] on a connection of its own and wakes `wake` for every notification,
 /// and once after each (re)connection, so that whoever waits reads the outbox and catches up on
-/// what was committed while nobody listened. Reconnects, with a growing pause, until `pool`
+/// what was committed while nobody listened. Reconnects, with a growing pause, until the store
 /// closes.
-pub(crate) async fn listen(pool: PgPool, wake: Arc<Notify>) {
+pub(crate) async fn listen(pg: PgStore, wake: Arc<Notify>) {
     const FIRST_PAUSE: Duration = Duration::from_millis(100);
     const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+    let pool = &pg.pool;
     let mut closed = pool.close_event();
     let mut pause = FIRST_PAUSE;
     closed
         .do_until(async {
             loop {
-                let listened = listening(&pool).await;
+                let listened = listening(pg.listen_pool()).await;
                 // Closing the store ends the listener: that is no failure to report.
                 if pool.is_closed() {
                     return;

@@ -1,8 +1,63 @@
 //! The PostgreSQL store: production's.
 
+use std::sync::Arc;
+
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use tokio::sync::Notify;
 
 use crate::PoolSettings;
+
+/// A PostgreSQL store: its pool, the signal its commits wake, and where it listens for live
+/// events.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub pool: PgPool,
+    /// Woken after every write of this process: the live-events sequencer then gives the events
+    /// the triggers may have appended their ids (see `live::sequence`).
+    pub written: Arc<Notify>,
+    /// A pool of one connection for `LISTEN`, when it must not go through `pool` (a pooler in
+    /// transaction mode in between); `None`: `pool` serves it.
+    listen: Option<PgPool>,
+}
+
+impl From<PgPool> for PgStore {
+    fn from(pool: PgPool) -> Self {
+        Self {
+            pool,
+            written: Arc::new(Notify::new()),
+            listen: None,
+        }
+    }
+}
+
+impl PgStore {
+    /// Listens for live events on a connection to `url` instead of one of the pool's: a
+    /// session-level `LISTEN` needs a connection of its own to the server, which a pooler in
+    /// transaction mode (PgBouncer's `pool_mode = transaction`) does not give. Connects lazily.
+    pub fn listening_through(mut self, url: &str) -> Result<Self, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
+        self.listen = Some(
+            PgPoolOptions::new()
+                .max_connections(1)
+                .max_lifetime(None)
+                .idle_timeout(None)
+                .connect_lazy_with(options),
+        );
+        Ok(self)
+    }
+
+    /// Where `LISTEN` connects.
+    pub(crate) fn listen_pool(&self) -> &PgPool {
+        self.listen.as_ref().unwrap_or(&self.pool)
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+        if let Some(listen) = &self.listen {
+            listen.close().await;
+        }
+    }
+}
 
 /// The PostgreSQL migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

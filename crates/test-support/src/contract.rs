@@ -44,8 +44,27 @@ pub struct ContractStore {
     pub sessions: Arc<dyn SessionRepository>,
     pub login_failures: Arc<dyn LoginFailures>,
     pub events: Arc<dyn EventLog>,
+    /// Writes an outbox row that no write through the ports makes (see [`RawEvent`]).
+    pub raw_event: RawEventWriter,
     _guard: Box<dyn std::any::Any + Send>,
 }
+
+/// An outbox row as a hand, a half-applied migration or another version of Conduit writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawEvent {
+    /// A `comment.created` row without its article: a kind this version knows, missing a field
+    /// that kind needs.
+    MissingArticle,
+    /// A kind this version does not know, as a newer version writes it during a rolling deploy.
+    UnknownKind(&'static str),
+}
+
+/// Appends a [`RawEvent`] to a store's outbox, past the ports.
+pub type RawEventWriter = Box<
+    dyn Fn(RawEvent) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        + Send
+        + Sync,
+>;
 
 impl ContractStore {
     /// A fresh in-memory fake.
@@ -58,7 +77,11 @@ impl ContractStore {
             comments: store.clone(),
             sessions: store.clone(),
             login_failures: Arc::new(InMemoryLoginFailures::default()),
-            events: store,
+            events: store.clone(),
+            raw_event: Box::new(move |raw| {
+                store.append_raw(raw);
+                Box::pin(std::future::ready(()))
+            }),
             _guard: Box::new(()),
         }
     }
@@ -74,9 +97,55 @@ impl ContractStore {
             sessions: store.sessions(),
             login_failures: store.login_failures(),
             events: store.event_log(),
+            raw_event: raw_sql_event(store),
             _guard: Box::new(guard),
         }
     }
+}
+
+/// Inserts a [`RawEvent`] into `live_events` with SQL. On PostgreSQL it goes straight to the
+/// sequenced table, as a sequencer of a newer version would move it; on SQLite, past the kind's
+/// `CHECK`, which a newer version's migration would have widened.
+#[cfg(feature = "postgres")]
+fn raw_sql_event(store: &Store) -> RawEventWriter {
+    let store = store.clone();
+    Box::new(move |raw| {
+        let store = store.clone();
+        Box::pin(async move {
+            let (kind, actor) = match raw {
+                RawEvent::MissingArticle => ("comment.created", Some(1_i64)),
+                RawEvent::UnknownKind(kind) => (kind, None),
+            };
+            const INSERT: &str = "INSERT INTO live_events (kind, actor_id) VALUES ($1, $2)";
+            match &store {
+                Store::Postgres(pg) => sqlx::query(INSERT)
+                    .bind(kind)
+                    .bind(actor)
+                    .execute(&pg.pool)
+                    .await
+                    .map(drop),
+                Store::Sqlite(pools) => {
+                    async {
+                        let mut writer = pools.writer.acquire().await?;
+                        sqlx::query("PRAGMA ignore_check_constraints = ON")
+                            .execute(&mut *writer)
+                            .await?;
+                        let inserted = sqlx::query(INSERT)
+                            .bind(kind)
+                            .bind(actor)
+                            .execute(&mut *writer)
+                            .await;
+                        sqlx::query("PRAGMA ignore_check_constraints = OFF")
+                            .execute(&mut *writer)
+                            .await?;
+                        inserted.map(drop)
+                    }
+                    .await
+                }
+            }
+            .expect("writes the raw event");
+        })
+    })
 }
 
 /// The time the profile, article and comment checks start from.
@@ -198,6 +267,10 @@ macro_rules! store_contract {
             a_refused_write_appends_nothing,
             events_are_read_after_an_id_a_page_at_a_time,
             the_events_of_a_deleted_article_are_left_out_and_ids_never_go_back,
+            sequencing_twice_gives_nothing_more_and_nothing_waits,
+            an_unreadable_row_or_unknown_kind_is_read_as_such_and_holds_nothing_up,
+            a_resume_ahead_of_the_fan_out_repeats_nothing_and_skips_nothing,
+            a_prune_during_a_replay_makes_it_a_reset,
             pruning_removes_old_events_but_the_newest_and_says_how_far,
         );
     };

@@ -4,7 +4,7 @@ use conduit_test_support::contract::ContractStore;
 
 conduit_test_support::store_contract!(async {
     let database = TestDb::new().await;
-    let store = Store::Postgres(database.pool().clone());
+    let store = Store::Postgres(database.pool().clone().into());
     ContractStore::of(&store, database)
 });
 
@@ -37,7 +37,8 @@ mod faults {
         let store = Store::Postgres(
             conduit_persistence::postgres::connect(database.url(), settings)
                 .await
-                .expect("connects"),
+                .expect("connects")
+                .into(),
         );
         // Another session holds the users table: the look-up waits until its timeout cancels it.
         let mut holder = database.pool().begin().await.expect("a transaction");
@@ -64,7 +65,7 @@ mod faults {
             .connect_lazy("postgres://conduit:conduit@127.0.0.1:1/conduit")
             .expect("a lazy pool");
 
-        let outcome = look_up_a_profile(&Store::Postgres(pool)).await;
+        let outcome = look_up_a_profile(&Store::Postgres(pool.into())).await;
 
         assert!(
             matches!(outcome, Err(StoreError::Unreachable(_))),
@@ -98,7 +99,8 @@ mod live {
         Store::Postgres(
             conduit_persistence::postgres::connect(database.url(), PoolSettings::default())
                 .await
-                .expect("connects"),
+                .expect("connects")
+                .into(),
         )
     }
 
@@ -135,6 +137,8 @@ mod live {
         let database = TestDb::new().await;
         let listening = instance(&database).await;
         let writing = instance(&database).await;
+        // The writer's sequencer gives its events ids and notifies every listener.
+        let _writer_signal = writing.event_signal();
         let signal = listening.event_signal();
         woken(&signal).await; // the wake that follows LISTEN: from here on it hears everything
         let since = listening.event_log().bounds().await.expect("bounds").head;
@@ -174,5 +178,77 @@ mod live {
         let since = listening.event_log().bounds().await.expect("bounds").head;
         publish(&instance(&database).await).await;
         assert_eq!(caught_up(&listening, &signal, since).await, 1);
+    }
+
+    /// Commit order without a global lock: an event of a transaction still in flight holds back
+    /// the events committed after it began writing, so that no reader passes an id that a late
+    /// commit would then fill in below it. Once it commits, both get ids, in its order first.
+    #[tokio::test]
+    async fn an_event_committed_late_is_never_passed_over() {
+        let database = TestDb::new().await;
+        let store = instance(&database).await;
+        let log = store.event_log();
+        let author = store
+            .users()
+            .insert(NewUserBuilder::new().build())
+            .await
+            .expect("inserts a user");
+        // Another author: one author's articles are counted in one row, locked until commit.
+        let early_author = store
+            .users()
+            .insert(NewUserBuilder::new().build())
+            .await
+            .expect("inserts a user");
+        let since = settled(&store).await;
+        // The early writer: its event is appended, its transaction stays open.
+        let mut early = database.pool().begin().await.expect("a transaction");
+        sqlx::query(
+            "INSERT INTO articles (slug, author_id, title, description, body, created_at, updated_at)
+             VALUES ('early', $1, 'Early', 'd', 'b', now(), now())",
+        )
+        .bind(early_author.id.0)
+        .execute(&mut *early)
+        .await
+        .expect("writes, uncommitted");
+        // The late writer commits first.
+        store
+            .articles()
+            .insert(NewArticleBuilder::new(author.id).build())
+            .await
+            .expect("publishes");
+
+        let held = log.sequence().await.expect("sequences");
+
+        assert_eq!(held.moved, 0, "the committed event waits: {held:?}");
+        assert_eq!(held.waiting, 1, "{held:?}");
+        assert_eq!(log.after(since, 10).await.expect("reads"), []);
+
+        early.commit().await.expect("commits");
+        let head = settled(&store).await;
+        let events = log.after(since, 10).await.expect("reads");
+        let slugs: Vec<String> = events
+            .iter()
+            .map(|event| match &event.change {
+                conduit_domain::live::Change::ArticleCreated { slug, .. } => {
+                    slug.as_str().to_owned()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(slugs.len(), 2, "{slugs:?}");
+        assert_eq!(slugs[0], "early", "the earlier transaction's event first");
+        assert_eq!(head, events[1].id);
+    }
+
+    /// Sequences until nothing waits (other tests' transactions on this server hold events
+    /// back while they are in flight); the head.
+    async fn settled(store: &Store) -> EventId {
+        let log = store.event_log();
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while log.sequence().await.expect("sequences").waiting > 0 {
+            assert!(std::time::Instant::now() < deadline, "events still wait");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        log.bounds().await.expect("bounds").head
     }
 }

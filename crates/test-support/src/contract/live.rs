@@ -5,23 +5,88 @@
 use conduit_domain::Timestamp;
 use conduit_domain::accounts::UserId;
 use conduit_domain::articles::ArticleId;
-use conduit_domain::live::{Change, EventId, StoredEvent};
+use std::sync::Arc;
+
+use conduit_domain::live::{Change, Dispatch, EventId, Live, LivePorts, Replay, StoredEvent};
+use conduit_domain::ports::SystemClock;
 use conduit_domain::ports::{StoreError, UniqueField};
 use time::macros::datetime;
 
 use super::sessions::{hash, session};
-use super::{ContractStore, T0, article, comment_on, user};
+use super::{ContractStore, RawEvent, T0, article, comment_on, user};
 use crate::builders::{NewArticleBuilder, unique};
 
 const LONG_AGO: Timestamp = Timestamp::from_offset(datetime!(2000-01-01 00:00:00.000 UTC));
 const FAR_AHEAD: Timestamp = Timestamp::from_offset(datetime!(2200-01-01 00:00:00.000 UTC));
 
+/// Gives every event committed so far its id, as the store's sequencer does after each write.
+/// On PostgreSQL an event waits while any older transaction of the server is in flight, and
+/// other tests' transactions are: this polls until none of this database's events wait.
+async fn sequenced(store: &ContractStore) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let sequenced = store.events.sequence().await.expect("sequences");
+        if sequenced.waiting == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "events still wait for older transactions: {sequenced:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 async fn head(store: &ContractStore) -> EventId {
+    sequenced(store).await;
     store.events.bounds().await.expect("reads the bounds").head
 }
 
 async fn after(store: &ContractStore, since: EventId) -> Vec<StoredEvent> {
+    sequenced(store).await;
     store.events.after(since, 1000).await.expect("reads events")
+}
+
+/// The live use cases over this store.
+fn live(store: &ContractStore) -> Live {
+    Live::new(
+        LivePorts {
+            log: store.events.clone(),
+            articles: store.articles.clone(),
+            comments: store.comments.clone(),
+            profiles: store.profiles.clone(),
+            clock: Arc::new(SystemClock),
+        },
+        time::Duration::DAY,
+    )
+}
+
+/// `reader` follows a new author, who publishes `count` articles: their ids.
+async fn followed_articles(store: &ContractStore, count: usize) -> (UserId, Vec<EventId>) {
+    let (author, _) = user(store).await;
+    let (reader, _) = user(store).await;
+    store
+        .profiles
+        .follow(reader, author)
+        .await
+        .expect("follows");
+    let since = head(store).await;
+    for _ in 0..count {
+        published(store, author).await;
+    }
+    let ids = after(store, since)
+        .await
+        .iter()
+        .map(|event| event.id)
+        .collect();
+    (reader, ids)
+}
+
+fn ids(replay: &Replay) -> Vec<EventId> {
+    match replay {
+        Replay::Events(deliveries) => deliveries.iter().map(|delivery| delivery.id).collect(),
+        Replay::Reset => panic!("a reset, not events"),
+    }
 }
 
 async fn published(store: &ContractStore, author: UserId) -> ArticleId {
@@ -186,4 +251,112 @@ pub async fn pruning_removes_old_events_but_the_newest_and_says_how_far(store: &
         [newest]
     );
     assert_eq!(store.events.prune(FAR_AHEAD).await, Ok(0));
+}
+
+pub async fn sequencing_twice_gives_nothing_more_and_nothing_waits(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    published(store, author).await;
+    let newest = head(store).await;
+
+    let again = store.events.sequence().await.expect("sequences");
+
+    assert_eq!(again.moved, 0, "{again:?}");
+    assert_eq!(head(store).await, newest);
+}
+
+/// One bad row must not stop delivery for everyone: a row of a known kind missing what it needs,
+/// and a kind this version does not know, are each read (and dispatched) as unreadable, and the
+/// events after them are read as ever.
+pub async fn an_unreadable_row_or_unknown_kind_is_read_as_such_and_holds_nothing_up(
+    store: &ContractStore,
+) {
+    let (author, _) = user(store).await;
+    let since = head(store).await;
+    (store.raw_event)(RawEvent::MissingArticle).await;
+    (store.raw_event)(RawEvent::UnknownKind("article.translated")).await;
+    let next = published(store, author).await;
+
+    let events = after(store, since).await;
+
+    let changes: Vec<&Change> = events.iter().map(|event| &event.change).collect();
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    assert_eq!(
+        changes[0],
+        &Change::Unreadable {
+            kind: "comment.created".to_owned()
+        }
+    );
+    assert_eq!(
+        changes[1],
+        &Change::Unreadable {
+            kind: "article.translated".to_owned()
+        }
+    );
+    assert!(
+        matches!(changes[2], Change::ArticleCreated { article, .. } if *article == next),
+        "{changes:?}"
+    );
+    let dispatched = live(store)
+        .next(since)
+        .await
+        .expect("reads past the bad rows");
+    let kinds: Vec<_> = dispatched.iter().map(|(_, dispatch)| dispatch).collect();
+    assert!(
+        matches!(
+            kinds.as_slice(),
+            [
+                Dispatch::Unreadable { .. },
+                Dispatch::Unreadable { .. },
+                Dispatch::Nothing
+            ]
+        ),
+        "{kinds:?}"
+    );
+}
+
+/// A client resumes from an id that this instance's fan-out has not reached yet (it lags): the
+/// replay up to where the fan-out is repeats nothing at or before `since`, and the events after
+/// `since` are all still to come, once each.
+pub async fn a_resume_ahead_of_the_fan_out_repeats_nothing_and_skips_nothing(
+    store: &ContractStore,
+) {
+    let (reader, events) = followed_articles(store, 5).await;
+    let live = live(store);
+    let (fan_out_at, since) = (events[1], events[3]);
+
+    let replayed = live
+        .replay(reader, since, fan_out_at)
+        .await
+        .expect("replays");
+    let caught_up = live
+        .replay(reader, since, events[4])
+        .await
+        .expect("replays");
+
+    assert_eq!(ids(&replayed), []);
+    assert_eq!(ids(&caught_up), [events[4]]);
+}
+
+/// A prune between a replay's start and its reads takes events from under it: the replay says
+/// so (a reset) rather than leaving a silent gap.
+pub async fn a_prune_during_a_replay_makes_it_a_reset(store: &ContractStore) {
+    let (reader, events) = followed_articles(store, 4).await;
+    let live = live(store);
+    let since = events[0];
+    let until = events[3];
+    let start = live.replay_from(since, until).await.expect("starts");
+    assert!(
+        matches!(start, conduit_domain::live::Resume::After(after) if after == since),
+        "{start:?}"
+    );
+
+    store.events.prune(FAR_AHEAD).await.expect("prunes");
+    let (page, _) = live.replay_page(reader, since, until).await.expect("reads");
+
+    assert!(page.len() < 3, "the pruned events are gone: {page:?}");
+    assert!(!live.replay_held(since).await.expect("checks"), "a reset");
+    assert_eq!(
+        live.replay(reader, since, until).await.expect("replays"),
+        Replay::Reset
+    );
 }

@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use conduit_domain::Timestamp;
 use conduit_domain::accounts::UserId;
 use conduit_domain::articles::{ArticleId, CommentId};
-use conduit_domain::live::{Change, EventId, LogBounds, StoredEvent};
+use conduit_domain::live::{Change, EventId, LogBounds, Sequenced, StoredEvent};
 use conduit_domain::ports::{EventLog, SessionId, StoreError};
 
 use super::*;
+use crate::contract::RawEvent;
 
 /// What happened, by ids, as the SQL outbox keeps it.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +28,10 @@ pub(super) enum Appended {
     },
     SessionEnded {
         session: i64,
+    },
+    /// A row this version cannot read (see [`RawEvent`]), of this kind.
+    Unreadable {
+        kind: &'static str,
     },
 }
 
@@ -92,12 +97,26 @@ impl State {
             Appended::SessionEnded { session } => Change::SessionEnded {
                 session: SessionId(session),
             },
+            Appended::Unreadable { kind } => Change::Unreadable {
+                kind: kind.to_owned(),
+            },
         };
         Some(StoredEvent {
             id: EventId(event.id),
             at: event.at,
             change,
         })
+    }
+}
+
+impl InMemoryStore {
+    /// Appends a row that no write through the ports makes.
+    pub fn append_raw(&self, raw: RawEvent) {
+        let kind = match raw {
+            RawEvent::MissingArticle => "comment.created",
+            RawEvent::UnknownKind(kind) => kind,
+        };
+        self.lock().append(Appended::Unreadable { kind });
     }
 }
 
@@ -140,5 +159,10 @@ impl EventLog for InMemoryStore {
         state.events.retain(|event| event.id > through);
         state.pruned_through = state.pruned_through.max(through);
         Ok((count - state.events.len()) as u64)
+    }
+
+    /// Ids are given at the write, under the state's lock.
+    async fn sequence(&self) -> Result<Sequenced, StoreError> {
+        Ok(Sequenced::default())
     }
 }

@@ -1,0 +1,78 @@
+-- Live events without a global lock (crates/persistence/src/live.rs, "Commit order").
+--
+-- Before: every append took one advisory lock until its commit, and sent a NOTIFY, so that ids
+-- grew in commit order. That made every article, comment, favourite and logout of the whole
+-- cluster commit one at a time.
+--
+-- Now a writing transaction only inserts its event into live_events_pending, with its
+-- transaction id, and takes no lock and sends no NOTIFY. live_events_sequence() moves the
+-- pending events into live_events, which gives them their ids, but only the events of
+-- transactions older than every transaction still in flight
+-- (pg_snapshot_xmin(pg_current_snapshot())): no transaction can still commit an event that
+-- belongs before them. One call at a time sequences (a transaction-scoped advisory lock, taken
+-- by the sequencer only, never by a writer), and its ids are committed together, so ids still
+-- grow in commit order of live_events and a reader that has seen id N has seen every id below N.
+-- One NOTIFY a call that moved something wakes every instance.
+
+CREATE TABLE live_events_pending (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tx         XID8        NOT NULL DEFAULT pg_current_xact_id(),
+    kind       TEXT        NOT NULL CHECK (kind IN
+                   ('article.created', 'comment.created', 'article.favorited', 'session.ended')),
+    at         TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+    actor_id   BIGINT,
+    article_id BIGINT,
+    comment_id BIGINT,
+    session_id BIGINT
+);
+
+-- The move must never fail on a row's content, or one row would stop every event after it: the
+-- kinds are checked where events are written, and readers skip a kind they do not know.
+ALTER TABLE live_events DROP CONSTRAINT live_events_kind_check;
+
+CREATE OR REPLACE FUNCTION live_event_append(
+    event_kind TEXT, actor BIGINT, article BIGINT, comment BIGINT, session BIGINT
+) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO live_events_pending (kind, actor_id, article_id, comment_id, session_id)
+    VALUES (event_kind, actor, article, comment, session);
+$$;
+
+-- The triggers need no longer wait for the commit: the append is an insert like the change's.
+DROP TRIGGER live_article_created ON articles;
+CREATE TRIGGER live_article_created AFTER INSERT ON articles
+    FOR EACH ROW EXECUTE FUNCTION live_article_created();
+DROP TRIGGER live_comment_created ON comments;
+CREATE TRIGGER live_comment_created AFTER INSERT ON comments
+    FOR EACH ROW EXECUTE FUNCTION live_comment_created();
+DROP TRIGGER live_article_favorited ON favorites;
+CREATE TRIGGER live_article_favorited AFTER INSERT ON favorites
+    FOR EACH ROW EXECUTE FUNCTION live_article_favorited();
+DROP TRIGGER live_session_ended ON sessions;
+CREATE TRIGGER live_session_ended AFTER UPDATE OF revoked_at ON sessions
+    FOR EACH ROW EXECUTE FUNCTION live_session_ended();
+
+-- Moves the pending events that can no longer be preceded into live_events, in the order of
+-- their transactions: how many it moved, and how many committed ones still wait for an older
+-- transaction to end. Called in a transaction of its own.
+CREATE FUNCTION live_events_sequence(OUT moved BIGINT, OUT waiting BIGINT)
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- 0x6c697665 is "live". Held until this call's transaction commits, so that the next
+    -- call's ids come after these, and are committed after them. A call waits for the one
+    -- before it rather than skipping: the events that one's snapshot missed are then seen.
+    PERFORM pg_advisory_xact_lock(1818850917);
+    -- A statement of its own, so its snapshot sees what the previous holder committed.
+    WITH ready AS (
+        DELETE FROM live_events_pending
+        WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
+        RETURNING *
+    )
+    INSERT INTO live_events (kind, at, actor_id, article_id, comment_id, session_id)
+    SELECT kind, at, actor_id, article_id, comment_id, session_id FROM ready ORDER BY tx, id;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    SELECT count(*) INTO waiting FROM live_events_pending;
+    IF moved > 0 THEN
+        PERFORM pg_notify('conduit_live', '');
+    END IF;
+END;
+$$;
