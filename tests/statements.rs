@@ -1,4 +1,5 @@
-//! Each list request runs a constant number of SQL statements, whatever the page size: no N+1.
+//! Each list request runs a constant number of SQL statements, whatever the page size: no N+1;
+//! and the requests on every page of a client run as few as they can.
 //!
 //! sqlx reports every statement it runs as a `tracing` event with the target `sqlx::query`; a
 //! global subscriber counts them around each request. The server's own logging never shows these
@@ -73,8 +74,19 @@ impl StatementCounter {
     /// The statements run while `request` is answered, but for the set-up of a new connection
     /// (SQLite's `PRAGMA`s), which the pool may do on any request.
     async fn during(&self, app: &TestApp, path: &str, token: Option<&str>) -> Vec<String> {
+        self.during_request(app, Method::GET, path, token).await
+    }
+
+    /// [`Self::during`] for any method.
+    async fn during_request(
+        &self,
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> Vec<String> {
         let before = self.statements().len();
-        let (status, body) = app.send(Method::GET, path, token, None).await;
+        let (status, body) = app.send(method, path, token, None).await;
         assert_eq!(status, 200, "{path}: {body}");
         self.statements()[before..]
             .iter()
@@ -177,5 +189,49 @@ async fn list_requests_run_as_many_statements_for_one_article_as_for_twenty() {
                 );
             }
         }
+    }
+}
+
+/// `GET /api/user` reads the user with its session check, and a favourite is written and read
+/// back in one statement on PostgreSQL (on SQLite, which has no `INSERT` in `WITH`, two in one
+/// transaction).
+#[tokio::test]
+async fn the_current_user_is_one_statement_and_a_favourite_one_more_than_the_session_check() {
+    let counter = StatementCounter::install();
+    let app = TestApp::on_postgres().await;
+    let (author, _) = app.register("author").await;
+    let (reader, _) = app.register("reader").await;
+    let (_, created) = app
+        .send(
+            Method::POST,
+            "/api/articles",
+            Some(&author),
+            Some(json!({"article": {"title": "Liked", "description": "d", "body": "b"}})),
+        )
+        .await;
+    let slug = created["article"]["slug"].as_str().expect("a slug");
+
+    let me = counter.during(&app, "/api/user", Some(&reader)).await;
+    let favourite = format!("/api/articles/{slug}/favorite");
+    let given = counter
+        .during_request(&app, Method::POST, &favourite, Some(&reader))
+        .await;
+    let taken = counter
+        .during_request(&app, Method::DELETE, &favourite, Some(&reader))
+        .await;
+
+    assert_eq!(
+        me.len(),
+        1,
+        "the session check and the user together: {me:?}"
+    );
+    assert!(me[0].starts_with("SELECT u.id"), "{me:?}");
+    for statements in [&given, &taken] {
+        assert_eq!(statements.len(), 2, "{statements:?}");
+        assert!(
+            statements[0].starts_with("SELECT user_id FROM sessions"),
+            "{statements:?}"
+        );
+        assert!(statements[1].starts_with("WITH changed"), "{statements:?}");
     }
 }

@@ -185,6 +185,13 @@ impl Accounts {
         }
     }
 
+    /// The user an access token speaks for, with a fresh access token in the same session
+    /// (`GET /user`): the session check and the read of the user are one lookup.
+    pub async fn current_user(&self, token: Option<&str>) -> Result<Authenticated, AuthError> {
+        let (caller, user) = self.sessions.authenticate_user(token).await?;
+        self.sessions.issue(user, caller, None)
+    }
+
     /// The caller with a fresh access token in the same session. A valid token of a user who no
     /// longer exists is refused.
     pub async fn current(&self, caller: Caller) -> Result<Authenticated, AuthError> {

@@ -217,16 +217,20 @@ impl Articles {
 
     /// Favourites an article; doing it twice counts once.
     pub async fn favorite(&self, caller: UserId, slug: &str) -> Result<Article, ResourceError> {
-        let article = self.get(slug, Some(caller)).await?;
-        self.articles.favorite(article.summary.id, caller).await?;
-        self.get(slug, Some(caller)).await
+        let slug = Slug::parse(slug).map_err(|_| ResourceError::NotFound(ARTICLE))?;
+        self.articles
+            .favorite(&slug, caller)
+            .await?
+            .ok_or(ResourceError::NotFound(ARTICLE))
     }
 
     /// Takes a favourite back; taking back one never given changes nothing.
     pub async fn unfavorite(&self, caller: UserId, slug: &str) -> Result<Article, ResourceError> {
-        let article = self.get(slug, Some(caller)).await?;
-        self.articles.unfavorite(article.summary.id, caller).await?;
-        self.get(slug, Some(caller)).await
+        let slug = Slug::parse(slug).map_err(|_| ResourceError::NotFound(ARTICLE))?;
+        self.articles
+            .unfavorite(&slug, caller)
+            .await?
+            .ok_or(ResourceError::NotFound(ARTICLE))
     }
 
     /// The [`Self::TAGS_LISTED`] most used tags, the most used first: a client shows them as a

@@ -62,6 +62,14 @@ pub trait UserRepository: Send + Sync {
     /// Stores a new user and returns it as stored, with its id.
     async fn insert(&self, user: NewUser) -> Result<User, StoreError>;
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user of the session `session` if it is live at `now` (as
+    /// [`SessionRepository::live_user`] decides): the session check and the read of the user in
+    /// one lookup, for a request that needs the user anyway (`GET /user`).
+    async fn find_by_live_session(
+        &self,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError>;
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
     /// Applies `changes` and returns the user as stored now, or `None` when there is no such user.
     async fn update(
@@ -172,10 +180,12 @@ pub trait ArticleRepository: Send + Sync {
     ) -> Result<ArticlePage, StoreError>;
     /// Articles by the authors `reader` follows, in the order of [`Self::list`].
     async fn feed(&self, reader: UserId, page: Page) -> Result<ArticlePage, StoreError>;
-    /// Idempotent: favouriting twice counts once, even when the two requests race.
-    async fn favorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError>;
-    /// Idempotent.
-    async fn unfavorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError>;
+    /// Favourites the article with this slug, and reads it back as `user` sees it then, in one
+    /// write; `None` when there is no such article. Idempotent: favouriting twice counts once,
+    /// even when the two requests race.
+    async fn favorite(&self, slug: &Slug, user: UserId) -> Result<Option<Article>, StoreError>;
+    /// Takes the favourite back, as [`Self::favorite`] gives it. Idempotent.
+    async fn unfavorite(&self, slug: &Slug, user: UserId) -> Result<Option<Article>, StoreError>;
     /// The `limit` most used tags, the most used first (ties in alphabetical order).
     async fn tags(&self, limit: u32) -> Result<Vec<Tag>, StoreError>;
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use time::Duration;
 
+use crate::Timestamp;
 use crate::accounts::{User, UserId};
 use crate::ports::{
     AccessToken, Caller, Clock, HashError, NewSession, RefreshToken, RefreshTokenSource,
@@ -128,6 +129,33 @@ impl Sessions {
     /// An access token ends with its session (logout, logout-all, a password change elsewhere),
     /// not an hour later: the check costs one lookup by primary key per request.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, AuthError> {
+        let (caller, now) = self.verify(token)?;
+        match self.ports.sessions.live_user(caller.session, now).await? {
+            Some(user) if user == caller.user => Ok(caller),
+            _ => Err(AuthError::Unauthenticated(TokenError::SessionEnded)),
+        }
+    }
+
+    /// [`Self::authenticate`] and the caller's user, read in the same lookup.
+    pub async fn authenticate_user(
+        &self,
+        token: Option<&str>,
+    ) -> Result<(Caller, User), AuthError> {
+        let (caller, now) = self.verify(token)?;
+        match self
+            .ports
+            .users
+            .find_by_live_session(caller.session, now)
+            .await?
+        {
+            Some(user) if user.id == caller.user => Ok((caller, user)),
+            _ => Err(AuthError::Unauthenticated(TokenError::SessionEnded)),
+        }
+    }
+
+    /// Whom a genuine, unexpired token names, and the time it was checked at; whether its
+    /// session is live is not looked at.
+    fn verify(&self, token: Option<&str>) -> Result<(Caller, Timestamp), AuthError> {
         let token = token.ok_or(AuthError::Unauthenticated(TokenError::Missing))?;
         let now = self.ports.clock.now();
         let caller = self
@@ -135,10 +163,7 @@ impl Sessions {
             .tokens
             .verify(token, now)
             .map_err(AuthError::Unauthenticated)?;
-        match self.ports.sessions.live_user(caller.session, now).await? {
-            Some(user) if user == caller.user => Ok(caller),
-            _ => Err(AuthError::Unauthenticated(TokenError::SessionEnded)),
-        }
+        Ok((caller, now))
     }
 
     /// [`Self::authenticate`] for a live socket, which closes when its token expires: the caller,

@@ -16,20 +16,40 @@ use conduit_domain::ports::{ArticleRepository, StoreError};
 use sqlx::AssertSqlSafe;
 
 use crate::Store;
-use crate::db::{Args, DbTime};
+use crate::db::{Args, DbTime, Dialect};
 use crate::list_query::ListSql;
 use crate::profiles::{AUTHOR_COLUMNS, AuthorRow, corrupt};
 
+/// Whether the viewer `$1` favours the article `a`, and how many do.
+const FAVORITED: &str = "EXISTS (SELECT 1 FROM favorites fv
+    WHERE fv.user_id = $1 AND fv.article_id = a.id)";
+const FAVORITES_COUNT: &str = "(SELECT COUNT(*) FROM favorites fc WHERE fc.article_id = a.id)";
+
 /// The columns of an article as the viewer `$1` sees it; `body` is `a.body` or `NULL` (lists).
 pub(crate) fn article_view(body: &str) -> String {
+    view(body, FAVORITED, FAVORITES_COUNT)
+}
+
+/// [`article_view`] with the two favourite columns given.
+fn view(body: &str, favorited: &str, favorites_count: &str) -> String {
     format!(
         "SELECT a.id, a.slug, a.title, a.description, {body} AS body, a.tag_list,
             a.created_at, a.updated_at, {AUTHOR_COLUMNS},
-            EXISTS (SELECT 1 FROM favorites fv
-                    WHERE fv.user_id = $1 AND fv.article_id = a.id) AS favorited,
-            (SELECT COUNT(*) FROM favorites fc WHERE fc.article_id = a.id) AS favorites_count
+            {favorited} AS favorited, {favorites_count} AS favorites_count
         FROM articles a JOIN users u ON u.id = a.author_id"
     )
+}
+
+/// A favourite of the article with slug `$2` by `$1` and the article as `$1` then sees it, in
+/// one statement (PostgreSQL). The outer query's snapshot does not see the row its own `INSERT`
+/// adds (or its `DELETE` removes), so the favourite and the count are taken from what it changed.
+fn favoured_in_one(change: &str, favorited: &str, count_change: &str) -> AssertSqlSafe<String> {
+    let count = format!("{FAVORITES_COUNT} {count_change} (SELECT COUNT(*) FROM changed)");
+    AssertSqlSafe(format!(
+        "WITH changed AS ({change})
+        {} WHERE a.slug = $2",
+        view("a.body", favorited, &count)
+    ))
 }
 
 /// One article with its body, as the viewer `$1` sees it; `$2` is the value of `column`.
@@ -54,10 +74,17 @@ const UPDATE: &str = "
 
 const DELETE: &str = "DELETE FROM articles WHERE id = $1";
 
-/// Racing favourites of one user meet at the primary key: one row, whatever the order.
-const FAVORITE: &str =
-    "INSERT INTO favorites (user_id, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-const UNFAVORITE: &str = "DELETE FROM favorites WHERE user_id = $1 AND article_id = $2";
+/// Racing favourites of one user meet at the primary key: one row, whatever the order. `$1` the
+/// user, `$2` the article's slug.
+const FAVORITE: &str = "
+    INSERT INTO favorites (user_id, article_id)
+    SELECT $1, id FROM articles WHERE slug = $2
+    ON CONFLICT DO NOTHING
+    RETURNING article_id";
+const UNFAVORITE: &str = "
+    DELETE FROM favorites
+    WHERE user_id = $1 AND article_id = (SELECT id FROM articles WHERE slug = $2)
+    RETURNING article_id";
 
 /// From the counts the triggers keep (migration `tag_counts`), through `tag_counts_most_used`.
 const TAGS: &str = "SELECT tag FROM tag_counts ORDER BY articles DESC, tag LIMIT $1";
@@ -198,6 +225,36 @@ impl SqlArticleRepository {
     }
 }
 
+impl SqlArticleRepository {
+    /// Runs `change` (a favourite given or taken back) and reads the article back as `user`
+    /// sees it then: on PostgreSQL one statement, on SQLite (which has no `INSERT` in `WITH`)
+    /// two in one transaction.
+    async fn favoured(
+        &self,
+        change: &'static str,
+        favorited: &str,
+        count_change: &str,
+        slug: &Slug,
+        user: UserId,
+    ) -> Result<Option<Article>, StoreError> {
+        let args = || Args::new().bind(user.0).bind(slug.as_str());
+        let row: Option<ArticleRow> = match self.store.dialect() {
+            Dialect::Postgres => {
+                let sql = favoured_in_one(change, favorited, count_change);
+                self.store.write_optional(sql, args()).await?
+            }
+            Dialect::Sqlite => {
+                let mut tx = self.store.begin().await?;
+                tx.conn().execute(change, args()).await?;
+                let row = tx.conn().fetch_optional(article_by("slug"), args()).await?;
+                tx.commit().await?;
+                row
+            }
+        };
+        row.map(TryInto::try_into).transpose()
+    }
+}
+
 #[async_trait]
 impl ArticleRepository for SqlArticleRepository {
     async fn insert(&self, article: NewArticle) -> Result<Article, StoreError> {
@@ -289,16 +346,12 @@ impl ArticleRepository for SqlArticleRepository {
         self.page(sql, Some(reader.0), page).await
     }
 
-    async fn favorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
-        let args = Args::new().bind(user.0).bind(article.0);
-        self.store.execute(FAVORITE, args).await?;
-        Ok(())
+    async fn favorite(&self, slug: &Slug, user: UserId) -> Result<Option<Article>, StoreError> {
+        self.favoured(FAVORITE, "TRUE", "+", slug, user).await
     }
 
-    async fn unfavorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
-        let args = Args::new().bind(user.0).bind(article.0);
-        self.store.execute(UNFAVORITE, args).await?;
-        Ok(())
+    async fn unfavorite(&self, slug: &Slug, user: UserId) -> Result<Option<Article>, StoreError> {
+        self.favoured(UNFAVORITE, "FALSE", "-", slug, user).await
     }
 
     async fn tags(&self, limit: u32) -> Result<Vec<Tag>, StoreError> {

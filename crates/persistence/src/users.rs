@@ -5,7 +5,7 @@ use conduit_domain::Timestamp;
 use conduit_domain::accounts::{
     Bio, Email, ImageUrl, NewUser, PasswordHash, User, UserChanges, UserId, Username,
 };
-use conduit_domain::ports::{StoreError, UniqueField, UserRepository};
+use conduit_domain::ports::{SessionId, StoreError, UniqueField, UserRepository};
 
 use crate::Store;
 use crate::db::{Args, DbTime};
@@ -18,6 +18,12 @@ const INSERT: &str = "
 const FIND_BY_ID: &str = "
     SELECT id, username, email, bio, image, password_hash, created_at, updated_at
     FROM users WHERE id = $1";
+
+/// The user of a live session (as `sessions::LIVE_USER` decides), `$1` the session, `$2` now.
+const FIND_BY_LIVE_SESSION: &str = "
+    SELECT u.id, u.username, u.email, u.bio, u.image, u.password_hash, u.created_at, u.updated_at
+    FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2";
 
 const FIND_BY_EMAIL: &str = "
     SELECT id, username, email, bio, image, password_hash, created_at, updated_at
@@ -147,6 +153,19 @@ impl UserRepository for SqlUserRepository {
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         self.store
             .fetch_optional::<UserRow>(FIND_BY_ID, Args::new().bind(id.0))
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    async fn find_by_live_session(
+        &self,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        let args = Args::new().bind(session.0).bind(now);
+        self.store
+            .fetch_optional::<UserRow>(FIND_BY_LIVE_SESSION, args)
             .await?
             .map(TryInto::try_into)
             .transpose()

@@ -237,6 +237,7 @@ macro_rules! store_contract {
             feed_pages_interleave_authors_in_one_order,
             the_feed_at_the_largest_offset_is_an_empty_page,
             favourites_count_once_and_show_for_the_viewer_only,
+            a_favourite_answers_the_article_as_its_user_then_sees_it,
             twelve_concurrent_favourites_by_one_user_count_once,
             thirty_two_concurrent_writers_all_succeed,
             tags_are_listed_most_used_first,
@@ -254,6 +255,7 @@ macro_rules! store_contract {
             revoking_all_spares_the_excepted_session_and_other_users,
             concurrent_uses_of_one_token_find_it_fresh_exactly_once,
             a_live_session_names_its_user_until_revoked_or_past_its_expiry,
+            the_user_of_a_live_session_is_read_with_the_check,
         );
         $crate::store_contract!(@checks $store; login_failures;
             failures_are_counted_per_key_latest_first_up_to_the_limit,

@@ -146,6 +146,14 @@ impl State {
         })
     }
 
+    /// The id of the article with this slug.
+    fn id_of(&self, slug: &Slug) -> Option<i64> {
+        self.articles
+            .iter()
+            .find(|(_, stored)| &stored.new.slug == slug)
+            .map(|(id, _)| *id)
+    }
+
     fn article(&self, id: i64, viewer: Option<UserId>) -> Option<Article> {
         let stored = self.articles.get(&id)?;
         let new = &stored.new;

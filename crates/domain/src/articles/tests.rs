@@ -334,13 +334,16 @@ async fn the_feed_is_the_readers_with_the_page_asked_for() {
 
 #[tokio::test]
 async fn favouriting_records_it_and_answers_the_article_as_it_is_now() {
-    let mut ports = Ports::new().finding(stored_article("mine", AUTHOR));
+    let mut ports = Ports::new();
+    let mut favourited = stored_article("mine", AUTHOR);
+    favourited.summary.favorited = true;
+    favourited.summary.favorites_count = 1;
     ports
         .articles
         .expect_favorite()
-        .with(eq(ArticleId(10)), eq(READER))
+        .withf(|slug, user| slug.as_str() == "mine" && *user == READER)
         .times(1)
-        .returning(|_, _| Ok(()));
+        .return_once(move |_, _| Ok(Some(favourited)));
 
     let article = ports
         .articles()
@@ -349,12 +352,18 @@ async fn favouriting_records_it_and_answers_the_article_as_it_is_now() {
         .expect("favourited");
 
     assert_eq!(article.summary.slug.as_str(), "mine");
+    assert!(article.summary.favorited);
+    assert_eq!(article.summary.favorites_count, 1);
 }
 
 #[tokio::test]
 async fn favouriting_an_unknown_article_is_not_found() {
-    let mut ports = Ports::new().finding(stored_article("mine", AUTHOR));
-    ports.articles.expect_favorite().never();
+    let mut ports = Ports::new();
+    ports
+        .articles
+        .expect_favorite()
+        .times(1)
+        .returning(|_, _| Ok(None));
 
     let outcome = ports.articles().favorite(READER, "other").await;
 

@@ -76,6 +76,64 @@ async fn a_genuine_token_of_an_ended_session_or_a_vanished_user_is_refused() {
 }
 
 #[tokio::test]
+async fn the_user_is_read_with_the_session_check_in_one_lookup() {
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_verify()
+        .with(eq("a.b.c"), eq(NOW))
+        .returning(|_, _| Ok(CALLER));
+    ports.sessions.expect_live_user().never();
+    ports
+        .repository
+        .expect_find_by_live_session()
+        .with(eq(CALLER.session), eq(NOW))
+        .times(1)
+        .returning(|_, _| Ok(Some(stored_user(CALLER.user.0, "jake", "jake@example.com"))));
+
+    let (caller, user) = ports
+        .sessions()
+        .authenticate_user(Some("a.b.c"))
+        .await
+        .expect("valid token");
+
+    assert_eq!(caller, CALLER);
+    assert_eq!(user.id, CALLER.user);
+}
+
+#[tokio::test]
+async fn reading_the_user_refuses_an_ended_session_another_users_or_no_token() {
+    for found in [None, Some(UserId(CALLER.user.0 + 1))] {
+        let mut ports = Ports::new();
+        ports.tokens.expect_verify().returning(|_, _| Ok(CALLER));
+        ports
+            .repository
+            .expect_find_by_live_session()
+            .returning(move |_, _| {
+                Ok(found.map(|id| stored_user(id.0, "jane", "jane@example.com")))
+            });
+
+        let outcome = ports.sessions().authenticate_user(Some("a.b.c")).await;
+
+        assert!(
+            matches!(
+                outcome,
+                Err(AuthError::Unauthenticated(TokenError::SessionEnded))
+            ),
+            "{found:?}: {outcome:?}"
+        );
+    }
+    let missing = Ports::new().sessions().authenticate_user(None).await;
+    assert!(
+        matches!(
+            missing,
+            Err(AuthError::Unauthenticated(TokenError::Missing))
+        ),
+        "{missing:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_store_failure_while_checking_the_session_is_unavailable_not_a_pass() {
     let mut ports = Ports::new();
     ports.tokens.expect_verify().returning(|_, _| Ok(CALLER));

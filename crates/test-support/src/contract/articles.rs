@@ -165,7 +165,7 @@ pub async fn deleting_an_article_takes_its_tags_favourites_and_comments(store: &
     let doomed = article(store, NewArticleBuilder::new(author).tags(["doomed"])).await;
     store
         .articles
-        .favorite(doomed.id, reader)
+        .favorite(&doomed.slug, reader)
         .await
         .expect("favourites");
     let comment = comment_on(store, doomed.id, reader, T0).await;
@@ -260,12 +260,12 @@ pub async fn filters_match_exactly_and_combine(store: &ContractStore) {
     let rust_by_jane = article(store, NewArticleBuilder::new(jane).tags(["Rust"])).await;
     store
         .articles
-        .favorite(web_by_jake.id, jane)
+        .favorite(&web_by_jake.slug, jane)
         .await
         .expect("favourites");
     store
         .articles
-        .favorite(rust_by_jake.id, jane)
+        .favorite(&rust_by_jake.slug, jane)
         .await
         .expect("favourites");
     let list = |filter: ArticleFilter| {
@@ -377,17 +377,17 @@ pub async fn favourites_count_once_and_show_for_the_viewer_only(store: &Contract
 
     store
         .articles
-        .favorite(liked.id, fan)
+        .favorite(&liked.slug, fan)
         .await
         .expect("favourites");
     store
         .articles
-        .favorite(liked.id, fan)
+        .favorite(&liked.slug, fan)
         .await
         .expect("favourites again");
     store
         .articles
-        .favorite(liked.id, other)
+        .favorite(&liked.slug, other)
         .await
         .expect("favourites");
     let seen = |viewer| {
@@ -408,12 +408,12 @@ pub async fn favourites_count_once_and_show_for_the_viewer_only(store: &Contract
     assert_eq!(seen(None).await, (false, 2));
     store
         .articles
-        .unfavorite(liked.id, fan)
+        .unfavorite(&liked.slug, fan)
         .await
         .expect("unfavourites");
     store
         .articles
-        .unfavorite(liked.id, fan)
+        .unfavorite(&liked.slug, fan)
         .await
         .expect("unfavourites again");
     assert_eq!(seen(Some(fan)).await, (false, 1));
@@ -427,7 +427,8 @@ pub async fn twelve_concurrent_favourites_by_one_user_count_once(store: &Contrac
     let attempts: Vec<_> = (0..12)
         .map(|_| {
             let articles = Arc::clone(&store.articles);
-            tokio::spawn(async move { articles.favorite(liked.id, fan).await })
+            let slug = liked.slug.clone();
+            tokio::spawn(async move { articles.favorite(&slug, fan).await })
         })
         .collect();
     for attempt in attempts {
@@ -465,12 +466,13 @@ pub async fn thirty_two_concurrent_writers_all_succeed(store: &ContractStore) {
             let new = NewArticleBuilder::new(author)
                 .tags(["busy", "write"])
                 .build();
+            let (slug, id) = (target.slug.clone(), target.id);
             tokio::spawn(async move {
                 articles.insert(new).await?;
-                articles.favorite(target.id, writer).await?;
+                articles.favorite(&slug, writer).await?;
                 comments
                     .insert(NewComment {
-                        article: target.id,
+                        article: id,
                         author: writer,
                         body: CommentBody::parse("Me too").expect("valid"),
                         created_at: T0,
@@ -620,4 +622,31 @@ pub async fn the_feed_at_the_largest_offset_is_an_empty_page(store: &ContractSto
         .expect("an empty page, not an error");
 
     assert_eq!((page.articles.len(), page.total), (0, 1));
+}
+
+pub async fn a_favourite_answers_the_article_as_its_user_then_sees_it(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let (fan, _) = user(store).await;
+    let (other, _) = user(store).await;
+    let liked = article(store, NewArticleBuilder::new(author)).await;
+    let seen = |article: Option<conduit_domain::articles::Article>| {
+        let article = article.expect("the article");
+        assert_eq!(article.summary.slug, liked.slug);
+        (article.summary.favorited, article.summary.favorites_count)
+    };
+
+    let first = store.articles.favorite(&liked.slug, other).await;
+    let given = store.articles.favorite(&liked.slug, fan).await;
+    let again = store.articles.favorite(&liked.slug, fan).await;
+    let taken = store.articles.unfavorite(&liked.slug, fan).await;
+    let taken_again = store.articles.unfavorite(&liked.slug, fan).await;
+    let unknown = Slug::parse("no-such-article").expect("a slug");
+
+    assert_eq!(seen(first.expect("favourites")), (true, 1));
+    assert_eq!(seen(given.expect("favourites")), (true, 2));
+    assert_eq!(seen(again.expect("favourites again")), (true, 2));
+    assert_eq!(seen(taken.expect("unfavourites")), (false, 1));
+    assert_eq!(seen(taken_again.expect("unfavourites again")), (false, 1));
+    assert_eq!(store.articles.favorite(&unknown, fan).await, Ok(None));
+    assert_eq!(store.articles.unfavorite(&unknown, fan).await, Ok(None));
 }

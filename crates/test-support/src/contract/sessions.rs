@@ -198,3 +198,27 @@ pub async fn a_live_session_names_its_user_until_revoked_or_past_its_expiry(stor
     assert_eq!(revoked, Ok(None));
     assert_eq!(unknown, Ok(None));
 }
+
+/// The session check that reads the user with it decides as [`SessionRepository::live_user`].
+///
+/// [`SessionRepository::live_user`]: conduit_domain::ports::SessionRepository::live_user
+pub async fn the_user_of_a_live_session_is_read_with_the_check(store: &ContractStore) {
+    let jake = user(store).await;
+    let live = session(store, jake, &hash()).await;
+    let ended = session(store, jake, &hash()).await;
+    store.sessions.revoke(ended, T0).await.expect("revokes");
+    let find = |session, at| store.users.find_by_live_session(session, at);
+
+    let during = find(live, T0 + Duration::days(89)).await.expect("reads");
+    let after = find(live, T0 + Duration::days(90)).await;
+    let revoked = find(ended, T0).await;
+    let unknown = find(SessionId(i64::MAX), T0).await;
+
+    let during = during.expect("the user");
+    assert_eq!(during.id, jake);
+    let stored = store.users.find_by_id(jake).await.expect("reads");
+    assert_eq!(Some(during), stored, "the whole user, as stored");
+    assert_eq!(after, Ok(None), "the absolute expiry is exclusive");
+    assert_eq!(revoked, Ok(None));
+    assert_eq!(unknown, Ok(None));
+}

@@ -43,12 +43,7 @@ impl ArticleRepository for InMemoryStore {
         viewer: Option<UserId>,
     ) -> Result<Option<Article>, StoreError> {
         let state = self.lock();
-        let id = state
-            .articles
-            .iter()
-            .find(|(_, stored)| &stored.new.slug == slug)
-            .map(|(id, _)| *id);
-        Ok(id.and_then(|id| state.article(id, viewer)))
+        Ok(state.id_of(slug).and_then(|id| state.article(id, viewer)))
     }
 
     async fn update(
@@ -131,20 +126,24 @@ impl ArticleRepository for InMemoryStore {
         Ok(state.page(matching, page, Some(reader)))
     }
 
-    async fn favorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
+    async fn favorite(&self, slug: &Slug, user: UserId) -> Result<Option<Article>, StoreError> {
         let mut state = self.write();
-        if state.favorites.insert((user.0, article.0)) {
-            state.append(live::Appended::ArticleFavorited {
-                article: article.0,
-                by: user,
-            });
+        let Some(article) = state.id_of(slug) else {
+            return Ok(None);
+        };
+        if state.favorites.insert((user.0, article)) {
+            state.append(live::Appended::ArticleFavorited { article, by: user });
         }
-        Ok(())
+        Ok(state.article(article, Some(user)))
     }
 
-    async fn unfavorite(&self, article: ArticleId, user: UserId) -> Result<(), StoreError> {
-        self.lock().favorites.remove(&(user.0, article.0));
-        Ok(())
+    async fn unfavorite(&self, slug: &Slug, user: UserId) -> Result<Option<Article>, StoreError> {
+        let mut state = self.write();
+        let Some(article) = state.id_of(slug) else {
+            return Ok(None);
+        };
+        state.favorites.remove(&(user.0, article));
+        Ok(state.article(article, Some(user)))
     }
 
     async fn tags(&self, limit: u32) -> Result<Vec<Tag>, StoreError> {

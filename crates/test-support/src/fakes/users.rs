@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use conduit_domain::Timestamp;
 use conduit_domain::accounts::{Email, NewUser, User, UserChanges, UserId};
-use conduit_domain::ports::{StoreError, UserRepository};
+use conduit_domain::ports::{SessionId, StoreError, UserRepository};
 
 use super::*;
 
@@ -32,6 +32,20 @@ impl UserRepository for InMemoryStore {
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         Ok(self.lock().users.get(&id.0).cloned())
+    }
+
+    async fn find_by_live_session(
+        &self,
+        session: SessionId,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .sessions
+            .get(&session.0)
+            .filter(|stored| !stored.revoked && stored.expires_at > now)
+            .and_then(|stored| state.users.get(&stored.user.0))
+            .cloned())
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {

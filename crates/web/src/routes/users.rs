@@ -5,7 +5,7 @@ use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use conduit_domain::sessions::Authenticated;
 
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, bearer_token};
 use crate::dto::GenericErrorModel;
 use crate::dto::users::{
     LoginUserRequest, NewUserRequest, RefreshRequest, UpdateUserRequest, User, UserResponse,
@@ -153,9 +153,12 @@ pub(crate) async fn logout_all(
     security(("Token" = [])))]
 pub(crate) async fn current_user(
     state: web::Data<AppState>,
-    caller: CurrentUser,
+    request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let authenticated = state.accounts.current(caller.caller).await?;
+    // Not the `CurrentUser` extractor: its session check and the read of the user are one
+    // lookup here.
+    let token = bearer_token(&request).map_err(ApiError::Unauthorized)?;
+    let authenticated = state.accounts.current_user(token.as_deref()).await?;
     Ok(user_response(HttpResponse::Ok(), authenticated))
 }
 
