@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use conduit_e2e::TestApp;
+use conduit_e2e::held_link::HeldLink;
 use conduit_test_support::live::LiveClient;
 use reqwest::Method;
 use serde_json::json;
@@ -122,6 +123,73 @@ async fn a_client_that_missed_three_events_gets_exactly_those_when_it_resumes() 
         resumed.next_json().await["comment"]["body"],
         "four",
         "nothing more was replayed, and the socket is live"
+    );
+}
+
+/// A client resumes on an instance whose fan-out lags: its `since` is past every event that
+/// instance has handed out. The lag is made, not waited for: the instance's live-events listener
+/// goes through a link the test holds from before the instance starts, so that its fan-out, which
+/// reads the outbox only when the listener wakes it, has read nothing until the link is
+/// released. The client gets neither an event at or before `since` nor a gap after it.
+#[tokio::test]
+async fn a_resume_on_an_instance_whose_fan_out_lags_repeats_nothing_and_skips_nothing() {
+    let key = ("JWT_SECRET", "one key for every replica, 32 bytes or more");
+    let first = TestApp::on_postgres_with(&[key]).await;
+    let database = reqwest::Url::parse(first.database_url()).expect("a database URL");
+    let link = HeldLink::to(format!(
+        "{}:{}",
+        database.host_str().expect("a host"),
+        database.port().expect("a port")
+    ))
+    .await;
+    let mut through_link = database.clone();
+    through_link
+        .set_host(Some(&link.address.ip().to_string()))
+        .expect("the link's host");
+    through_link
+        .set_port(Some(link.address.port()))
+        .expect("the link's port");
+    link.hold();
+    let lagging = first
+        .restart_with(&[key, ("LIVE_DATABASE_URL", through_link.as_str())])
+        .await;
+    let (author, _) = first.register("author").await;
+    let (reader, _) = first.register("reader").await;
+    let slug = publish(&first, &author, "Lagging").await;
+    let mut on_first = LiveClient::connect_as(&first.address, &author, "").await;
+    on_first.ready().await;
+    let mut ids = Vec::new();
+    for body in ["one", "two", "three", "four", "five"] {
+        comment(&first, &reader, &slug, body).await;
+        let frame = on_first.next_json().await;
+        assert_eq!(frame["comment"]["body"], body, "{frame}");
+        ids.push(frame["id"].as_str().expect("an id").to_owned());
+    }
+    let since = &ids[2];
+    let mut resumed =
+        LiveClient::connect_as(&lagging.address, &author, &format!("?since={since}")).await;
+
+    let ready = resumed.ready().await;
+    link.release();
+    comment(&first, &reader, &slug, "six").await;
+
+    assert_eq!(
+        &ready, since,
+        "the instance had handed out none of the five: it lags"
+    );
+    let mut heard = Vec::new();
+    for _ in 0..3 {
+        let frame = resumed.next_json().await;
+        heard.push((frame["id"].clone(), frame["comment"]["body"].clone()));
+    }
+    assert_eq!(
+        heard,
+        [
+            (json!(ids[3]), json!("four")),
+            (json!(ids[4]), json!("five")),
+            (heard[2].0.clone(), json!("six")),
+        ],
+        "after {since}: each later event once, in order, and none before it"
     );
 }
 

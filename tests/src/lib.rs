@@ -3,6 +3,7 @@
 //! moves, and gives the test a small HTTP client for it. The tests live in `it/` and in the two
 //! binaries beside it (`statements.rs`, `secrets.rs`) that need a process of their own.
 
+pub mod held_link;
 pub mod hostile_bench;
 pub mod live_bench;
 pub mod rehearsal;
@@ -25,14 +26,16 @@ pub const PASSWORD: &str = "correct horse battery";
 /// # Panics
 /// When the variables are not a valid configuration: a mistake in the test.
 pub fn test_config(database_url: &str, variables: &[(&str, &str)]) -> Config {
-    let mut config = Config::from_lookup(|name| {
+    let config = Config::from_lookup(|name| {
+        if name == "DATABASE_URL" {
+            return Some(database_url.to_owned());
+        }
         variables
             .iter()
             .find(|(variable, _)| *variable == name)
             .map(|(_, value)| (*value).to_owned())
-    })
-    .expect("the test's configuration is valid");
-    config.database_url = database_url.to_owned();
+    });
+    let mut config = config.expect("the test's configuration is valid");
     config.bind_addr = "127.0.0.1:0".to_owned();
     config.workers = Some(1);
     if config.app_env != AppEnv::Production {
@@ -152,6 +155,11 @@ impl TestApp {
             database_url,
             _database: database,
         }
+    }
+
+    /// The URL of this server's database.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// Waits for the server to stop (after [`Self::shutdown`]) and answers how it ended.

@@ -158,7 +158,7 @@ impl Store {
         match self {
             Self::Postgres(pg) => {
                 let wake = Arc::new(Notify::new());
-                tokio::spawn(live::sequence(pg.clone(), wake.clone()));
+                tokio::spawn(live::sequence(pg.clone()));
                 tokio::spawn(live::listen(pg.clone(), wake.clone()));
                 wake
             }

@@ -191,13 +191,14 @@ async fn sequence_once(pool: &PgPool) -> Result<Sequenced, StoreError> {
 /// Gives new events their ids: calls the migrations' `live_events_sequence()` after each write
 /// of this process, again shortly while committed events wait for an older transaction, and once
 /// a `POLL` otherwise, for the events of writers that do not wake it (another instance that
-/// stopped before it sequenced, a script). Wakes `wake` when it moved some: the `NOTIFY` it sent
-/// wakes the other instances. Runs until the store closes.
+/// stopped before it sequenced, a script). A call that moved events sends `NOTIFY`, which wakes
+/// every instance's fan-out, this one's too: the fan-out has one cause to wake, so that holding
+/// the listener holds it. Runs until the store closes.
 ///
 /// Ids are given to the events of transactions older than every transaction still in flight:
 /// a transaction left open anywhere on the server (`idle in transaction`) holds every event
 /// back until it ends.
-pub(crate) async fn sequence(pg: PgStore, wake: Arc<Notify>) {
+pub(crate) async fn sequence(pg: PgStore) {
     const POLL: Duration = Duration::from_secs(1);
     const FIRST_RETRY: Duration = Duration::from_millis(2);
     let mut closed = pg.pool.close_event();
@@ -216,12 +217,9 @@ pub(crate) async fn sequence(pg: PgStore, wake: Arc<Notify>) {
                     return;
                 }
                 match sequenced {
-                    Ok(Sequenced { moved, waiting }) => {
+                    Ok(Sequenced { waiting, .. }) => {
                         if std::mem::take(&mut failing) {
                             tracing::info!("sequencing live events again");
-                        }
-                        if moved > 0 {
-                            wake.notify_one();
                         }
                         if waiting > 0 {
                             pause = retry;

@@ -6,6 +6,7 @@
 //! | `DATABASE_URL` | `sqlite://conduit.db` | `sqlite://PATH` or `postgres://USER:PASS@HOST/DB` |
 //! | `DATABASE_ACQUIRE_TIMEOUT` | `5s` | how long a request waits for a database connection before answering 503 |
 //! | `DATABASE_STATEMENT_TIMEOUT` | `10s` | PostgreSQL cancels a statement that runs longer, and the request answers 503 |
+//! | `LIVE_DATABASE_URL` | `DATABASE_URL` | PostgreSQL only: where the live-events listener connects (`LISTEN` holds a session of its own). Set it to the server itself when `DATABASE_URL` goes through a pooler in transaction mode (PgBouncer) |
 //! | `BIND_ADDR` | `127.0.0.1:8080` | address and port to listen on |
 //! | `JWT_SECRET` | random in development | HMAC key, at least 32 bytes; required in production |
 //! | `JWT_PREVIOUS_SECRETS` | none | comma-separated retired keys still accepted for verification |
@@ -72,6 +73,8 @@ pub struct ConfigError {
 pub struct Config {
     pub app_env: AppEnv,
     pub database_url: String,
+    /// Where the live-events listener connects, when not through `database_url`.
+    pub live_database_url: Option<String>,
     /// Connections, and how long to wait for one and for a statement.
     pub database_pool: PoolSettings,
     pub bind_addr: String,
@@ -147,6 +150,26 @@ impl Config {
                 "DATABASE_URL",
                 "must start with postgres:// or sqlite://".to_owned(),
             );
+        }
+
+        let live_database_url = get("LIVE_DATABASE_URL");
+        if let Some(url) = &live_database_url {
+            let postgres = |url: &str| {
+                ["postgres://", "postgresql://"]
+                    .iter()
+                    .any(|scheme| url.starts_with(scheme))
+            };
+            if !postgres(url) {
+                fail(
+                    "LIVE_DATABASE_URL",
+                    "must start with postgres://".to_owned(),
+                );
+            } else if !postgres(&database_url) {
+                fail(
+                    "LIVE_DATABASE_URL",
+                    "is for PostgreSQL only: DATABASE_URL is not a postgres:// URL".to_owned(),
+                );
+            }
         }
 
         let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
@@ -455,6 +478,7 @@ impl Config {
         Ok(Self {
             app_env,
             database_url,
+            live_database_url,
             database_pool: PoolSettings {
                 acquire_timeout,
                 statement_timeout,

@@ -139,7 +139,10 @@ impl Application {
             return Err(StartError::WeakHashing);
         }
         conduit_security::install_tls_provider();
-        let store = Store::connect(&config.database_url, config.database_pool).await?;
+        let mut store = Store::connect(&config.database_url, config.database_pool).await?;
+        if let Some(url) = &config.live_database_url {
+            store = store.listening_through(url)?;
+        }
         let hasher = Argon2Hasher::new(config.password_hashing, config.hashing_concurrency)?;
         let breaches: Arc<dyn BreachedPasswords> = match &config.breach_check {
             Some(settings) => Arc::new(

@@ -373,3 +373,26 @@ fn every_variable_read_is_documented_and_the_readme_shows_the_same_table() {
         );
     }
 }
+
+#[test]
+fn the_live_listener_connects_where_told_on_postgresql_only() {
+    let postgres = [("DATABASE_URL", "postgres://app@pgbouncer:6432/conduit")];
+    let direct = ("LIVE_DATABASE_URL", "postgres://app@db:5432/conduit");
+
+    let defaults = config(&postgres).expect("valid");
+    let told = config(&[postgres[0], direct]).expect("valid");
+
+    assert_eq!(defaults.live_database_url, None);
+    assert_eq!(
+        told.live_database_url.as_deref(),
+        Some("postgres://app@db:5432/conduit")
+    );
+    assert_eq!(
+        variables_in_error(&[postgres[0], ("LIVE_DATABASE_URL", "db:5432")]),
+        ["LIVE_DATABASE_URL"]
+    );
+    assert_eq!(
+        variables_in_error(&[("DATABASE_URL", "sqlite://conduit.db"), direct]),
+        ["LIVE_DATABASE_URL"]
+    );
+}

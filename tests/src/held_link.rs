@@ -1,0 +1,78 @@
+//! A TCP link the test can hold: what the server sends or receives through it stops, with the
+//! connection still open, until the test releases it. The end-to-end tests put one between an
+//! instance's live-events listener and PostgreSQL, to make that instance's fan-out lag on cue.
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// Forwards every connection made to [`HeldLink::address`] to its target, both ways, while it is
+/// not held.
+#[derive(Debug)]
+pub struct HeldLink {
+    pub address: SocketAddr,
+    open: watch::Sender<bool>,
+}
+
+impl HeldLink {
+    /// A link to `target` (`host:port`), open.
+    ///
+    /// # Panics
+    /// When no port on the loopback can be bound.
+    pub async fn to(target: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds the link");
+        let address = listener.local_addr().expect("a bound address");
+        let (open, gate) = watch::channel(true);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(&target).await else {
+                    continue;
+                };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(pump(client_read, server_write, gate.clone()));
+                tokio::spawn(pump(server_read, client_write, gate.clone()));
+            }
+        });
+        Self { address, open }
+    }
+
+    /// From now on nothing more passes, either way.
+    pub fn hold(&self) {
+        self.open.send_replace(false);
+    }
+
+    /// What was held passes, and everything after it.
+    pub fn release(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+/// Copies `from` to `to`, waiting for the gate to be open before each read and each write: a
+/// chunk read just before the hold waits too.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut gate: watch::Receiver<bool>,
+) {
+    let mut buffer = vec![0; 16 * 1024];
+    loop {
+        if gate.wait_for(|open| *open).await.is_err() {
+            return;
+        }
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => read,
+        };
+        if gate.wait_for(|open| *open).await.is_err() {
+            return;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
+    }
+}
