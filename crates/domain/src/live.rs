@@ -193,6 +193,14 @@ pub fn resume_from(since: EventId, bounds: LogBounds) -> Resume {
     }
 }
 
+/// Where a socket that resumes from `since` stands once it has joined a fan-out that has handed
+/// out everything up to `live_from`: the id its `ready` names. The replay covers the events after
+/// `since` up to `live_from`; the live frames at or before the id returned are dropped, since the
+/// client has them already (its `since` may be ahead of a fan-out that lags).
+pub fn resumed_at(since: EventId, live_from: EventId) -> EventId {
+    live_from.max(since)
+}
+
 /// What a resuming client is sent before it goes live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replay {

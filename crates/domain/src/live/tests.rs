@@ -156,10 +156,16 @@ impl Ports {
         self
     }
 
-    fn live(self) -> Live {
+    fn live(mut self) -> Live {
+        let log = Arc::new(std::mem::replace(&mut self.log, MockEventLog::new()));
+        self.live_over(log)
+    }
+
+    /// The use cases over another log than the mock's.
+    fn live_over(self, log: Arc<dyn EventLog>) -> Live {
         Live::new(
             LivePorts {
-                log: Arc::new(self.log),
+                log,
                 articles: Arc::new(self.articles),
                 comments: Arc::new(self.comments),
                 profiles: Arc::new(self.profiles),
@@ -591,5 +597,232 @@ proptest! {
         };
         let ids: Vec<EventId> = deliveries.iter().map(|delivery| delivery.id).collect();
         prop_assert_eq!(ids, expected);
+    }
+}
+
+/// The outbox as PostgreSQL keeps it: a transaction's events get ids only once sequenced, and
+/// only those of transactions older than every transaction still in flight; ids are given in
+/// transaction order. `true` marks an event the user `AUTHOR` receives (someone else favouring
+/// one of their articles), `false` one they do not.
+#[derive(Debug, Default)]
+struct ModelLog {
+    next_tx: u64,
+    in_flight: std::collections::BTreeMap<u64, Vec<bool>>,
+    committed: Vec<(u64, bool)>,
+    sequenced: Vec<StoredEvent>,
+    pruned_through: i64,
+    /// Every id ever sequenced that `AUTHOR` receives.
+    history: Vec<EventId>,
+}
+
+#[derive(Debug, Default)]
+struct SharedModel(std::sync::Mutex<ModelLog>);
+
+impl SharedModel {
+    fn with<T>(&self, change: impl FnOnce(&mut ModelLog) -> T) -> T {
+        change(&mut self.0.lock().expect("not poisoned"))
+    }
+}
+
+#[async_trait::async_trait]
+impl EventLog for SharedModel {
+    async fn after(&self, since: EventId, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.with(|model| {
+            model
+                .sequenced
+                .iter()
+                .filter(|event| event.id > since)
+                .take(usize::try_from(limit).expect("small"))
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn bounds(&self) -> Result<LogBounds, StoreError> {
+        Ok(self.with(|model| LogBounds {
+            head: model
+                .sequenced
+                .last()
+                .map_or(EventId(model.pruned_through), |event| event.id),
+            pruned_through: EventId(model.pruned_through),
+        }))
+    }
+
+    async fn prune(&self, _before: Timestamp) -> Result<u64, StoreError> {
+        unreachable!("the model prunes through Step::Prune")
+    }
+
+    async fn sequence(&self) -> Result<Sequenced, StoreError> {
+        Ok(self.with(|model| {
+            let oldest_in_flight = model.in_flight.keys().next().copied().unwrap_or(u64::MAX);
+            let (ready, waiting): (Vec<_>, Vec<_>) = model
+                .committed
+                .drain(..)
+                .partition(|(tx, _)| *tx < oldest_in_flight);
+            model.committed = waiting;
+            let mut ready = ready;
+            ready.sort_by_key(|(tx, _)| *tx);
+            let mut next = model.sequenced.last().map_or(model.pruned_through, |e| e.id.0);
+            for (_, received) in &ready {
+                next += 1;
+                let (article_author, by) = if *received {
+                    (AUTHOR, READER)
+                } else {
+                    (OTHER_AUTHOR, READER)
+                };
+                model.sequenced.push(favorited(next, article_author, by));
+                if *received {
+                    model.history.push(EventId(next));
+                }
+            }
+            Sequenced {
+                moved: ready.len() as u64,
+                waiting: model.committed.len() as u64,
+            }
+        }))
+    }
+}
+
+/// One thing that happens, in any order, to the log, the fan-out or a client.
+#[derive(Debug, Clone)]
+enum Step {
+    Begin,
+    /// The `n`th transaction in flight (modulo how many) appends an event.
+    Append(usize, bool),
+    /// The `n`th transaction in flight commits.
+    Commit(usize),
+    Sequence,
+    /// The fan-out reads what is new and hands it out to the sockets joined.
+    FanOut,
+    /// Events the fan-out has read, all but the newest, are pruned.
+    Prune,
+    /// A client resumes from the `n`th id of the log (modulo how many, 0 included).
+    Resume(usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        2 => Just(Step::Begin),
+        4 => (any::<usize>(), any::<bool>()).prop_map(|(n, received)| Step::Append(n, received)),
+        2 => any::<usize>().prop_map(Step::Commit),
+        3 => Just(Step::Sequence),
+        3 => Just(Step::FanOut),
+        1 => Just(Step::Prune),
+        2 => (0..1000usize).prop_map(Step::Resume),
+    ]
+}
+
+/// A resumed socket: what its `ready` said and every event it was sent, replayed or live.
+#[derive(Debug)]
+struct Client {
+    since: EventId,
+    given: EventId,
+    received: Vec<EventId>,
+    reset: bool,
+}
+
+proptest! {
+    /// For any interleaving of commits (in any order, some transactions held open), sequencing,
+    /// fan-out reads, prunes and resumes, a client that was not told to reset sees exactly the
+    /// events after its `since`, in id order, once each: the socket's rule of replaying up to
+    /// where the fan-out is and dropping the live frames at or before what `ready` said.
+    #[test]
+    fn a_resumed_client_sees_exactly_the_events_after_its_since_whatever_the_interleaving(
+        steps in proptest::collection::vec(step(), 0..80),
+    ) {
+        let model = Arc::new(SharedModel::default());
+        let live = Ports::new().knowing_everyone().live_over(model.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        let mut at = EventId(0);
+        let mut clients: Vec<Client> = Vec::new();
+        let fan_out = |at: &mut EventId, clients: &mut Vec<Client>| loop {
+            let batch = runtime.block_on(live.next(*at)).expect("reads");
+            if batch.is_empty() {
+                return;
+            }
+            for (id, dispatch) in batch {
+                *at = id;
+                let Dispatch::Deliver { recipients, .. } = dispatch else { continue };
+                if !recipients.contains(&AUTHOR) {
+                    continue;
+                }
+                for client in clients.iter_mut().filter(|client| !client.reset) {
+                    if id > client.given {
+                        client.received.push(id);
+                    }
+                }
+            }
+        };
+        let all = steps.into_iter().chain([Step::Sequence, Step::FanOut]);
+        let steps: Vec<Step> = model.with(|m| {
+            // Whatever is still open commits at the end, so every event gets its id.
+            let open = m.in_flight.len();
+            all.chain((0..open).map(|_| Step::Commit(0)))
+                .chain([Step::Sequence, Step::FanOut])
+                .collect()
+        });
+        for step in steps {
+            match step {
+                Step::Begin => model.with(|m| {
+                    m.next_tx += 1;
+                    m.in_flight.insert(m.next_tx, Vec::new());
+                }),
+                Step::Append(n, received) => model.with(|m| {
+                    let len = m.in_flight.len();
+                    if let Some(events) = m.in_flight.values_mut().nth(n % len.max(1)) {
+                        events.push(received);
+                    }
+                }),
+                Step::Commit(n) => model.with(|m| {
+                    let len = m.in_flight.len();
+                    if let Some(tx) = m.in_flight.keys().nth(n % len.max(1)).copied() {
+                        let events = m.in_flight.remove(&tx).unwrap_or_default();
+                        m.committed.extend(events.into_iter().map(|received| (tx, received)));
+                    }
+                }),
+                Step::Sequence => {
+                    runtime.block_on(model.sequence()).expect("sequences");
+                }
+                Step::FanOut => fan_out(&mut at, &mut clients),
+                Step::Prune => model.with(|m| {
+                    let newest = m.sequenced.last().map_or(0, |event| event.id.0);
+                    let through = at.0.min(newest - 1);
+                    if through > m.pruned_through {
+                        m.sequenced.retain(|event| event.id.0 > through);
+                        m.pruned_through = through;
+                    }
+                }),
+                Step::Resume(n) => {
+                    let head = runtime.block_on(model.bounds()).expect("bounds").head;
+                    let since = EventId(i64::try_from(n).expect("small") % (head.0 + 1));
+                    let live_from = at;
+                    let given = resumed_at(since, live_from);
+                    let replay = runtime
+                        .block_on(live.replay(AUTHOR, since, live_from))
+                        .expect("replays");
+                    let (received, reset) = match replay {
+                        Replay::Events(deliveries) => {
+                            (deliveries.iter().map(|delivery| delivery.id).collect(), false)
+                        }
+                        Replay::Reset => (Vec::new(), true),
+                    };
+                    clients.push(Client { since, given, received, reset });
+                }
+            }
+        }
+
+        let (history, pruned_through) = model.with(|m| (m.history.clone(), m.pruned_through));
+        for client in clients {
+            if client.reset {
+                prop_assert!(
+                    client.since.0 < pruned_through,
+                    "a reset only for a since that was pruned: {client:?}"
+                );
+                continue;
+            }
+            let expected: Vec<EventId> =
+                history.iter().copied().filter(|id| *id > client.since).collect();
+            prop_assert_eq!(&client.received, &expected, "{:?}", client);
+        }
     }
 }

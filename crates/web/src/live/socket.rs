@@ -449,7 +449,7 @@ impl Socket {
             self.send(membership, ServerFrame::Reset.to_text()).await?;
             return Ok(live_from);
         };
-        let given = live_from.max(since);
+        let given = conduit_domain::live::resumed_at(since, live_from);
         self.send(membership, ServerFrame::ready(given).to_text())
             .await?;
         while after < live_from {
