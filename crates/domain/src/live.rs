@@ -87,14 +87,6 @@ pub struct LogBounds {
     pub pruned_through: EventId,
 }
 
-/// What one [`EventLog::sequence`] did: how many events it gave ids, and how many committed ones
-/// still wait for an older transaction to end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Sequenced {
-    pub moved: u64,
-    pub waiting: u64,
-}
-
 /// Who receives an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {

@@ -16,7 +16,7 @@ use crate::articles::{
     Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, Comment, CommentId, NewArticle,
     NewComment, Page, Slug, Tag,
 };
-use crate::live::{EventId, LogBounds, Sequenced, StoredEvent};
+use crate::live::{EventId, LogBounds, StoredEvent};
 use crate::profiles::Author;
 
 /// A field whose value must be unique across users.
@@ -518,8 +518,7 @@ pub trait EventLog: Send + Sync {
     /// Removes the events that happened before `before`, but never the newest one (whose id
     /// clients hold as where they are); the number removed.
     async fn prune(&self, before: Timestamp) -> Result<u64, StoreError>;
-    /// Gives ids to the events committed before this call, except those that a transaction
-    /// still in flight could yet precede; they wait for it to end. A store that gives ids at
-    /// commit has nothing to do.
-    async fn sequence(&self) -> Result<Sequenced, StoreError>;
+    /// Gives ids to the events committed before this call, above every id given before; the
+    /// number given. A store that gives ids at commit has nothing to do.
+    async fn sequence(&self) -> Result<u64, StoreError>;
 }

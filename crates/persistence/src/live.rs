@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use conduit_domain::Timestamp;
 use conduit_domain::accounts::UserId;
 use conduit_domain::articles::{ArticleId, CommentId, Slug};
-use conduit_domain::live::{Change, EventId, LogBounds, Sequenced, StoredEvent};
+use conduit_domain::live::{Change, EventId, LogBounds, StoredEvent};
 use conduit_domain::ports::{EventLog, SessionId, StoreError};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::Notify;
@@ -168,72 +168,56 @@ impl EventLog for SqlEventLog {
     }
 
     /// On SQLite, one writer at a time gives ids in commit order at the write: nothing waits.
-    async fn sequence(&self) -> Result<Sequenced, StoreError> {
+    async fn sequence(&self) -> Result<u64, StoreError> {
         match &self.store {
             Store::Postgres(pg) => sequence_once(&pg.pool).await,
-            Store::Sqlite(_) => Ok(Sequenced::default()),
+            Store::Sqlite(_) => Ok(0),
         }
     }
 }
 
 /// One call of the migrations' `live_events_sequence()`.
-async fn sequence_once(pool: &PgPool) -> Result<Sequenced, StoreError> {
-    let (moved, waiting): (i64, i64) = sqlx::query_as(SEQUENCE)
+async fn sequence_once(pool: &PgPool) -> Result<u64, StoreError> {
+    let (moved,): (i64,) = sqlx::query_as(SEQUENCE)
         .fetch_one(pool)
         .await
         .map_err(crate::error::store_error)?;
-    Ok(Sequenced {
-        moved: u64::try_from(moved).unwrap_or(0),
-        waiting: u64::try_from(waiting).unwrap_or(0),
-    })
+    Ok(u64::try_from(moved).unwrap_or(0))
 }
 
 /// Gives new events their ids: calls the migrations' `live_events_sequence()` after each write
-/// of this process, again shortly while committed events wait for an older transaction, and once
-/// a `POLL` otherwise, for the events of writers that do not wake it (another instance that
-/// stopped before it sequenced, a script). A call that moved events sends `NOTIFY`, which wakes
-/// every instance's fan-out, this one's too: the fan-out has one cause to wake, so that holding
-/// the listener holds it. Runs until the store closes.
-///
-/// Ids are given to the events of transactions older than every transaction still in flight:
-/// a transaction left open anywhere on the server (`idle in transaction`) holds every event
-/// back until it ends.
+/// of this process (a write that commits while a call runs wakes it once more), and once a
+/// `POLL` besides, for the events of writers that do not wake it (another instance that stopped
+/// before it sequenced, a script). A call that moved events sends `NOTIFY`, which wakes every
+/// instance's fan-out, this one's too: the fan-out has one cause to wake, so that holding the
+/// listener holds it. Runs until the store closes.
 pub(crate) async fn sequence(pg: PgStore) {
     const POLL: Duration = Duration::from_secs(1);
-    const FIRST_RETRY: Duration = Duration::from_millis(2);
     let mut closed = pg.pool.close_event();
     closed
         .do_until(async {
-            let mut retry = FIRST_RETRY;
-            let mut pause = POLL;
             let mut failing = false;
             loop {
                 tokio::select! {
                     () = pg.written.notified() => {}
-                    () = tokio::time::sleep(pause) => {}
+                    () = tokio::time::sleep(POLL) => {}
                 }
                 let sequenced = sequence_once(&pg.pool).await;
                 if pg.pool.is_closed() {
                     return;
                 }
                 match sequenced {
-                    Ok(Sequenced { waiting, .. }) => {
+                    Ok(_) => {
                         if std::mem::take(&mut failing) {
                             tracing::info!("sequencing live events again");
                         }
-                        if waiting > 0 {
-                            pause = retry;
-                            retry = (retry * 2).min(POLL);
-                        } else {
-                            pause = POLL;
-                            retry = FIRST_RETRY;
-                        }
                     }
+                    // Said once a failure, not once a second: the database is away, and the
+                    // listener and the requests say so too.
                     Err(error) => {
                         if !std::mem::replace(&mut failing, true) {
                             tracing::warn!(%error, "cannot sequence live events; retrying");
                         }
-                        pause = POLL;
                     }
                 }
             }
@@ -242,7 +226,7 @@ pub(crate) async fn sequence(pg: PgStore) {
         .ok();
 }
 
-const SEQUENCE: &str = "SELECT moved, waiting FROM live_events_sequence()";
+const SEQUENCE: &str = "SELECT moved FROM live_events_sequence()";
 
 /// Listens on [`CHANNEL`] on a connection of its own and wakes `wake` for every notification,
 /// and once after each (re)connection, so that whoever waits reads the outbox and catches up on

@@ -269,7 +269,7 @@ macro_rules! store_contract {
             a_refused_write_appends_nothing,
             events_are_read_after_an_id_a_page_at_a_time,
             the_events_of_a_deleted_article_are_left_out_and_ids_never_go_back,
-            sequencing_twice_gives_nothing_more_and_nothing_waits,
+            sequencing_twice_gives_nothing_more,
             an_unreadable_row_or_unknown_kind_is_read_as_such_and_holds_nothing_up,
             a_resume_ahead_of_the_fan_out_repeats_nothing_and_skips_nothing,
             a_prune_during_a_replay_makes_it_a_reset,

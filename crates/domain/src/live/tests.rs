@@ -600,9 +600,8 @@ proptest! {
     }
 }
 
-/// The outbox as PostgreSQL keeps it: a transaction's events get ids only once sequenced, and
-/// only those of transactions older than every transaction still in flight; ids are given in
-/// transaction order. `true` marks an event the user `AUTHOR` receives (someone else favouring
+/// The outbox as PostgreSQL keeps it: a transaction's events get ids only once it has committed
+/// and the sequencer has run, above every id given before. `true` marks an event the user `AUTHOR` receives (someone else favouring
 /// one of their articles), `false` one they do not.
 #[derive(Debug, Default)]
 struct ModelLog {
@@ -652,17 +651,13 @@ impl EventLog for SharedModel {
         unreachable!("the model prunes through Step::Prune")
     }
 
-    async fn sequence(&self) -> Result<Sequenced, StoreError> {
+    async fn sequence(&self) -> Result<u64, StoreError> {
         Ok(self.with(|model| {
-            let oldest_in_flight = model.in_flight.keys().next().copied().unwrap_or(u64::MAX);
-            let (ready, waiting): (Vec<_>, Vec<_>) = model
-                .committed
-                .drain(..)
-                .partition(|(tx, _)| *tx < oldest_in_flight);
-            model.committed = waiting;
-            let mut ready = ready;
-            ready.sort_by_key(|(tx, _)| *tx);
-            let mut next = model.sequenced.last().map_or(model.pruned_through, |e| e.id.0);
+            let ready: Vec<(u64, bool)> = model.committed.drain(..).collect();
+            let mut next = model
+                .sequenced
+                .last()
+                .map_or(model.pruned_through, |e| e.id.0);
             for (_, received) in &ready {
                 next += 1;
                 let (article_author, by) = if *received {
@@ -675,10 +670,7 @@ impl EventLog for SharedModel {
                     model.history.push(EventId(next));
                 }
             }
-            Sequenced {
-                moved: ready.len() as u64,
-                waiting: model.committed.len() as u64,
-            }
+            ready.len() as u64
         }))
     }
 }

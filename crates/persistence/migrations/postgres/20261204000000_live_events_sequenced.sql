@@ -1,22 +1,21 @@
--- Live events without a global lock (crates/persistence/src/live.rs, "Commit order").
+-- Live events without a global lock (crates/persistence/src/live.rs, `sequence`).
 --
 -- Before: every append took one advisory lock until its commit, and sent a NOTIFY, so that ids
 -- grew in commit order. That made every article, comment, favourite and logout of the whole
 -- cluster commit one at a time.
 --
--- Now a writing transaction only inserts its event into live_events_pending, with its
--- transaction id, and takes no lock and sends no NOTIFY. live_events_sequence() moves the
--- pending events into live_events, which gives them their ids, but only the events of
--- transactions older than every transaction still in flight
--- (pg_snapshot_xmin(pg_current_snapshot())): no transaction can still commit an event that
--- belongs before them. One call at a time sequences (a transaction-scoped advisory lock, taken
--- by the sequencer only, never by a writer), and its ids are committed together, so ids still
--- grow in commit order of live_events and a reader that has seen id N has seen every id below N.
--- One NOTIFY a call that moved something wakes every instance.
+-- Now a writing transaction only inserts its event into live_events_pending: no lock, no
+-- NOTIFY, so writers never wait for one another. live_events_sequence() moves the committed
+-- pending events into live_events, which gives them their ids. One call runs at a time (a
+-- transaction-scoped advisory lock, which only the sequencer takes) and commits its ids
+-- together, and each call sees everything committed before it began: the ids of live_events
+-- are committed in the order of the ids, and an event committed while one call runs gets its
+-- id in the next call, above every id given so far. So a reader that has seen id N has seen
+-- every id below N, and "the events after N" never skips one committed late. A call that moved
+-- events sends one NOTIFY.
 
 CREATE TABLE live_events_pending (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    tx         XID8        NOT NULL DEFAULT pg_current_xact_id(),
     kind       TEXT        NOT NULL CHECK (kind IN
                    ('article.created', 'comment.created', 'article.favorited', 'session.ended')),
     at         TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
@@ -51,26 +50,21 @@ DROP TRIGGER live_session_ended ON sessions;
 CREATE TRIGGER live_session_ended AFTER UPDATE OF revoked_at ON sessions
     FOR EACH ROW EXECUTE FUNCTION live_session_ended();
 
--- Moves the pending events that can no longer be preceded into live_events, in the order of
--- their transactions: how many it moved, and how many committed ones still wait for an older
--- transaction to end. Called in a transaction of its own.
-CREATE FUNCTION live_events_sequence(OUT moved BIGINT, OUT waiting BIGINT)
+-- Moves the committed pending events into live_events, in the order they were appended: how
+-- many it moved. Called in a transaction of its own.
+CREATE FUNCTION live_events_sequence(OUT moved BIGINT)
 LANGUAGE plpgsql AS $$
 BEGIN
     -- 0x6c697665 is "live". Held until this call's transaction commits, so that the next
     -- call's ids come after these, and are committed after them. A call waits for the one
-    -- before it rather than skipping: the events that one's snapshot missed are then seen.
+    -- before it rather than skipping it: the events committed after that one's snapshot are
+    -- then this one's to move.
     PERFORM pg_advisory_xact_lock(1818850917);
     -- A statement of its own, so its snapshot sees what the previous holder committed.
-    WITH ready AS (
-        DELETE FROM live_events_pending
-        WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
-        RETURNING *
-    )
+    WITH ready AS (DELETE FROM live_events_pending RETURNING *)
     INSERT INTO live_events (kind, at, actor_id, article_id, comment_id, session_id)
-    SELECT kind, at, actor_id, article_id, comment_id, session_id FROM ready ORDER BY tx, id;
+    SELECT kind, at, actor_id, article_id, comment_id, session_id FROM ready ORDER BY id;
     GET DIAGNOSTICS moved = ROW_COUNT;
-    SELECT count(*) INTO waiting FROM live_events_pending;
     IF moved > 0 THEN
         PERFORM pg_notify('conduit_live', '');
     END IF;
