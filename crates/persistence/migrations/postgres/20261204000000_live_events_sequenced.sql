@@ -29,14 +29,44 @@ CREATE TABLE live_events_pending (
 -- kinds are checked where events are written, and readers skip a kind they do not know.
 ALTER TABLE live_events DROP CONSTRAINT live_events_kind_check;
 
-CREATE OR REPLACE FUNCTION live_event_append(
-    event_kind TEXT, actor BIGINT, article BIGINT, comment BIGINT, session BIGINT
-) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO live_events_pending (kind, actor_id, article_id, comment_id, session_id)
-    VALUES (event_kind, actor, article, comment, session);
+-- Each trigger inserts its event itself, with no call in between, and need no longer wait for
+-- the commit: the append is an insert like the change's.
+DROP FUNCTION live_event_append(TEXT, BIGINT, BIGINT, BIGINT, BIGINT);
+
+CREATE OR REPLACE FUNCTION live_article_created() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO live_events_pending (kind, actor_id, article_id)
+    VALUES ('article.created', NEW.author_id, NEW.id);
+    RETURN NULL;
+END;
 $$;
 
--- The triggers need no longer wait for the commit: the append is an insert like the change's.
+CREATE OR REPLACE FUNCTION live_comment_created() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO live_events_pending (kind, actor_id, article_id, comment_id)
+    VALUES ('comment.created', NEW.author_id, NEW.article_id, NEW.id);
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION live_article_favorited() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO live_events_pending (kind, actor_id, article_id)
+    VALUES ('article.favorited', NEW.user_id, NEW.article_id);
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION live_session_ended() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL THEN
+        INSERT INTO live_events_pending (kind, actor_id, session_id)
+        VALUES ('session.ended', NEW.user_id, NEW.id);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
 DROP TRIGGER live_article_created ON articles;
 CREATE TRIGGER live_article_created AFTER INSERT ON articles
     FOR EACH ROW EXECUTE FUNCTION live_article_created();
