@@ -126,13 +126,10 @@ async fn a_client_that_missed_three_events_gets_exactly_those_when_it_resumes() 
     );
 }
 
-/// A client resumes on an instance whose fan-out lags: its `since` is past every event that
-/// instance has handed out. The lag is made, not waited for: the instance's live-events listener
-/// goes through a link the test holds from before the instance starts, so that its fan-out, which
-/// reads the outbox only when the listener wakes it, has read nothing until the link is
-/// released. The client gets neither an event at or before `since` nor a gap after it.
-#[tokio::test]
-async fn a_resume_on_an_instance_whose_fan_out_lags_repeats_nothing_and_skips_nothing() {
+/// Two instances on one PostgreSQL database; the second's live-events listener connects through
+/// a link that is held from before it starts, and its fan-out polls every `poll`. The link, to
+/// release.
+async fn behind_a_held_link(poll: &str) -> (TestApp, TestApp, HeldLink) {
     let key = ("JWT_SECRET", "one key for every replica, 32 bytes or more");
     let first = TestApp::on_postgres_with(&[key]).await;
     let database = reqwest::Url::parse(first.database_url()).expect("a database URL");
@@ -150,9 +147,25 @@ async fn a_resume_on_an_instance_whose_fan_out_lags_repeats_nothing_and_skips_no
         .set_port(Some(link.address.port()))
         .expect("the link's port");
     link.hold();
-    let lagging = first
-        .restart_with(&[key, ("LIVE_DATABASE_URL", through_link.as_str())])
+    let second = first
+        .restart_with(&[
+            key,
+            ("LIVE_DATABASE_URL", through_link.as_str()),
+            ("LIVE_POLL", poll),
+        ])
         .await;
+    (first, second, link)
+}
+
+/// A client resumes on an instance whose fan-out lags: its `since` is past every event that
+/// instance has handed out. The lag is made, not waited for: the instance's live-events listener
+/// goes through a link the test holds from before the instance starts, so that its fan-out, which
+/// reads the outbox only when the listener wakes it, has read nothing until the link is
+/// released. The client gets neither an event at or before `since` nor a gap after it.
+#[tokio::test]
+async fn a_resume_on_an_instance_whose_fan_out_lags_repeats_nothing_and_skips_nothing() {
+    // And no poll of its own meanwhile: it reads the outbox when the listener wakes it.
+    let (first, lagging, link) = behind_a_held_link("1h").await;
     let (author, _) = first.register("author").await;
     let (reader, _) = first.register("reader").await;
     let slug = publish(&first, &author, "Lagging").await;
@@ -307,4 +320,22 @@ async fn a_client_that_never_reads_cannot_hold_the_shutdown() {
         stopped.is_ok_and(|outcome| outcome.is_ok()),
         "the server did not stop while the client held it"
     );
+}
+
+/// A listener that stalls (here held for good, as a firewall that drops an idle connection's
+/// packets would) delays delivery on its instance by `LIVE_POLL` at most: the fan-out reads the
+/// outbox by itself too.
+#[tokio::test]
+async fn an_instance_whose_listener_stalls_still_delivers_by_polling() {
+    let (first, stalled, _link) = behind_a_held_link("1s").await;
+    let (author, _) = first.register("author").await;
+    let (reader, _) = first.register("reader").await;
+    let slug = publish(&first, &author, "Polled").await;
+    let mut socket = LiveClient::connect_as(&stalled.address, &author, "").await;
+    socket.ready().await;
+
+    comment(&first, &reader, &slug, "heard anyway").await;
+
+    let frame = socket.next_json().await;
+    assert_eq!(frame["comment"]["body"], "heard anyway", "{frame}");
 }

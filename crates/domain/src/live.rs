@@ -71,6 +71,19 @@ pub enum Change {
     Unreadable { kind: String },
 }
 
+impl Change {
+    /// The kind as the outbox names it.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::ArticleCreated { .. } => "article.created",
+            Self::CommentCreated { .. } => "comment.created",
+            Self::ArticleFavorited { .. } => "article.favorited",
+            Self::SessionEnded { .. } => "session.ended",
+            Self::Unreadable { kind } => kind,
+        }
+    }
+}
+
 /// One event of the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -185,6 +198,22 @@ pub fn resume_from(since: EventId, bounds: LogBounds) -> Resume {
     }
 }
 
+/// What to do with `event`, given how reading what it speaks of went: a store that cannot be
+/// reached is an error (the same read may pass shortly), but a row that cannot be read (one
+/// that breaks a rule, as a hand edit or an older version may leave it) makes this one event
+/// unreadable, so that it holds up no other.
+fn readable(
+    event: &StoredEvent,
+    read: Result<Dispatch, StoreError>,
+) -> Result<Dispatch, StoreError> {
+    match read {
+        Err(StoreError::Unavailable(_)) => Ok(Dispatch::Unreadable {
+            kind: event.change.kind().to_owned(),
+        }),
+        other => other,
+    }
+}
+
 /// Where a socket that resumes from `since` stands once it has joined a fan-out that has handed
 /// out everything up to `live_from`: the id its `ready` names. The replay covers the events after
 /// `since` up to `live_from`; the live frames at or before the id returned are dropped, since the
@@ -262,7 +291,8 @@ impl Live {
         let events = self.ports.log.after(after, Self::BATCH).await?;
         let mut dispatches = Vec::with_capacity(events.len());
         for event in events {
-            dispatches.push((event.id, self.dispatch(&event).await?));
+            let dispatch = readable(&event, self.dispatch(&event).await)?;
+            dispatches.push((event.id, dispatch));
         }
         Ok(dispatches)
     }
@@ -423,10 +453,14 @@ impl Live {
                 },
                 Audience::Nobody | Audience::Session(_) => false,
             };
-            if receives
-                && let Some(Dispatch::Deliver { delivery, .. }) =
-                    self.deliver(event, vec![user]).await?
-            {
+            if !receives {
+                continue;
+            }
+            let delivered = self
+                .deliver(event, vec![user])
+                .await
+                .map(|dispatch| dispatch.unwrap_or(Dispatch::Nothing));
+            if let Dispatch::Deliver { delivery, .. } = readable(event, delivered)? {
                 deliveries.push(*delivery);
             }
         }

@@ -177,13 +177,26 @@ impl EventLog for SqlEventLog {
 }
 
 /// One call of the migrations' `live_events_sequence()`.
+/// One call of the migrations' `live_events_sequence()` per [`SEQUENCE_BATCH`] events, until
+/// there are fewer: how many it moved.
 async fn sequence_once(pool: &PgPool) -> Result<u64, StoreError> {
-    let (moved,): (i64,) = sqlx::query_as(SEQUENCE)
-        .fetch_one(pool)
-        .await
-        .map_err(crate::error::store_error)?;
-    Ok(u64::try_from(moved).unwrap_or(0))
+    let mut moved_in_all = 0;
+    loop {
+        let (moved,): (i64,) = sqlx::query_as(SEQUENCE)
+            .bind(SEQUENCE_BATCH)
+            .fetch_one(pool)
+            .await
+            .map_err(crate::error::store_error)?;
+        moved_in_all += u64::try_from(moved).unwrap_or(0);
+        if moved < SEQUENCE_BATCH {
+            return Ok(moved_in_all);
+        }
+    }
 }
+
+/// The most events one call of the sequencer moves: about 25 ms of work here, far within any
+/// statement timeout however large the backlog.
+const SEQUENCE_BATCH: i64 = 10_000;
 
 /// Gives new events their ids: calls the migrations' `live_events_sequence()` after each write
 /// of this process (a write that commits while a call runs wakes it once more), and once a
@@ -226,7 +239,7 @@ pub(crate) async fn sequence(pg: PgStore) {
         .ok();
 }
 
-const SEQUENCE: &str = "SELECT moved FROM live_events_sequence()";
+const SEQUENCE: &str = "SELECT moved FROM live_events_sequence($1)";
 
 /// Listens on [`CHANNEL`] on a connection of its own and wakes `wake` for every notification,
 /// and once after each (re)connection, so that whoever waits reads the outbox and catches up on

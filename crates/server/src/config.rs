@@ -32,6 +32,7 @@
 //! | `LIVE_MAX_CONNECTIONS` | `10000` | live sockets one instance holds at most, authenticated or not; one more is refused (503) |
 //! | `LIVE_MAX_UNAUTHENTICATED` | `1000` | live sockets waiting for their `auth` message, at most, on one instance; one more is refused (503) |
 //! | `LIVE_MAX_UNAUTHENTICATED_PER_ADDRESS` | `16` | of those, from one client address (as `TRUSTED_PROXIES` reads it); one more is refused (429) |
+//! | `LIVE_POLL` | `1s` | the live fan-out reads the outbox at least this often, besides each `NOTIFY`: the longest that a stalled or misdirected listener connection delays delivery |
 //! | `LIVE_REPLAY_MAX` | `1000` | a resume replays at most this many events of the outbox (everyone's); a client further behind gets `reset` |
 //! | `WRITE_TIMEOUT` | `10s` | a connection whose peer acknowledges nothing the server sends for this long is dropped (`TCP_USER_TIMEOUT`), and a live socket whose frame cannot be written in this time is closed |
 //! | `TRUSTED_PROXIES` | none | comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; otherwise the socket peer is the client (login throttling keys on it) |
@@ -285,6 +286,11 @@ impl Config {
             Duration::from_secs(DAY),
             Duration::from_secs(30 * DAY),
         );
+        let live_poll = duration(
+            "LIVE_POLL",
+            Duration::from_secs(1),
+            Duration::from_secs(24 * 60 * 60),
+        );
         let write_timeout = duration(
             "WRITE_TIMEOUT",
             Duration::from_secs(10),
@@ -525,6 +531,7 @@ impl Config {
                 )
                 .unwrap_or(usize::MAX),
                 write_timeout,
+                poll_every: live_poll,
                 ..LiveSettings::default()
             },
             live_replay_max,

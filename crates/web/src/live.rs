@@ -40,6 +40,10 @@ pub struct LiveSettings {
     pub queue: usize,
     /// How often the events older than the retention are pruned.
     pub prune_every: Duration,
+    /// `LIVE_POLL`: the fan-out reads the outbox at least this often, woken or not, so that a
+    /// listener connection that stalls (or listens in the wrong place) delays delivery by this
+    /// much at most instead of stopping it.
+    pub poll_every: Duration,
     /// `LIVE_MAX_CONNECTIONS`: live sockets this instance holds at most, authenticated or not.
     pub max_connections: usize,
     /// `LIVE_MAX_UNAUTHENTICATED`: sockets waiting for their `auth` message, at most.
@@ -69,6 +73,7 @@ impl Default for LiveSettings {
             max_connections_per_user: 8,
             queue: 256,
             prune_every: Duration::from_secs(600),
+            poll_every: Duration::from_secs(1),
             max_connections: 10_000,
             max_unauthenticated: 1_000,
             max_unauthenticated_per_address: 16,

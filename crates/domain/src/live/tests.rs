@@ -490,6 +490,69 @@ async fn a_prune_while_the_replay_reads_makes_it_a_reset_rather_than_a_silent_ga
     assert_eq!(replay, Replay::Reset);
 }
 
+/// The event row reads fine, but what it speaks of does not (here, the profile of whoever
+/// favourited, stored breaking a rule): that event alone is unreadable, live and in a replay,
+/// and the events after it go on. A store that cannot be reached still stops the batch, to be
+/// read again.
+#[tokio::test]
+async fn an_event_whose_data_cannot_be_read_is_skipped_alone() {
+    let events = vec![
+        favorited(1, AUTHOR, READER),
+        favorited(2, AUTHOR, OTHER_AUTHOR),
+        favorited(3, AUTHOR, READER),
+    ];
+    let mut ports = Ports::new().holding(events);
+    ports
+        .articles
+        .expect_find_by_slug()
+        .returning(|slug, _| Ok(Some(article(slug.as_str(), AUTHOR, 1))));
+    ports.profiles.expect_find_by_id().returning(|id, _| {
+        if id == OTHER_AUTHOR {
+            Err(StoreError::Unavailable(
+                "user 3 has an invalid bio".to_owned(),
+            ))
+        } else {
+            Ok(Some(author(id)))
+        }
+    });
+    let live = ports.live();
+
+    let batch = live
+        .next(EventId(0))
+        .await
+        .expect("reads past the bad data");
+    let replay = live.replay(AUTHOR, EventId(0), EventId(3)).await;
+
+    let dispatches: Vec<_> = batch.iter().map(|(_, dispatch)| dispatch).collect();
+    assert!(
+        matches!(
+            dispatches.as_slice(),
+            [Dispatch::Deliver { .. }, Dispatch::Unreadable { kind }, Dispatch::Deliver { .. }]
+                if kind == "article.favorited"
+        ),
+        "{dispatches:?}"
+    );
+    let Ok(Replay::Events(deliveries)) = replay else {
+        panic!("expected events, got {replay:?}");
+    };
+    let ids: Vec<i64> = deliveries.iter().map(|delivery| delivery.id.0).collect();
+    assert_eq!(ids, [1, 3]);
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_be_reached_stops_the_batch_to_be_read_again() {
+    let mut ports = Ports::new().holding(vec![favorited(1, AUTHOR, READER)]);
+    ports
+        .articles
+        .expect_find_by_slug()
+        .returning(|_, _| Err(StoreError::Unreachable("down".to_owned())));
+    let live = ports.live();
+
+    let batch = live.next(EventId(0)).await;
+
+    assert_eq!(batch, Err(StoreError::Unreachable("down".to_owned())));
+}
+
 #[tokio::test]
 async fn an_unreadable_event_is_handed_out_as_such_and_replayed_to_nobody() {
     let unknown = event(

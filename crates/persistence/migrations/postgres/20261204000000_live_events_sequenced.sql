@@ -80,9 +80,10 @@ DROP TRIGGER live_session_ended ON sessions;
 CREATE TRIGGER live_session_ended AFTER UPDATE OF revoked_at ON sessions
     FOR EACH ROW EXECUTE FUNCTION live_session_ended();
 
--- Moves the committed pending events into live_events, in the order they were appended: how
--- many it moved. Called in a transaction of its own.
-CREATE FUNCTION live_events_sequence(OUT moved BIGINT)
+-- Moves the committed pending events into live_events, in the order they were appended, at most
+-- `batch` of them, so that a backlog (a bulk import) is moved a bounded piece at a time, each
+-- well within the statement timeout: how many it moved. Called in a transaction of its own.
+CREATE FUNCTION live_events_sequence(batch BIGINT, OUT moved BIGINT)
 LANGUAGE plpgsql AS $$
 BEGIN
     -- 0x6c697665 is "live". Held until this call's transaction commits, so that the next
@@ -91,7 +92,11 @@ BEGIN
     -- then this one's to move.
     PERFORM pg_advisory_xact_lock(1818850917);
     -- A statement of its own, so its snapshot sees what the previous holder committed.
-    WITH ready AS (DELETE FROM live_events_pending RETURNING *)
+    WITH ready AS (
+        DELETE FROM live_events_pending
+        WHERE id IN (SELECT id FROM live_events_pending ORDER BY id LIMIT batch)
+        RETURNING *
+    )
     INSERT INTO live_events (kind, at, actor_id, article_id, comment_id, session_id)
     SELECT kind, at, actor_id, article_id, comment_id, session_id FROM ready ORDER BY id;
     GET DIAGNOSTICS moved = ROW_COUNT;

@@ -239,4 +239,38 @@ mod live {
             "the reader at the first event reads the late one next"
         );
     }
+
+    /// A backlog (a bulk import of articles, say) is moved a batch at a time, each well within
+    /// the statement timeout, and all of it by one call.
+    #[tokio::test]
+    async fn a_backlog_larger_than_a_batch_is_sequenced_whole_within_the_statement_timeout() {
+        let database = TestDb::new().await;
+        let settings = PoolSettings {
+            statement_timeout: Duration::from_secs(2),
+            ..PoolSettings::default()
+        };
+        let store = Store::Postgres(
+            conduit_persistence::postgres::connect(database.url(), settings)
+                .await
+                .expect("connects")
+                .into(),
+        );
+        let log = store.event_log();
+        let since = log.bounds().await.expect("bounds").head;
+        sqlx::query(
+            "INSERT INTO live_events_pending (kind, session_id)
+             SELECT 'session.ended', n FROM generate_series(1, 25000) AS n",
+        )
+        .execute(database.pool())
+        .await
+        .expect("a backlog");
+
+        let moved = log.sequence().await;
+
+        assert_eq!(moved, Ok(25_000));
+        let head = log.bounds().await.expect("bounds").head;
+        assert_eq!(head.0 - since.0, 25_000);
+        let first = log.after(since, 1).await.expect("reads");
+        assert_eq!(first[0].id.0, since.0 + 1, "no id skipped");
+    }
 }

@@ -302,15 +302,18 @@ impl LiveHub {
         self.inner.count.send_replace(members.count());
     }
 
-    /// The fan-out: each time `wake` fires, reads the outbox after the last event handed out
-    /// and hands out what it finds, until it is caught up; every `prune_every`, forgets the
-    /// events older than the retention. Runs until the task is dropped.
+    /// The fan-out: each time `wake` fires, and every `poll_every` it has not, reads the outbox
+    /// after the last event handed out and hands out what it finds, until it is caught up; every
+    /// `prune_every`, forgets the events older than the retention. Runs until the task is
+    /// dropped.
     pub async fn run(self, live: Live, wake: Arc<Notify>) {
         const RETRY: Duration = Duration::from_secs(1);
         let mut prune = tokio::time::interval(self.inner.settings.prune_every);
+        let poll_every = self.inner.settings.poll_every;
         loop {
             tokio::select! {
                 () = wake.notified() => {}
+                () = tokio::time::sleep(poll_every) => {}
                 _ = prune.tick() => {
                     match live.prune().await {
                         Ok(0) => {}
