@@ -41,10 +41,18 @@ fn view(body: &str, favorited: &str, favorites_count: &str) -> String {
 }
 
 /// A favourite of the article with slug `$2` by `$1` and the article as `$1` then sees it, in
-/// one statement (PostgreSQL). The outer query's snapshot does not see the row its own `INSERT`
-/// adds (or its `DELETE` removes), so the favourite and the count are taken from what it changed.
+/// one statement (PostgreSQL). The outer query's snapshot sees neither the row its own `INSERT`
+/// adds (or its `DELETE` removes) nor one that a concurrent request of the same user committed
+/// while this one waited for it; but after the statement the user's favourite is there (or
+/// gone) either way. So the count is the snapshot's, corrected by whether the snapshot had it.
 fn favoured_in_one(change: &str, favorited: &str, count_change: &str) -> AssertSqlSafe<String> {
-    let count = format!("{FAVORITES_COUNT} {count_change} (SELECT COUNT(*) FROM changed)");
+    let had = "EXISTS (SELECT 1 FROM favorites fh WHERE fh.user_id = $1 AND fh.article_id = a.id)";
+    let correction = if count_change == "+" {
+        format!("(NOT {had})::INT")
+    } else {
+        format!("({had})::INT")
+    };
+    let count = format!("{FAVORITES_COUNT} {count_change} {correction}");
     AssertSqlSafe(format!(
         "WITH changed AS ({change})
         {} WHERE a.slug = $2",

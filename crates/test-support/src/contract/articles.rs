@@ -419,7 +419,7 @@ pub async fn favourites_count_once_and_show_for_the_viewer_only(store: &Contract
     assert_eq!(seen(Some(fan)).await, (false, 1));
 }
 
-pub async fn twelve_concurrent_favourites_by_one_user_count_once(store: &ContractStore) {
+pub async fn twelve_concurrent_favourites_by_one_user_count_once_and_each_answer_says_so(store: &ContractStore) {
     let (author, _) = user(store).await;
     let (fan, _) = user(store).await;
     let liked = article(store, NewArticleBuilder::new(author)).await;
@@ -432,7 +432,16 @@ pub async fn twelve_concurrent_favourites_by_one_user_count_once(store: &Contrac
         })
         .collect();
     for attempt in attempts {
-        attempt.await.expect("task completes").expect("favourites");
+        let answered = attempt
+            .await
+            .expect("task completes")
+            .expect("favourites")
+            .expect("the article");
+        // Each answer as the user sees it after: theirs, once, whoever got there first.
+        assert_eq!(
+            (answered.summary.favorited, answered.summary.favorites_count),
+            (true, 1)
+        );
     }
 
     let found = store
