@@ -30,6 +30,7 @@ impl From<StoreError> for ResourceError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict { field } => Self::Taken(field),
+            StoreError::Gone(kind) => Self::NotFound(kind),
             StoreError::Unavailable(context) => Self::Unavailable(context),
             StoreError::Unreachable(context) => Self::Unreachable(context),
         }

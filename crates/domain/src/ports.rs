@@ -44,6 +44,11 @@ pub enum StoreError {
     /// A uniqueness rule refused the write; nothing was written.
     #[error("{} is already taken", .field.as_str())]
     Conflict { field: UniqueField },
+    /// What the write refers to is gone (an article deleted while a favourite or a comment of it
+    /// was being written); nothing was written. Names the kind of resource, as
+    /// [`ResourceError::NotFound`](crate::errors::ResourceError::NotFound) does.
+    #[error("{0} is gone")]
+    Gone(&'static str),
     /// The store failed; the context is for logs, never for clients.
     #[error("store unavailable: {0}")]
     Unavailable(String),

@@ -67,6 +67,8 @@ impl From<StoreError> for AuthError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict { field } => Self::Taken(field),
+            // No account write refers to a row that can go meanwhile: a fault if it happens.
+            StoreError::Gone(kind) => Self::Unavailable(format!("{kind} is gone")),
             StoreError::Unavailable(context) => Self::Unavailable(context),
             StoreError::Unreachable(context) => Self::Unreachable(context),
         }

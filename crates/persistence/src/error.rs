@@ -37,9 +37,25 @@ fn violated_field(error: &dyn sqlx::error::DatabaseError) -> Option<UniqueField>
 
 /// PostgreSQL's SQLSTATEs that say the server cannot serve now rather than that the statement is
 /// wrong: a statement over `statement_timeout` (57014), a server shutting down or starting
-/// (57P01 to 57P03), too many connections (53300), and every connection exception (class 08).
+/// (57P01 to 57P03), too many connections (53300), a deadlock it broke by failing this
+/// statement (40P01: nothing was written, and the same request may pass), and every connection
+/// exception (class 08).
 fn postgres_cannot_serve_now(code: &str) -> bool {
-    matches!(code, "57014" | "57P01" | "57P02" | "57P03" | "53300") || code.starts_with("08")
+    matches!(
+        code,
+        "57014" | "57P01" | "57P02" | "57P03" | "53300" | "40P01"
+    ) || code.starts_with("08")
+}
+
+/// The kind of resource a foreign key violation says is gone: a write referred to an article
+/// that was deleted meanwhile (PostgreSQL names the constraint, SQLite only says "FOREIGN KEY
+/// constraint failed"; every foreign key a request's write can break points at an article).
+fn gone(error: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {
+    let foreign_key = error.is_foreign_key_violation();
+    let of_an_article = error
+        .constraint()
+        .is_none_or(|constraint| constraint.ends_with("_article_id_fkey"));
+    (foreign_key && of_an_article).then_some("article")
 }
 
 /// Whether `error` says the database could not be reached or did not answer in time, so that
@@ -84,6 +100,9 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     {
         return StoreError::Conflict { field };
     }
+    if let Some(kind) = error.as_database_error().and_then(gone) {
+        return StoreError::Gone(kind);
+    }
     // sqlx errors carry the server's message and never the SQL text or its parameters.
     if is_unreachable(&error) {
         tracing::warn!(error = %error, "the database could not be reached");
@@ -100,7 +119,7 @@ mod tests {
     #[test]
     fn postgres_codes_that_mean_try_again_later_are_told_from_faults() {
         for code in [
-            "57014", "57P01", "57P02", "57P03", "53300", "08006", "08001",
+            "57014", "57P01", "57P02", "57P03", "53300", "40P01", "08006", "08001",
         ] {
             assert!(postgres_cannot_serve_now(code), "{code}");
         }

@@ -36,11 +36,15 @@ const BOUNDS: &str = "
     SELECT COALESCE((SELECT MAX(id) FROM live_events), 0) AS head,
         (SELECT through FROM live_events_pruned) AS pruned_through";
 
-/// The newest event before `$1` that is not the newest of all: pruning removes it and every
-/// older one.
+/// The newest id such that it and every event before it happened before `$1`, and not the
+/// newest of all: pruning removes it and every older one. Ids are in commit order and `at` is
+/// when the change was written, so a change written long before it committed has an id above
+/// younger events: it must not take them with it.
 const PRUNABLE: &str = "
-    SELECT MAX(id) FROM live_events
-    WHERE at < $1 AND id < (SELECT MAX(id) FROM live_events)";
+    SELECT COALESCE(
+        (SELECT MIN(id) FROM live_events WHERE at >= $1),
+        (SELECT MAX(id) FROM live_events)
+    ) - 1";
 const PRUNE: &str = "DELETE FROM live_events WHERE id <= $1";
 const PRUNED: &str = "UPDATE live_events_pruned SET through = $1 WHERE through < $1";
 

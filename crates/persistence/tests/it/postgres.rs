@@ -74,6 +74,75 @@ mod faults {
     }
 }
 
+/// A write that refers to an article deleted while it waited is told the article is gone (a
+/// 404 for the client), not a fault.
+mod races {
+    use std::time::Duration;
+
+    use conduit_domain::ports::StoreError;
+    use conduit_persistence::Store;
+    use conduit_test_support::TestDb;
+    use conduit_test_support::builders::{NewArticleBuilder, NewUserBuilder};
+
+    #[tokio::test]
+    async fn a_favourite_of_an_article_deleted_while_it_waits_finds_it_gone() {
+        let database = TestDb::new().await;
+        let store = Store::Postgres(database.pool().clone().into());
+        let author = store
+            .users()
+            .insert(NewUserBuilder::new().build())
+            .await
+            .expect("inserts a user");
+        let fan = store
+            .users()
+            .insert(NewUserBuilder::new().build())
+            .await
+            .expect("inserts a user");
+        let article = store
+            .articles()
+            .insert(NewArticleBuilder::new(author.id).build())
+            .await
+            .expect("publishes");
+        // The deleter holds the article's row until it commits.
+        let mut deleter = database.pool().begin().await.expect("a transaction");
+        sqlx::query("DELETE FROM articles WHERE id = $1")
+            .bind(article.summary.id.0)
+            .execute(&mut *deleter)
+            .await
+            .expect("deletes, uncommitted");
+        let articles = store.articles();
+        let slug = article.summary.slug.clone();
+        let favourite = tokio::spawn(async move { articles.favorite(&slug, fan.id).await });
+        // Bounded: the favourite reaches the deleter's lock within milliseconds.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (waiting,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(database.pool())
+            .await
+            .expect("reads the activity");
+            if waiting > 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the favourite never waited"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+
+        deleter.commit().await.expect("commits");
+        let outcome = favourite.await.expect("the task completes");
+
+        assert!(
+            matches!(outcome, Err(StoreError::Gone("article"))),
+            "{outcome:?}"
+        );
+    }
+}
+
 /// Live events across instances: each instance `LISTEN`s on a connection of its own, and the
 /// triggers' `NOTIFY` reaches it from any other.
 mod live {
@@ -237,6 +306,21 @@ mod live {
             slugs,
             ["early"],
             "the reader at the first event reads the late one next"
+        );
+        // The early event's `at` is older than the event below it: pruning what happened before
+        // that one must not take it along with the early one.
+        store
+            .articles()
+            .insert(NewArticleBuilder::new(author.id).build())
+            .await
+            .expect("publishes");
+        assert_eq!(log.sequence().await, Ok(1));
+        log.prune(read[0].at).await.expect("prunes");
+        let kept = log.after(since, 10).await.expect("reads");
+        assert_eq!(
+            kept.first().map(|event| event.id),
+            Some(read[0].id),
+            "{kept:?}"
         );
     }
 

@@ -419,7 +419,9 @@ pub async fn favourites_count_once_and_show_for_the_viewer_only(store: &Contract
     assert_eq!(seen(Some(fan)).await, (false, 1));
 }
 
-pub async fn twelve_concurrent_favourites_by_one_user_count_once_and_each_answer_says_so(store: &ContractStore) {
+pub async fn twelve_concurrent_favourites_by_one_user_count_once_and_each_answer_says_so(
+    store: &ContractStore,
+) {
     let (author, _) = user(store).await;
     let (fan, _) = user(store).await;
     let liked = article(store, NewArticleBuilder::new(author)).await;

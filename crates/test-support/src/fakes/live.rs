@@ -146,15 +146,13 @@ impl EventLog for InMemoryStore {
         let Some(newest) = state.events.last().map(|event| event.id) else {
             return Ok(0);
         };
-        let Some(through) = state
-            .events
-            .iter()
-            .filter(|event| event.at < before && event.id < newest)
-            .map(|event| event.id)
-            .max()
-        else {
+        // As the SQL stores do: below the first event that is not older than `before`, and
+        // never the newest.
+        let young = state.events.iter().find(|event| event.at >= before);
+        let through = young.map_or(newest, |event| event.id) - 1;
+        if through <= state.pruned_through {
             return Ok(0);
-        };
+        }
         let count = state.events.len();
         state.events.retain(|event| event.id > through);
         state.pruned_through = state.pruned_through.max(through);
