@@ -42,6 +42,8 @@ pub enum StartError {
     BreachCheck(String),
     #[error("cannot read the live events: {0}")]
     LiveEvents(conduit_domain::ports::StoreError),
+    #[error("LIVE_DATABASE_URL cannot be used: {0}")]
+    LiveDatabaseUrl(conduit_persistence::ConnectError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -141,7 +143,9 @@ impl Application {
         conduit_security::install_tls_provider();
         let mut store = Store::connect(&config.database_url, config.database_pool).await?;
         if let Some(url) = &config.live_database_url {
-            store = store.listening_through(url)?;
+            store = store
+                .listening_through(url)
+                .map_err(StartError::LiveDatabaseUrl)?;
         }
         let hasher = Argon2Hasher::new(config.password_hashing, config.hashing_concurrency)?;
         let breaches: Arc<dyn BreachedPasswords> = match &config.breach_check {

@@ -58,6 +58,10 @@ struct Members {
     /// The sessions whose end was handed out most recently: a socket of one of them that was
     /// checked before the end and joins after it is refused, or it would stay open.
     ended: std::collections::VecDeque<SessionId>,
+    /// When an unreadable event was last logged, and how many were skipped without a line since:
+    /// a million bad rows make a line a second, not a million.
+    unreadable_logged: Option<std::time::Instant>,
+    unreadable_unlogged: u64,
 }
 
 impl Members {
@@ -293,9 +297,25 @@ impl LiveHub {
                 }
             }
             (Dispatch::Unreadable { kind }, _) => {
-                // Once per event: the fan-out hands each out once, and moves on.
-                tracing::warn!(id = %id.0, %kind, "skipping a live event this version cannot read");
+                // The fan-out hands each event out once, and moves on; the log says so at most
+                // once a second, with how many it did not name, and the kind cut short (a row
+                // may hold anything).
                 self.inner.metrics.unreadable();
+                let now = std::time::Instant::now();
+                let quiet = members.unreadable_logged.is_some_and(|logged| {
+                    now.duration_since(logged) < std::time::Duration::from_secs(1)
+                });
+                if quiet {
+                    members.unreadable_unlogged += 1;
+                } else {
+                    let kind: String = kind.chars().take(64).collect();
+                    let also_skipped = std::mem::take(&mut members.unreadable_unlogged);
+                    tracing::warn!(
+                        id = %id.0, %kind, also_skipped,
+                        "skipping a live event this version cannot read"
+                    );
+                    members.unreadable_logged = Some(now);
+                }
             }
             _ => {}
         }

@@ -278,9 +278,11 @@ impl Socket {
             Ok(received) => received?,
             Err(_) => return Err(Some(Close::NoAuthInTime)),
         };
+        // Not an `auth` message is the client's fault, not its token's: a client told 4401
+        // would log its user out, or refresh, in a loop.
         let Ok(ClientFrame::Auth { token, since }) = serde_json::from_str::<ClientFrame>(&text)
         else {
-            return Err(Some(Close::InvalidToken));
+            return Err(Some(Close::Protocol));
         };
         let since = match since.as_deref().map(EventId::parse).transpose() {
             Ok(since) => since,

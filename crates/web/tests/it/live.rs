@@ -198,18 +198,31 @@ async fn without_a_header_the_first_message_authenticates() {
 }
 
 #[actix_web::test]
-async fn a_bad_first_message_closes_with_4401() {
+async fn a_forged_token_closes_with_4401_and_a_first_message_that_is_no_auth_with_1002() {
     let served = served().await;
+    let token = registered(&served.state, "jake").await;
 
-    for first in [
-        json!({"type": "auth", "token": "forged"}).to_string(),
-        json!({"type": "subscribe"}).to_string(),
-        "not json".to_owned(),
+    for (first, code) in [
+        (json!({"type": "auth", "token": "forged"}).to_string(), 4401),
+        (json!({"type": "subscribe"}).to_string(), 1002),
+        ("not json".to_owned(), 1002),
+        (
+            json!({"type": "auth", "token": token, "since": 11400}).to_string(),
+            1002,
+        ),
+        (
+            json!({"type": "auth", "token": token, "extra": true}).to_string(),
+            1002,
+        ),
+        (
+            json!({"type": "auth", "token": token, "since": "abc"}).to_string(),
+            1002,
+        ),
     ] {
         let mut client = connect(&served, "", &[]).await;
         client.send_text(first.clone()).await;
 
-        assert_eq!(client.close_code().await, (4401, 0), "{first}");
+        assert_eq!(client.close_code().await, (code, 0), "{first}");
     }
 }
 
