@@ -198,6 +198,15 @@ pub fn resume_from(since: EventId, bounds: LogBounds) -> Resume {
     }
 }
 
+/// What one batch of the fan-out has read already: the new articles it speaks of (taken as each
+/// is delivered; `None` when they were not read in one go), and the followers of each author
+/// met.
+#[derive(Debug, Default)]
+struct Known {
+    articles: Option<std::collections::HashMap<ArticleId, crate::articles::Article>>,
+    followers: std::collections::HashMap<UserId, Vec<UserId>>,
+}
+
 /// What to do with `event`, given how reading what it speaks of went: a store that cannot be
 /// reached is an error (the same read may pass shortly), but a row that cannot be read (one
 /// that breaks a rule, as a hand edit or an older version may leave it) makes this one event
@@ -290,15 +299,45 @@ impl Live {
     pub async fn next(&self, after: EventId) -> Result<Vec<(EventId, Dispatch)>, StoreError> {
         let events = self.ports.log.after(after, Self::BATCH).await?;
         let mut dispatches = Vec::with_capacity(events.len());
+        // The batch's new articles are read in one go, and an author's followers once: a busy
+        // author's articles come in runs.
+        let mut known = Known::default();
+        let new_articles: Vec<ArticleId> = events
+            .iter()
+            .filter_map(|event| match event.change {
+                Change::ArticleCreated { article, .. } => Some(article),
+                _ => None,
+            })
+            .collect();
+        if !new_articles.is_empty() {
+            known.articles = Some(
+                self.ports
+                    .articles
+                    .find_by_ids(&new_articles, None)
+                    .await?
+                    .into_iter()
+                    .map(|article| (article.summary.id, article))
+                    .collect(),
+            );
+        }
         for event in events {
-            let dispatch = readable(&event, self.dispatch(&event).await)?;
-            dispatches.push((event.id, dispatch));
+            let dispatch = self.dispatch_with(&event, &mut known).await;
+            dispatches.push((event.id, readable(&event, dispatch)?));
         }
         Ok(dispatches)
     }
 
     /// Who receives `event`, and what they see.
     pub async fn dispatch(&self, event: &StoredEvent) -> Result<Dispatch, StoreError> {
+        self.dispatch_with(event, &mut Known::default()).await
+    }
+
+    /// [`Self::dispatch`], with what the batch has read already.
+    async fn dispatch_with(
+        &self,
+        event: &StoredEvent,
+        known: &mut Known,
+    ) -> Result<Dispatch, StoreError> {
         if let Change::Unreadable { kind } = &event.change {
             return Ok(Dispatch::Unreadable { kind: kind.clone() });
         }
@@ -307,7 +346,14 @@ impl Live {
             Audience::Session(session) => return Ok(Dispatch::EndSession(session)),
             Audience::One(user) => vec![user],
             Audience::FollowersOf(author) => {
-                let followers = self.followers(author).await?;
+                let followers = match known.followers.get(&author) {
+                    Some(followers) => followers.clone(),
+                    None => {
+                        let followers = self.followers(author).await?;
+                        known.followers.insert(author, followers.clone());
+                        followers
+                    }
+                };
                 if followers.is_empty() {
                     return Ok(Dispatch::Nothing);
                 }
@@ -315,7 +361,7 @@ impl Live {
             }
         };
         Ok(self
-            .deliver(event, recipients)
+            .deliver(event, recipients, Some(known))
             .await?
             .unwrap_or(Dispatch::Nothing))
     }
@@ -333,11 +379,17 @@ impl Live {
         &self,
         event: &StoredEvent,
         recipients: Vec<UserId>,
+        known: Option<&mut Known>,
     ) -> Result<Option<Dispatch>, StoreError> {
         let message = match &event.change {
-            // The same message for every follower: the article as a follower sees it.
-            Change::ArticleCreated { slug, .. } => {
-                match self.ports.articles.find_by_slug(slug, None).await? {
+            // The same message for every follower: the article as a follower sees it. Read with
+            // its batch when it was (a new article read there and not found is gone).
+            Change::ArticleCreated { article, slug, .. } => {
+                let found = match known.and_then(|known| known.articles.as_mut()) {
+                    Some(read) => read.remove(article),
+                    None => self.ports.articles.find_by_slug(slug, None).await?,
+                };
+                match found {
                     Some(article) => {
                         let mut article = article.summary;
                         article.author.profile.following = true;
@@ -457,7 +509,7 @@ impl Live {
                 continue;
             }
             let delivered = self
-                .deliver(event, vec![user])
+                .deliver(event, vec![user], None)
                 .await
                 .map(|dispatch| dispatch.unwrap_or(Dispatch::Nothing));
             if let Dispatch::Deliver { delivery, .. } = readable(event, delivered)? {

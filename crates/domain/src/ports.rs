@@ -165,6 +165,13 @@ pub trait ArticleRepository: Send + Sync {
         slug: &Slug,
         viewer: Option<UserId>,
     ) -> Result<Option<Article>, StoreError>;
+    /// Those of the articles with these ids that exist, as `viewer` sees them, in any order: one
+    /// read for many (the live fan-out's batch of new articles).
+    async fn find_by_ids(
+        &self,
+        ids: &[ArticleId],
+        viewer: Option<UserId>,
+    ) -> Result<Vec<Article>, StoreError>;
     /// Applies `changes` and returns the article as `viewer` sees it now, or `None` when there is
     /// no such article. A new slug in use by another article is a conflict.
     async fn update(

@@ -350,6 +350,29 @@ impl ArticleRepository for SqlArticleRepository {
             .transpose()
     }
 
+    async fn find_by_ids(
+        &self,
+        ids: &[ArticleId],
+        viewer: Option<UserId>,
+    ) -> Result<Vec<Article>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|n| format!("${}", n + 2)).collect();
+        let sql = AssertSqlSafe(format!(
+            "{} WHERE a.id IN ({})",
+            article_view("a.body"),
+            placeholders.join(", ")
+        ));
+        let args = ids
+            .iter()
+            .fold(Args::new().bind(viewer.map(|id| id.0)), |args, id| {
+                args.bind(id.0)
+            });
+        let rows: Vec<ArticleRow> = self.store.fetch_all(sql, args).await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn update(
         &self,
         id: ArticleId,

@@ -238,6 +238,7 @@ macro_rules! store_contract {
             the_feed_at_the_largest_offset_is_an_empty_page,
             favourites_count_once_and_show_for_the_viewer_only,
             a_favourite_answers_the_article_as_its_user_then_sees_it,
+            articles_are_found_by_ids_as_the_viewer_sees_them,
             twelve_concurrent_favourites_by_one_user_count_once_and_each_answer_says_so,
             thirty_two_concurrent_writers_all_succeed,
             tags_are_listed_most_used_first,

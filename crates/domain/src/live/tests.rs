@@ -278,6 +278,70 @@ async fn a_new_article_goes_to_the_authors_followers_as_a_follower_sees_it() {
     assert!(article.author.profile.following, "the followers follow him");
 }
 
+/// A busy author's articles come in runs: a batch reads its new articles in one go, and an
+/// author's followers once; an article gone since is not delivered.
+#[tokio::test]
+async fn a_batch_reads_its_new_articles_at_once_and_an_authors_followers_once() {
+    let created = |id: i64, article: i64, raw_slug: &str| {
+        event(
+            id,
+            Change::ArticleCreated {
+                article: ArticleId(article),
+                slug: slug(raw_slug),
+                author: AUTHOR,
+            },
+        )
+    };
+    let events = vec![
+        created(1, 11, "first"),
+        created(2, 12, "gone"),
+        created(3, 13, "third"),
+    ];
+    let mut ports = Ports::new().holding(events);
+    ports
+        .profiles
+        .expect_followers()
+        .with(eq(AUTHOR))
+        .times(1)
+        .returning(|_| Ok(vec![READER]));
+    ports
+        .articles
+        .expect_find_by_ids()
+        .withf(|ids, viewer| {
+            ids == [ArticleId(11), ArticleId(12), ArticleId(13)] && viewer.is_none()
+        })
+        .times(1)
+        .returning(|_, _| {
+            let mut first = article("first", AUTHOR, 0);
+            first.summary.id = ArticleId(11);
+            let mut third = article("third", AUTHOR, 0);
+            third.summary.id = ArticleId(13);
+            Ok(vec![third, first])
+        });
+    ports.articles.expect_find_by_slug().never();
+
+    let batch = ports.live().next(EventId(0)).await.expect("read");
+
+    let slugs: Vec<_> = batch
+        .into_iter()
+        .map(|(id, dispatch)| match dispatch {
+            Dispatch::Deliver { delivery, .. } => match delivery.message {
+                Message::ArticleCreated { article } => (id.0, article.slug.as_str().to_owned()),
+                other => panic!("{other:?}"),
+            },
+            other => (id.0, format!("{other:?}")),
+        })
+        .collect();
+    assert_eq!(
+        slugs,
+        [
+            (1, "first".to_owned()),
+            (2, "Nothing".to_owned()),
+            (3, "third".to_owned())
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_new_article_of_an_author_nobody_follows_reads_nothing_more() {
     let mut ports = Ports::new();

@@ -661,3 +661,46 @@ pub async fn a_favourite_answers_the_article_as_its_user_then_sees_it(store: &Co
     assert_eq!(store.articles.favorite(&unknown, fan).await, Ok(None));
     assert_eq!(store.articles.unfavorite(&unknown, fan).await, Ok(None));
 }
+
+pub async fn articles_are_found_by_ids_as_the_viewer_sees_them(store: &ContractStore) {
+    let (author, _) = user(store).await;
+    let (fan, _) = user(store).await;
+    let first = article(store, NewArticleBuilder::new(author)).await;
+    let second = article(store, NewArticleBuilder::new(author)).await;
+    store
+        .articles
+        .favorite(&second.slug, fan)
+        .await
+        .expect("favourites");
+
+    let mut found = store
+        .articles
+        .find_by_ids(&[second.id, ArticleId(i64::MAX), first.id], Some(fan))
+        .await
+        .expect("reads");
+    let none = store.articles.find_by_ids(&[], None).await;
+
+    found.sort_by_key(|article| article.summary.id);
+    let seen: Vec<_> = found
+        .iter()
+        .map(|article| (article.summary.id, article.summary.favorited))
+        .collect();
+    assert_eq!(seen, [(first.id, false), (second.id, true)]);
+    assert_eq!(
+        found[1].body.as_str(),
+        second_body(store, &second.slug).await
+    );
+    assert_eq!(none, Ok(Vec::new()));
+}
+
+async fn second_body(store: &ContractStore, slug: &Slug) -> String {
+    store
+        .articles
+        .find_by_slug(slug, None)
+        .await
+        .expect("reads")
+        .expect("found")
+        .body
+        .as_str()
+        .to_owned()
+}

@@ -46,6 +46,18 @@ impl ArticleRepository for InMemoryStore {
         Ok(state.id_of(slug).and_then(|id| state.article(id, viewer)))
     }
 
+    async fn find_by_ids(
+        &self,
+        ids: &[ArticleId],
+        viewer: Option<UserId>,
+    ) -> Result<Vec<Article>, StoreError> {
+        let state = self.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.article(id.0, viewer))
+            .collect())
+    }
+
     async fn update(
         &self,
         id: ArticleId,
