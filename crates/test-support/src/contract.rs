@@ -151,6 +151,18 @@ fn raw_sql_event(store: &Store) -> RawEventWriter {
 /// The time the profile, article and comment checks start from.
 pub(crate) const T0: Timestamp = Timestamp::from_offset(datetime!(2026-03-01 10:00:00.000 UTC));
 
+/// A new author, and a new reader who follows them: their ids.
+pub(crate) async fn author_and_follower(store: &ContractStore) -> (UserId, UserId) {
+    let (author, _) = user(store).await;
+    let (reader, _) = user(store).await;
+    store
+        .profiles
+        .follow(reader, author)
+        .await
+        .expect("follows");
+    (author, reader)
+}
+
 /// A new user's id and username.
 pub(crate) async fn user(store: &ContractStore) -> (UserId, Username) {
     let user = store

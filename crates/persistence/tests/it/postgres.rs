@@ -2,6 +2,28 @@ use conduit_persistence::Store;
 use conduit_test_support::TestDb;
 use conduit_test_support::contract::ContractStore;
 
+/// A store on the test's database with these pool settings: another instance, as it were.
+pub(crate) async fn connected(
+    database: &TestDb,
+    settings: conduit_persistence::PoolSettings,
+) -> Store {
+    Store::Postgres(
+        conduit_persistence::postgres::connect(database.url(), settings)
+            .await
+            .expect("connects")
+            .into(),
+    )
+}
+
+/// A new user of `store`.
+pub(crate) async fn user(store: &Store) -> conduit_domain::accounts::User {
+    store
+        .users()
+        .insert(conduit_test_support::builders::NewUserBuilder::new().build())
+        .await
+        .expect("inserts a user")
+}
+
 conduit_test_support::store_contract!(async {
     let database = TestDb::new().await;
     let store = Store::Postgres(database.pool().clone().into());
@@ -34,12 +56,7 @@ mod faults {
             statement_timeout: Duration::from_millis(200),
             ..PoolSettings::default()
         };
-        let store = Store::Postgres(
-            conduit_persistence::postgres::connect(database.url(), settings)
-                .await
-                .expect("connects")
-                .into(),
-        );
+        let store = crate::postgres::connected(&database, settings).await;
         // Another session holds the users table: the look-up waits until its timeout cancels it.
         let mut holder = database.pool().begin().await.expect("a transaction");
         sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
@@ -82,22 +99,14 @@ mod races {
     use conduit_domain::ports::StoreError;
     use conduit_persistence::Store;
     use conduit_test_support::TestDb;
-    use conduit_test_support::builders::{NewArticleBuilder, NewUserBuilder};
+    use conduit_test_support::builders::NewArticleBuilder;
 
     #[tokio::test]
     async fn a_favourite_of_an_article_deleted_while_it_waits_finds_it_gone() {
         let database = TestDb::new().await;
         let store = Store::Postgres(database.pool().clone().into());
-        let author = store
-            .users()
-            .insert(NewUserBuilder::new().build())
-            .await
-            .expect("inserts a user");
-        let fan = store
-            .users()
-            .insert(NewUserBuilder::new().build())
-            .await
-            .expect("inserts a user");
+        let author = crate::postgres::user(&store).await;
+        let fan = crate::postgres::user(&store).await;
         let article = store
             .articles()
             .insert(NewArticleBuilder::new(author.id).build())
@@ -151,7 +160,7 @@ mod live {
     use conduit_domain::live::EventId;
     use conduit_persistence::{PoolSettings, Store};
     use conduit_test_support::TestDb;
-    use conduit_test_support::builders::{NewArticleBuilder, NewUserBuilder};
+    use conduit_test_support::builders::NewArticleBuilder;
     use tokio::sync::Notify;
 
     /// Generous: a wake takes milliseconds; this only bounds a failing test.
@@ -165,20 +174,11 @@ mod live {
 
     /// Another instance: a pool of its own on the same database.
     async fn instance(database: &TestDb) -> Store {
-        Store::Postgres(
-            conduit_persistence::postgres::connect(database.url(), PoolSettings::default())
-                .await
-                .expect("connects")
-                .into(),
-        )
+        crate::postgres::connected(database, PoolSettings::default()).await
     }
 
     async fn publish(store: &Store) {
-        let author = store
-            .users()
-            .insert(NewUserBuilder::new().build())
-            .await
-            .expect("inserts a user");
+        let author = crate::postgres::user(store).await;
         store
             .articles()
             .insert(NewArticleBuilder::new(author.id).build())
@@ -257,17 +257,9 @@ mod live {
         let database = TestDb::new().await;
         let store = instance(&database).await;
         let log = store.event_log();
-        let author = store
-            .users()
-            .insert(NewUserBuilder::new().build())
-            .await
-            .expect("inserts a user");
+        let author = crate::postgres::user(&store).await;
         // Another author: one author's articles are counted in one row, locked until commit.
-        let early_author = store
-            .users()
-            .insert(NewUserBuilder::new().build())
-            .await
-            .expect("inserts a user");
+        let early_author = crate::postgres::user(&store).await;
         let since = log.bounds().await.expect("bounds").head;
         // The early writer: its event is appended, its transaction stays open.
         let mut early = database.pool().begin().await.expect("a transaction");
@@ -333,12 +325,7 @@ mod live {
             statement_timeout: Duration::from_secs(2),
             ..PoolSettings::default()
         };
-        let store = Store::Postgres(
-            conduit_persistence::postgres::connect(database.url(), settings)
-                .await
-                .expect("connects")
-                .into(),
-        );
+        let store = crate::postgres::connected(&database, settings).await;
         let log = store.event_log();
         let since = log.bounds().await.expect("bounds").head;
         sqlx::query(

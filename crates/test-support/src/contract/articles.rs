@@ -11,7 +11,7 @@ use conduit_domain::ports::{StoreError, UniqueField};
 use time::Duration;
 use time::macros::datetime;
 
-use super::{ContractStore, T0, article, comment_on, slugs, user};
+use super::{ContractStore, T0, article, author_and_follower, comment_on, slugs, user};
 use crate::builders::NewArticleBuilder;
 use conduit_domain::articles::{CommentBody, NewComment};
 
@@ -614,13 +614,7 @@ pub async fn feed_pages_interleave_authors_in_one_order(store: &ContractStore) {
 /// The largest offset a client may send is `i64::MAX`: the feed's page, whose SQL adds the limit
 /// to the offset, must answer an empty page, not overflow.
 pub async fn the_feed_at_the_largest_offset_is_an_empty_page(store: &ContractStore) {
-    let (reader, _) = user(store).await;
-    let (author, _) = user(store).await;
-    store
-        .profiles
-        .follow(reader, author)
-        .await
-        .expect("follows");
+    let (author, reader) = author_and_follower(store).await;
     article(store, NewArticleBuilder::new(author)).await;
 
     let page = store

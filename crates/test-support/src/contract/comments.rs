@@ -4,17 +4,11 @@
 use conduit_domain::articles::CommentId;
 use time::Duration;
 
-use super::{ContractStore, T0, article, comment_on, user};
+use super::{ContractStore, T0, article, author_and_follower, comment_on, user};
 use crate::builders::NewArticleBuilder;
 
 pub async fn comments_are_listed_oldest_first_per_article(store: &ContractStore) {
-    let (author, _) = user(store).await;
-    let (reader, _) = user(store).await;
-    store
-        .profiles
-        .follow(reader, author)
-        .await
-        .expect("follows");
+    let (author, reader) = author_and_follower(store).await;
     let first = article(store, NewArticleBuilder::new(author)).await;
     let second = article(store, NewArticleBuilder::new(author)).await;
     let later = comment_on(store, first.id, author, T0 + Duration::minutes(1)).await;

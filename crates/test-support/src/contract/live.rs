@@ -13,7 +13,7 @@ use conduit_domain::ports::{StoreError, UniqueField};
 use time::macros::datetime;
 
 use super::sessions::{hash, session};
-use super::{ContractStore, RawEvent, T0, article, comment_on, user};
+use super::{ContractStore, RawEvent, T0, article, author_and_follower, comment_on, user};
 use crate::builders::{NewArticleBuilder, unique};
 
 const LONG_AGO: Timestamp = Timestamp::from_offset(datetime!(2000-01-01 00:00:00.000 UTC));
@@ -50,13 +50,7 @@ fn live(store: &ContractStore) -> Live {
 
 /// `reader` follows a new author, who publishes `count` articles: their ids.
 async fn followed_articles(store: &ContractStore, count: usize) -> (UserId, Vec<EventId>) {
-    let (author, _) = user(store).await;
-    let (reader, _) = user(store).await;
-    store
-        .profiles
-        .follow(reader, author)
-        .await
-        .expect("follows");
+    let (author, reader) = author_and_follower(store).await;
     let since = head(store).await;
     for _ in 0..count {
         published(store, author).await;
