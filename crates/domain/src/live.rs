@@ -310,15 +310,18 @@ impl Live {
             })
             .collect();
         if !new_articles.is_empty() {
-            known.articles = Some(
-                self.ports
-                    .articles
-                    .find_by_ids(&new_articles, None)
-                    .await?
-                    .into_iter()
-                    .map(|article| (article.summary.id, article))
-                    .collect(),
-            );
+            known.articles = match self.ports.articles.find_by_ids(&new_articles, None).await {
+                Ok(found) => Some(
+                    found
+                        .into_iter()
+                        .map(|article| (article.summary.id, article))
+                        .collect(),
+                ),
+                // One of them cannot be read (a row that breaks a rule): each is then read by
+                // itself, so that only that one is skipped.
+                Err(StoreError::Unavailable(_)) => None,
+                Err(error) => return Err(error),
+            };
         }
         for event in events {
             let dispatch = self.dispatch_with(&event, &mut known).await;

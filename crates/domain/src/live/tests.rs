@@ -603,6 +603,58 @@ async fn an_event_whose_data_cannot_be_read_is_skipped_alone() {
     assert_eq!(ids, [1, 3]);
 }
 
+/// A new article that cannot be read fails the batch's one read of them all: each is then read
+/// by itself, and only the bad one is skipped.
+#[tokio::test]
+async fn a_new_article_that_cannot_be_read_is_skipped_alone_in_its_batch() {
+    let created = |id: i64, raw_slug: &str| {
+        event(
+            id,
+            Change::ArticleCreated {
+                article: ArticleId(10 + id),
+                slug: slug(raw_slug),
+                author: AUTHOR,
+            },
+        )
+    };
+    let mut ports = Ports::new().holding(vec![created(1, "bad"), created(2, "good")]);
+    ports
+        .profiles
+        .expect_followers()
+        .returning(|_| Ok(vec![READER]));
+    ports.articles.expect_find_by_ids().returning(|_, _| {
+        Err(StoreError::Unavailable(
+            "article 11 has an invalid title".into(),
+        ))
+    });
+    ports.articles.expect_find_by_slug().returning(|slug, _| {
+        if slug.as_str() == "bad" {
+            Err(StoreError::Unavailable(
+                "article 11 has an invalid title".into(),
+            ))
+        } else {
+            Ok(Some(article(slug.as_str(), AUTHOR, 0)))
+        }
+    });
+
+    let batch = ports
+        .live()
+        .next(EventId(0))
+        .await
+        .expect("reads past the bad article");
+
+    assert!(
+        matches!(
+            batch.as_slice(),
+            [
+                (_, Dispatch::Unreadable { .. }),
+                (_, Dispatch::Deliver { .. })
+            ]
+        ),
+        "{batch:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_store_that_cannot_be_reached_stops_the_batch_to_be_read_again() {
     let mut ports = Ports::new().holding(vec![favorited(1, AUTHOR, READER)]);

@@ -200,6 +200,8 @@ enum Step {
 /// What happened on the client's side of the socket.
 enum Incoming {
     Text(String),
+    /// A binary message: the protocol has none.
+    Binary,
     /// Handled here (pings answered, pongs counted): nothing for the caller.
     Nothing,
     Pong,
@@ -240,6 +242,7 @@ impl Socket {
             }
             Some(Ok(Message::Pong(_))) => Incoming::Pong,
             Some(Ok(Message::Close(_))) => Incoming::Closed(Some(Close::Normal)),
+            Some(Ok(Message::Binary(_))) => Incoming::Binary,
             Some(Ok(_)) => Incoming::Nothing,
             Some(Err(ProtocolError::Overflow)) => Incoming::Closed(Some(Close::TooLarge)),
             // The frame guard refused a frame from its header (see `guard`).
@@ -268,6 +271,8 @@ impl Socket {
                     }
                     item = self.stream.recv() => match self.incoming(item).await {
                         Incoming::Text(text) => return Ok(text),
+                        // The `auth` message is text: a binary one is no auth message.
+                        Incoming::Binary => return Err(Some(Close::Protocol)),
                         Incoming::Nothing | Incoming::Pong => {}
                         Incoming::Closed(close) => return Err(close),
                     },
@@ -396,7 +401,7 @@ impl Socket {
                 Step::Incoming(item) => match self.incoming(item).await {
                     Incoming::Pong => unanswered = 0,
                     // After `auth`, what a client sends is not read.
-                    Incoming::Text(_) | Incoming::Nothing => {}
+                    Incoming::Text(_) | Incoming::Binary | Incoming::Nothing => {}
                     Incoming::Closed(close) => return close,
                 },
             }

@@ -224,6 +224,14 @@ async fn a_forged_token_closes_with_4401_and_a_first_message_that_is_no_auth_wit
 
         assert_eq!(client.close_code().await, (code, 0), "{first}");
     }
+    let mut binary = connect(&served, "", &[]).await;
+    let auth = json!({"type": "auth", "token": token}).to_string();
+    binary.send(Message::binary(auth.into_bytes())).await;
+    assert_eq!(
+        binary.close_code().await,
+        (1002, 0),
+        "a binary auth message"
+    );
 }
 
 #[actix_web::test]
