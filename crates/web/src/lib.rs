@@ -8,7 +8,7 @@
 
 mod auth;
 mod body;
-mod client;
+mod client_address;
 mod dto;
 mod error;
 mod live;
@@ -37,7 +37,7 @@ use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::Sessions;
 
 pub use body::BODY_TIMEOUT;
-pub use client::TrustedProxies;
+pub use client_address::TrustedProxies;
 pub use error::ApiError;
 pub use live::{LiveCounters, LiveHub, LiveSettings};
 pub use openapi::ApiDoc;
