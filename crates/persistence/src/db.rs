@@ -1,9 +1,13 @@
-//! One SQL text, two databases: the only place that knows there are two (and [`Dialect`] names
-//! them for the one statement that must differ).
+//! One SQL text, two databases, where it can be: running a statement on either is decided here,
+//! and [`Dialect`] names the database where a statement must differ.
 //!
 //! Every repository writes its statements once, with `$N` placeholders (sqlx binds them on
 //! PostgreSQL and on SQLite alike), and runs them through [`Conn`] with their arguments in
-//! [`Args`]. `Conn` matches on the database once per call; nothing else in this crate does.
+//! [`Args`]; `Conn` matches on the database once per call. Three statements differ by
+//! [`Dialect`], each for a reason its comment gives: the feed's page (SQLite has no `LATERAL`),
+//! and a new article and a favourite, which PostgreSQL writes and reads back in one statement
+//! (SQLite has no `INSERT` in `WITH`). `Store` itself (lib.rs) matches on its kind for what is
+//! not a statement: connecting, migrating, closing, and the live events' signal.
 //! Rejected alternative: sqlx's `Any` driver, which has no time types and hides PostgreSQL's
 //! constraint names; a generic `Database` parameter, whose bounds would repeat on every function.
 
