@@ -100,7 +100,7 @@ impl Modify for TokenScheme {
 }
 
 /// The live-updates protocol (`GET /api/live`), which OpenAPI cannot describe as an operation:
-/// in the document's description, as in the README.
+/// in the document's description, as in docs/live.md.
 pub(crate) const LIVE_PROTOCOL: &str = include_str!("live/protocol.md");
 
 struct LiveProtocol;

@@ -466,7 +466,7 @@ async fn tags_lists_the_most_used_up_to_the_cap_as_the_store_ranks_them() {
     let tags = ports.articles().tags().await.expect("listed");
 
     assert_eq!(tags, ranked);
-    assert_eq!(Articles::TAGS_LISTED, 100, "the README documents 100");
+    assert_eq!(Articles::TAGS_LISTED, 100, "docs/api.md documents 100");
 }
 
 #[tokio::test]

@@ -341,9 +341,9 @@ fn documented_rows() -> Vec<&'static str> {
 }
 
 #[test]
-fn every_variable_read_is_documented_and_the_readme_shows_the_same_table() {
+fn every_variable_read_is_documented_and_docs_configuration_shows_the_same_table() {
     let source = include_str!("../config.rs");
-    let readme = include_str!("../../../../README.md");
+    let page = include_str!("../../../../docs/configuration.md");
     let rows = documented_rows();
     let documented: Vec<&str> = rows
         .iter()
@@ -368,8 +368,8 @@ fn every_variable_read_is_documented_and_the_readme_shows_the_same_table() {
     }
     for row in rows {
         assert!(
-            readme.contains(&format!("| `{row}")),
-            "the README's configuration table lacks or differs in: | `{row}"
+            page.contains(&format!("| `{row}")),
+            "docs/configuration.md's table lacks or differs in: | `{row}"
         );
     }
 }

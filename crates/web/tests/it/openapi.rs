@@ -187,15 +187,15 @@ async fn the_docs_page_is_served_with_everything_it_needs_embedded() {
     }
 }
 
-/// The live-updates protocol is in the document's description, and the README says the same.
+/// The live-updates protocol is in the document's description, and docs/live.md says the same.
 #[actix_web::test]
-async fn the_live_protocol_is_described_in_the_document_and_the_readme_alike() {
+async fn the_live_protocol_is_described_in_the_document_and_docs_live_alike() {
     let document = document().await;
     let description = document["info"]["description"]
         .as_str()
         .expect("a description");
     let protocol = include_str!("../../src/live/protocol.md");
-    let readme = include_str!("../../../../README.md");
+    let page = include_str!("../../../../docs/live.md");
 
     assert!(description.ends_with(protocol), "{description}");
     let body = protocol
@@ -203,7 +203,7 @@ async fn the_live_protocol_is_described_in_the_document_and_the_readme_alike() {
         .map(|(_, body)| body)
         .expect("a heading and a body");
     assert!(
-        readme.contains(body),
-        "the README's Live updates section differs from src/live/protocol.md"
+        page.contains(body),
+        "docs/live.md differs from src/live/protocol.md"
     );
 }
