@@ -4,10 +4,6 @@
 //! binaries beside it (`statements.rs`, `secrets.rs`) that need a process of their own.
 
 pub mod held_link;
-pub mod hostile_bench;
-pub mod live_bench;
-pub mod rehearsal;
-pub mod topology;
 
 use std::sync::Arc;
 

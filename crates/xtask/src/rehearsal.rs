@@ -1,7 +1,7 @@
 //! `cargo xtask up` and `cargo xtask rehearse`: the production topology (PostgreSQL, two release
 //! instances, nginx) as processes on this machine, to use by hand or to put through restarts,
 //! faults and load. Both build the release binary first, then hand over to the end-to-end crate's
-//! `conduit-rehearsal` (see `tests/src/topology.rs` and `tests/src/rehearsal.rs`).
+//! `conduit-rehearsal` (see `crates/ops/src/topology.rs` and `crates/ops/src/rehearsal.rs`).
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -18,7 +18,7 @@ pub(crate) fn runner_args(command: &str, binary: &str, extra: &[String]) -> Vec<
         "--quiet",
         "--locked",
         "--package",
-        "conduit-e2e",
+        "conduit-ops",
         "--bin",
         "conduit-rehearsal",
         "--",

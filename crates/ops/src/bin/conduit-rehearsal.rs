@@ -1,21 +1,21 @@
 //! `conduit-rehearsal`: the production topology as processes on this machine (see
-//! `conduit_e2e::topology`). Run through `cargo xtask up` and `cargo xtask rehearse`, which build
+//! `conduit_ops::topology`). Run through `cargo xtask up` and `cargo xtask rehearse`, which build
 //! the release binary first.
 //!
 //! - `conduit-rehearsal up [--port N]`: PostgreSQL, two instances and nginx, serving on
 //!   http://127.0.0.1:N (8080 by default) until Ctrl-C, which stops everything.
-//! - `conduit-rehearsal check [--load-secs S]`: the rehearsal (`conduit_e2e::rehearsal`); exits 0
+//! - `conduit-rehearsal check [--load-secs S]`: the rehearsal (`conduit_ops::rehearsal`); exits 0
 //!   when every step passed, and writes its figures to `target/rehearsal/report.md`.
 //!   `--only rolling-restart [--repeat N]` runs only the rolling restart, N rounds (each
 //!   instance stopped once a round) under one load.
 //!
 //! - `conduit-rehearsal live-bench [--sockets N] [--rate N] [--secs S] [--across N]`: the
 //!   live-updates benchmark
-//!   (`conduit_e2e::live_bench`) on a topology of its own; its figures go to
+//!   (`conduit_ops::live_bench`) on a topology of its own; its figures go to
 //!   `target/rehearsal/live-bench.md`.
 //!
 //! - `conduit-rehearsal hostile-bench [--sockets N]`: the hostile-clients benchmark
-//!   (`conduit_e2e::hostile_bench`) on one instance of its own; its figures go to
+//!   (`conduit_ops::hostile_bench`) on one instance of its own; its figures go to
 //!   `target/rehearsal/hostile-bench.md`.
 //!
 //! - `conduit-rehearsal journey --address URL`: only the journey, against a topology already
@@ -30,15 +30,16 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use conduit_e2e::topology::{Options, Topology};
-use conduit_e2e::{hostile_bench, live_bench, rehearsal};
+use conduit_ops::topology::{Options, Topology};
+use conduit_ops::{hostile_bench, live_bench, rehearsal};
 
 const USAGE: &str = "usage: conduit-rehearsal <up [--port N] | check [--load-secs S] [--only rolling-restart [--repeat N]] | \
                      live-bench [--sockets N] [--rate N] [--secs S] [--across N] | hostile-bench [--sockets N] | journey --address URL> [--binary PATH] [--dir PATH]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    conduit_security::install_tls_provider();
+    // reqwest is built without a TLS provider of its own (as the server installs ring's).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut args = std::env::args().skip(1);
     let command = args.next();
     let mut options = Options {
@@ -180,7 +181,7 @@ fn reported(
     options: &Options,
     file: &str,
     failed: &str,
-    outcome: Result<String, conduit_e2e::topology::Failure>,
+    outcome: Result<String, conduit_ops::topology::Failure>,
 ) -> ExitCode {
     match outcome {
         Ok(report) => {
