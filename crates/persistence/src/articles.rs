@@ -45,14 +45,14 @@ fn view(body: &str, favorited: &str, favorites_count: &str) -> String {
 /// adds (or its `DELETE` removes) nor one that a concurrent request of the same user committed
 /// while this one waited for it; but after the statement the user's favourite is there (or
 /// gone) either way. So the count is the snapshot's, corrected by whether the snapshot had it.
-fn favoured_in_one(change: &str, favorited: &str, count_change: &str) -> AssertSqlSafe<String> {
+/// `given`: whether `change` gives the favourite (or takes it back).
+fn favoured_in_one(change: &str, given: bool) -> AssertSqlSafe<String> {
     let had = "EXISTS (SELECT 1 FROM favorites fh WHERE fh.user_id = $1 AND fh.article_id = a.id)";
-    let correction = if count_change == "+" {
-        format!("(NOT {had})::INT")
+    let (favorited, count) = if given {
+        ("TRUE", format!("{FAVORITES_COUNT} + (NOT {had})::INT"))
     } else {
-        format!("({had})::INT")
+        ("FALSE", format!("{FAVORITES_COUNT} - ({had})::INT"))
     };
-    let count = format!("{FAVORITES_COUNT} {count_change} {correction}");
     AssertSqlSafe(format!(
         "WITH changed AS ({change})
         {} WHERE a.slug = $2",
@@ -265,21 +265,20 @@ impl SqlArticleRepository {
 }
 
 impl SqlArticleRepository {
-    /// Runs `change` (a favourite given or taken back) and reads the article back as `user`
+    /// Runs `change` (a favourite given when `given`, else taken back) and reads the article back as `user`
     /// sees it then: on PostgreSQL one statement, on SQLite (which has no `INSERT` in `WITH`)
     /// two in one transaction.
     async fn favoured(
         &self,
         change: &'static str,
-        favorited: &str,
-        count_change: &str,
+        given: bool,
         slug: &Slug,
         user: UserId,
     ) -> Result<Option<Article>, StoreError> {
         let args = || Args::new().bind(user.0).bind(slug.as_str());
         let row: Option<ArticleRow> = match self.store.dialect() {
             Dialect::Postgres => {
-                let sql = favoured_in_one(change, favorited, count_change);
+                let sql = favoured_in_one(change, given);
                 self.store.write_optional(sql, args()).await?
             }
             Dialect::Sqlite => {
@@ -420,11 +419,11 @@ impl ArticleRepository for SqlArticleRepository {
     }
 
     async fn favorite(&self, slug: &Slug, user: UserId) -> Result<Option<Article>, StoreError> {
-        self.favoured(FAVORITE, "TRUE", "+", slug, user).await
+        self.favoured(FAVORITE, true, slug, user).await
     }
 
     async fn unfavorite(&self, slug: &Slug, user: UserId) -> Result<Option<Article>, StoreError> {
-        self.favoured(UNFAVORITE, "FALSE", "-", slug, user).await
+        self.favoured(UNFAVORITE, false, slug, user).await
     }
 
     async fn tags(&self, limit: u32) -> Result<Vec<Tag>, StoreError> {
