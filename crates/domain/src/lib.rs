@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod timestamp;
 pub mod validation;
+pub mod wiring;
 
 #[cfg(test)]
 mod testing;

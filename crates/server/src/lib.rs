@@ -17,12 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpServer, dev::Server};
-use conduit_domain::accounts::{AccountPorts, Accounts};
-use conduit_domain::articles::Articles;
-use conduit_domain::live::{Live, LivePorts};
 use conduit_domain::ports::{BreachedPasswords, Clock, NoBreachCheck, SystemClock};
-use conduit_domain::profiles::Profiles;
-use conduit_domain::sessions::{SessionPorts, Sessions};
+use conduit_domain::wiring::{Policies, Ports, UseCases};
 use conduit_persistence::Store;
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
 use conduit_web::{AppState, Connections, Draining, HttpSettings, LiveHub, Readiness};
@@ -155,54 +151,42 @@ impl Application {
             None => Arc::new(NoBreachCheck),
         };
         let shutdown = Shutdown::default();
-        let sessions = Sessions::new(
-            SessionPorts {
+        let cases = UseCases::wire(
+            Ports {
                 users: store.users(),
-                sessions: store.sessions(),
-                tokens: Arc::new(JwtCodec::new(config.jwt.clone())),
-                refresh_tokens: Arc::new(RandomRefreshTokens),
-                clock: clock.clone(),
-            },
-            config.sessions,
-        );
-        let accounts = Accounts::new(
-            AccountPorts {
-                users: store.users(),
-                hasher: Arc::new(hasher),
-                breaches,
-                clock: clock.clone(),
-                login_failures: store.login_failures(),
-            },
-            sessions.clone(),
-            config.throttle,
-            config.password_policy,
-        );
-        let live = Live::new(
-            LivePorts {
-                log: store.event_log(),
+                profiles: store.profiles(),
                 articles: store.articles(),
                 comments: store.comments(),
-                profiles: store.profiles(),
-                clock: clock.clone(),
+                sessions: store.sessions(),
+                events: store.event_log(),
+                login_failures: store.login_failures(),
+                hasher: Arc::new(hasher),
+                breaches,
+                tokens: Arc::new(JwtCodec::new(config.jwt.clone())),
+                refresh_tokens: Arc::new(RandomRefreshTokens),
+                clock,
             },
-            time::Duration::try_from(config.live_retention).unwrap_or(time::Duration::DAY),
-        )
-        .with_replay_limit(config.live_replay_max);
+            Policies {
+                sessions: config.sessions,
+                throttle: config.throttle,
+                passwords: config.password_policy,
+                live_retention: time::Duration::try_from(config.live_retention)
+                    .unwrap_or(time::Duration::DAY),
+                live_replay_max: config.live_replay_max,
+            },
+        );
+        let live = cases.live.clone();
         let head = live.bounds().await.map_err(StartError::LiveEvents)?.head;
         let hub = LiveHub::new(config.live.clone(), head);
         let fan_out = tokio::spawn(hub.clone().run(live.clone(), store.event_signal()));
-        let state = AppState {
-            accounts,
-            sessions,
-            profiles: Profiles::new(store.profiles()),
-            articles: Articles::new(store.articles(), store.comments(), clock),
-            live,
-            hub: hub.clone(),
-            readiness: Arc::new(StoreReadiness {
+        let state = AppState::new(
+            cases,
+            hub.clone(),
+            Arc::new(StoreReadiness {
                 store: store.clone(),
                 shutdown: shutdown.clone(),
             }),
-        };
+        );
 
         let listener = TcpListener::bind(&config.bind_addr).map_err(|source| StartError::Bind {
             address: config.bind_addr.clone(),

@@ -35,6 +35,7 @@ use conduit_domain::articles::Articles;
 use conduit_domain::live::Live;
 use conduit_domain::profiles::Profiles;
 use conduit_domain::sessions::Sessions;
+use conduit_domain::wiring::UseCases;
 
 pub use body::BODY_TIMEOUT;
 pub use client_address::TrustedProxies;
@@ -63,6 +64,21 @@ pub struct AppState {
     /// The live sockets of this instance; its fan-out runs beside the server.
     pub hub: LiveHub,
     pub readiness: Arc<dyn Readiness>,
+}
+
+impl AppState {
+    /// The state over these use cases, with this instance's hub and readiness check.
+    pub fn new(cases: UseCases, hub: LiveHub, readiness: Arc<dyn Readiness>) -> Self {
+        Self {
+            accounts: cases.accounts,
+            sessions: cases.sessions,
+            profiles: cases.profiles,
+            articles: cases.articles,
+            live: cases.live,
+            hub,
+            readiness,
+        }
+    }
 }
 
 impl std::fmt::Debug for AppState {
