@@ -8,6 +8,7 @@ use crate::Timestamp;
 use crate::accounts::{
     AccountPorts, Accounts, Email, PasswordHash, PasswordPolicy, User, UserId, Username,
 };
+use crate::articles::{Article, ArticleBody, ArticleId, ArticleSummary, Description, Slug, Title};
 use crate::ports::{
     AccessToken, Caller, Clock, MockBreachedPasswords, MockClock, MockPasswordHasher,
     MockRefreshTokenSource, MockSessionRepository, MockTokenCodec, MockUserRepository,
@@ -111,6 +112,26 @@ impl Ports {
             login_failures: Arc::new(InMemoryLoginFailures::default()),
         };
         (accounts, sessions)
+    }
+}
+
+/// An article as a store answers it: article 10, `slug`, by user `by`, written at [`NOW`], with
+/// no tag and no favourite.
+pub(crate) fn stored_article(slug: &str, by: UserId) -> Article {
+    Article {
+        summary: ArticleSummary {
+            id: ArticleId(10),
+            slug: Slug::parse(slug).expect("valid slug"),
+            title: Title::parse("A title").expect("valid"),
+            description: Description::parse("About it").expect("valid"),
+            tags: vec![],
+            created_at: NOW,
+            updated_at: NOW,
+            author: author(by),
+            favorited: false,
+            favorites_count: 0,
+        },
+        body: ArticleBody::parse("Text").expect("valid"),
     }
 }
 

@@ -5,9 +5,9 @@ use time::macros::datetime;
 
 use super::*;
 use crate::Timestamp;
-use crate::articles::{ArticleId, ArticleSummary};
+use crate::articles::ArticleId;
 use crate::ports::{MockArticleRepository, MockClock, MockCommentRepository, UniqueField};
-use crate::testing::author;
+use crate::testing::{author, stored_article};
 
 const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 const AUTHOR: UserId = UserId(1);
@@ -42,24 +42,6 @@ impl Ports {
             Arc::new(self.comments),
             Arc::new(clock),
         )
-    }
-}
-
-fn stored_article(slug: &str, by: UserId) -> Article {
-    Article {
-        summary: ArticleSummary {
-            id: ArticleId(10),
-            slug: Slug::parse(slug).expect("valid slug"),
-            title: Title::parse("A title").expect("valid"),
-            description: Description::parse("About it").expect("valid"),
-            tags: vec![],
-            created_at: NOW,
-            updated_at: NOW,
-            author: author(by),
-            favorited: false,
-            favorites_count: 0,
-        },
-        body: ArticleBody::parse("Text").expect("valid"),
     }
 }
 

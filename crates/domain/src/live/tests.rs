@@ -5,12 +5,12 @@ use proptest::prelude::*;
 use time::macros::datetime;
 
 use super::*;
-use crate::articles::{Article, ArticleBody, CommentBody, Description, Title};
+use crate::articles::{Article, CommentBody};
 use crate::ports::{
     MockArticleRepository, MockClock, MockCommentRepository, MockEventLog, MockProfileRepository,
 };
 use crate::profiles::Author;
-use crate::testing::author;
+use crate::testing::{author, stored_article};
 
 const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 const AUTHOR: UserId = UserId(1);
@@ -29,21 +29,9 @@ fn followed(id: UserId) -> Author {
 }
 
 fn article(raw_slug: &str, by: UserId, favorites_count: u64) -> Article {
-    Article {
-        summary: ArticleSummary {
-            id: ArticleId(10),
-            slug: slug(raw_slug),
-            title: Title::parse("A title").expect("valid"),
-            description: Description::parse("About it").expect("valid"),
-            tags: vec![],
-            created_at: NOW,
-            updated_at: NOW,
-            author: author(by),
-            favorited: false,
-            favorites_count,
-        },
-        body: ArticleBody::parse("Text").expect("valid"),
-    }
+    let mut article = stored_article(raw_slug, by);
+    article.summary.favorites_count = favorites_count;
+    article
 }
 
 fn event(id: i64, change: Change) -> StoredEvent {
