@@ -417,16 +417,7 @@ async fn open_for_shutdown(
             open += 1;
         }
         let token = &readers.sessions[index / 8 % readers.sessions.len()].token;
-        let authorization = format!("Token {token}");
-        if let Ok(socket) = RawSocket::upgrade_from(
-            None,
-            address,
-            &format!("?since={since}"),
-            &[("authorization", &authorization)],
-            Some(4096),
-        )
-        .await
-        {
+        if let Ok(socket) = RawSocket::non_reader(address, token, since).await {
             held.push(socket);
             open += 1;
         }

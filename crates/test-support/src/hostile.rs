@@ -119,6 +119,24 @@ impl RawSocket {
         }
     }
 
+    /// A client that never reads: authenticated by `token`, resuming after `since`, with a
+    /// receive buffer of 4 KiB, so that what it is sent soon fills the kernel's buffers.
+    pub async fn non_reader(
+        address: SocketAddr,
+        token: &str,
+        since: &str,
+    ) -> Result<Self, Result<Refused, std::io::Error>> {
+        let authorization = format!("Token {token}");
+        Self::upgrade_from(
+            None,
+            address,
+            &format!("?since={since}"),
+            &[("authorization", &authorization)],
+            Some(4096),
+        )
+        .await
+    }
+
     /// [`RawSocket::upgrade`], which must succeed.
     ///
     /// # Panics
