@@ -14,7 +14,7 @@ use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-use conduit_e2e::TestApp;
+use conduit_e2e::{Conduit, TestApp, TestUser};
 
 /// The summaries (`SELECT a.id, …`) of the statements sqlx has run, in order.
 #[derive(Clone, Default)]
@@ -103,8 +103,12 @@ async fn list_requests_run_as_many_statements_for_one_article_as_for_twenty() {
         ("SQLite", TestApp::on_sqlite().await),
         ("PostgreSQL", TestApp::on_postgres().await),
     ] {
-        let (author, author_name) = app.register("author").await;
-        let (reader, _) = app.register("reader").await;
+        let TestUser {
+            token: author,
+            username: author_name,
+            ..
+        } = app.register("author").await;
+        let TestUser { token: reader, .. } = app.register("reader").await;
         app.send(
             Method::POST,
             &format!("/api/profiles/{author_name}/follow"),
@@ -199,8 +203,8 @@ async fn list_requests_run_as_many_statements_for_one_article_as_for_twenty() {
 async fn the_current_user_is_one_statement_and_a_favourite_one_more_than_the_session_check() {
     let counter = StatementCounter::install();
     let app = TestApp::on_postgres().await;
-    let (author, _) = app.register("author").await;
-    let (reader, _) = app.register("reader").await;
+    let TestUser { token: author, .. } = app.register("author").await;
+    let TestUser { token: reader, .. } = app.register("reader").await;
     let (_, created) = app
         .send(
             Method::POST,

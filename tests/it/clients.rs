@@ -2,14 +2,12 @@
 //! official API test runner registers with `password`, the Angular frontend with `password123`,
 //! and the frontend sends some requests with a trailing slash (`POST /api/articles/`).
 
-use conduit_e2e::{PASSWORD, TestApp, test_config};
+use conduit_e2e::{Conduit, PASSWORD, TestApp, TestUser, test_config};
 use conduit_server::Application;
 use conduit_test_support::live::LiveClient;
 use conduit_test_support::{LogBuffer, unique};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-use crate::live::{comment, publish};
 
 /// The contract's operations, `METHOD PATH CODE...`, paths under `/api`.
 const CONTRACT: &str = include_str!("../../crates/web/tests/contract-operations.txt");
@@ -56,23 +54,17 @@ struct World {
 }
 
 async fn world(app: &TestApp) -> World {
-    let (token, username) = app.register("author").await;
-    let (_, other) = app.register("other").await;
-    let login = json!({"user": {"email": format!("{username}@example.com"), "password": PASSWORD}});
-    let (status, logged_in) = app
-        .send(Method::POST, "/api/users/login", None, Some(login))
-        .await;
-    assert_eq!(status, 200, "{logged_in}");
-    let slug = publish(app, &token, &format!("Slashes {}", unique())).await;
-    let comment_id = comment(app, &token, &slug, "First").await;
+    let author = app.register(&format!("author{}", unique())).await;
+    let other = app.register(&format!("other{}", unique())).await;
+    let logged_in = app.login(&author.email, PASSWORD).await.expect(200);
+    let again = TestUser::signed_in(app, &logged_in);
+    let slug = author.publish(&format!("Slashes {}", unique()), &[]).await;
+    let comment_id = author.comment(&slug, "First").await;
     World {
-        token,
-        username,
-        refresh_token: logged_in["user"]["refreshToken"]
-            .as_str()
-            .expect("a refresh token")
-            .to_owned(),
-        other,
+        token: author.token,
+        username: author.username,
+        refresh_token: again.refresh_token,
+        other: other.username,
         slug,
         comment_id,
     }
@@ -156,7 +148,7 @@ async fn every_operation_answers_the_same_with_one_trailing_slash() {
 #[tokio::test]
 async fn the_live_socket_upgrades_with_one_trailing_slash() {
     let app = TestApp::on_sqlite().await;
-    let (token, _) = app.register("reader").await;
+    let TestUser { token, .. } = app.register("reader").await;
     let authorization = format!("Token {token}");
 
     // The client appends its second argument to `/api/live`: here, the path's last slash.
@@ -203,15 +195,9 @@ async fn with_no_configuration_the_clients_passwords_register_and_log_in() {
             )
             .await;
         assert_eq!(registered, 201, "{password}: {body}");
-        let (logged_in, body) = app
-            .send(
-                Method::POST,
-                "/api/users/login",
-                None,
-                Some(json!({"user": {"email": email, "password": password}})),
-            )
-            .await;
-        assert_eq!(logged_in, 200, "{password}: {body}");
+        let logged_in = app.login(&email, password).await;
+        assert_eq!(logged_in.status, 200, "{password}: {}", logged_in.body);
+        let body = logged_in.body;
         let token = body["user"]["token"].as_str().expect("a token");
         let (status, current) = app.send(Method::GET, "/api/user", Some(token), None).await;
         assert_eq!(

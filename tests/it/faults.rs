@@ -1,4 +1,4 @@
-use conduit_e2e::TestApp;
+use conduit_e2e::{Conduit, TestApp, TestUser};
 use reqwest::Method;
 
 /// A database restart ends every connection the server holds. Requests made after it answer as
@@ -6,7 +6,7 @@ use reqwest::Method;
 #[tokio::test]
 async fn after_the_database_ends_every_connection_requests_never_answer_500_and_recover() {
     let app = TestApp::on_postgres_with(&[("DATABASE_ACQUIRE_TIMEOUT", "2s")]).await;
-    let (token, _) = app.register("jake").await;
+    let TestUser { token, .. } = app.register("jake").await;
     let (status, _) = app.send(Method::GET, "/api/user", Some(&token), None).await;
     assert_eq!(status, 200);
 

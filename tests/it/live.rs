@@ -3,10 +3,9 @@
 
 use std::time::Instant;
 
-use conduit_e2e::TestApp;
 use conduit_e2e::held_link::HeldLink;
+use conduit_e2e::{Conduit, TestApp, TestUser};
 use conduit_test_support::live::LiveClient;
-use reqwest::Method;
 use serde_json::json;
 
 /// Two instances on one PostgreSQL database, with one signing key, as replicas run.
@@ -17,64 +16,22 @@ async fn two_instances() -> (TestApp, TestApp) {
     (first, second)
 }
 
-async fn follow(app: &TestApp, token: &str, username: &str) {
-    let (status, body) = app
-        .send(
-            Method::POST,
-            &format!("/api/profiles/{username}/follow"),
-            Some(token),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
-
-/// Publishes an article; its slug.
-pub(crate) async fn publish(app: &TestApp, token: &str, title: &str) -> String {
-    let (status, body) = app
-        .send(
-            Method::POST,
-            "/api/articles",
-            Some(token),
-            Some(json!({"article": {
-                "title": title, "description": "About it", "body": "Text", "tagList": []
-            }})),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["article"]["slug"].as_str().expect("a slug").to_owned()
-}
-
-/// Comments on an article; the comment's id.
-pub(crate) async fn comment(app: &TestApp, token: &str, slug: &str, body: &str) -> i64 {
-    let (status, answer) = app
-        .send(
-            Method::POST,
-            &format!("/api/articles/{slug}/comments"),
-            Some(token),
-            Some(json!({"comment": {"body": body}})),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
-    answer["comment"]["id"].as_i64().expect("an id")
-}
-
 /// A follower on `reader_side` is told of an article published through `writer_side`.
 async fn a_follower_hears_of_a_new_article(writer_side: &TestApp, reader_side: &TestApp) {
-    let (author, author_name) = writer_side.register("author").await;
-    let (reader, _) = writer_side.register("reader").await;
-    follow(writer_side, &reader, &author_name).await;
-    let mut socket = LiveClient::connect_as(&reader_side.address, &reader, "").await;
+    let author = writer_side.register("author").await;
+    let reader = writer_side.register("reader").await;
+    reader.follow(&author.username).await;
+    let mut socket = reader.through(reader_side).live("").await;
     socket.ready().await;
 
     let published = Instant::now();
-    let slug = publish(writer_side, &author, "Heard everywhere").await;
+    let slug = author.publish("Heard everywhere", &[]).await;
     let frame = socket.next_json().await;
     let delivered = published.elapsed();
 
     assert_eq!(frame["type"], "article.created", "{frame}");
     assert_eq!(frame["article"]["slug"], slug.as_str());
-    assert_eq!(frame["article"]["author"]["username"], author_name.as_str());
+    assert_eq!(frame["article"]["author"]["username"], author.username);
     // The figure, not a limit: the benchmark measures latency (docs/performance.md).
     eprintln!("delivered {delivered:?} after the publishing request began");
 }
@@ -96,21 +53,23 @@ async fn a_write_through_one_instance_reaches_a_socket_on_the_other() {
 #[tokio::test]
 async fn a_client_that_missed_three_events_gets_exactly_those_when_it_resumes() {
     let (first, second) = two_instances().await;
-    let (author, _) = first.register("author").await;
-    let (reader, _) = first.register("reader").await;
-    let slug = publish(&first, &author, "Resumed").await;
-    let mut socket = LiveClient::connect_as(&second.address, &author, "").await;
+    let author = first.register("author").await;
+    let reader = first.register("reader").await;
+    let slug = author.publish("Resumed", &[]).await;
+    let mut socket = author.through(&second).live("").await;
     let since = socket.ready().await;
-    comment(&first, &reader, &slug, "seen live").await;
+    reader.comment(&slug, "seen live").await;
     let seen = socket.next_json().await;
     let since = seen["id"].as_str().map_or(since, str::to_owned);
     drop(socket);
 
     for body in ["one", "two", "three"] {
-        comment(&first, &reader, &slug, body).await;
+        reader.comment(&slug, body).await;
     }
-    let mut resumed =
-        LiveClient::connect_as(&second.address, &author, &format!("?since={since}")).await;
+    let mut resumed = author
+        .through(&second)
+        .live(&format!("?since={since}"))
+        .await;
 
     resumed.ready().await;
     let mut missed = Vec::new();
@@ -118,7 +77,7 @@ async fn a_client_that_missed_three_events_gets_exactly_those_when_it_resumes() 
         missed.push(resumed.next_json().await["comment"]["body"].clone());
     }
     assert_eq!(missed, [json!("one"), json!("two"), json!("three")]);
-    comment(&first, &reader, &slug, "four").await;
+    reader.comment(&slug, "four").await;
     assert_eq!(
         resumed.next_json().await["comment"]["body"],
         "four",
@@ -166,25 +125,27 @@ async fn behind_a_held_link(poll: &str) -> (TestApp, TestApp, HeldLink) {
 async fn a_resume_on_an_instance_whose_fan_out_lags_repeats_nothing_and_skips_nothing() {
     // And no poll of its own meanwhile: it reads the outbox when the listener wakes it.
     let (first, lagging, link) = behind_a_held_link("1h").await;
-    let (author, _) = first.register("author").await;
-    let (reader, _) = first.register("reader").await;
-    let slug = publish(&first, &author, "Lagging").await;
-    let mut on_first = LiveClient::connect_as(&first.address, &author, "").await;
+    let author = first.register("author").await;
+    let reader = first.register("reader").await;
+    let slug = author.publish("Lagging", &[]).await;
+    let mut on_first = author.live("").await;
     on_first.ready().await;
     let mut ids = Vec::new();
     for body in ["one", "two", "three", "four", "five"] {
-        comment(&first, &reader, &slug, body).await;
+        reader.comment(&slug, body).await;
         let frame = on_first.next_json().await;
         assert_eq!(frame["comment"]["body"], body, "{frame}");
         ids.push(frame["id"].as_str().expect("an id").to_owned());
     }
     let since = &ids[2];
-    let mut resumed =
-        LiveClient::connect_as(&lagging.address, &author, &format!("?since={since}")).await;
+    let mut resumed = author
+        .through(&lagging)
+        .live(&format!("?since={since}"))
+        .await;
 
     let ready = resumed.ready().await;
     link.release();
-    comment(&first, &reader, &slug, "six").await;
+    reader.comment(&slug, "six").await;
 
     assert_eq!(
         &ready, since,
@@ -209,25 +170,22 @@ async fn a_resume_on_an_instance_whose_fan_out_lags_repeats_nothing_and_skips_no
 #[tokio::test]
 async fn a_logout_through_one_instance_closes_the_socket_on_the_other() {
     let (first, second) = two_instances().await;
-    let (token, _) = first.register("leaver").await;
-    let mut socket = LiveClient::connect_as(&second.address, &token, "").await;
+    let leaver = first.register("leaver").await;
+    let mut socket = leaver.through(&second).live("").await;
     socket.ready().await;
 
-    let (status, _) = first
-        .send(Method::POST, "/api/users/logout", Some(&token), None)
-        .await;
+    leaver.logout().await;
 
-    assert_eq!(status, 204);
     assert_eq!(socket.close_code().await, (4401, 0));
 }
 
 #[tokio::test]
 async fn a_socket_closes_with_4401_when_its_token_expires() {
     let app = TestApp::on_sqlite_with(&[("ACCESS_TOKEN_TTL", "1s")]).await;
-    let (token, _) = app.register("brief").await;
+    let brief = app.register("brief").await;
     // Verification allows 30 s of leeway: move to within two seconds of its end.
     app.clock.advance(time::Duration::seconds(30));
-    let mut socket = LiveClient::connect_as(&app.address, &token, "").await;
+    let mut socket = brief.live("").await;
     socket.ready().await;
 
     assert_eq!(socket.close_code().await, (4401, 0));
@@ -236,8 +194,7 @@ async fn a_socket_closes_with_4401_when_its_token_expires() {
 #[tokio::test]
 async fn shutdown_closes_every_socket_with_1001_and_the_server_stops() {
     let app = TestApp::on_sqlite_with(&[("SHUTDOWN_DRAIN", "1s")]).await;
-    let (token, _) = app.register("stayer").await;
-    let mut socket = LiveClient::connect_as(&app.address, &token, "").await;
+    let mut socket = app.register("stayer").await.live("").await;
     socket.ready().await;
 
     app.shutdown.request();
@@ -250,7 +207,7 @@ async fn shutdown_closes_every_socket_with_1001_and_the_server_stops() {
 #[tokio::test]
 async fn a_browser_authenticates_with_its_first_message() {
     let app = TestApp::on_sqlite().await;
-    let (token, _) = app.register("browser").await;
+    let TestUser { token, .. } = app.register("browser").await;
     let origin = app.address.clone();
     let mut socket = LiveClient::connect(&app.address, "", &[("origin", &origin)]).await;
 
@@ -274,44 +231,26 @@ async fn a_client_that_never_reads_cannot_hold_the_shutdown() {
         ("WRITE_TIMEOUT", "60s"),
     ])
     .await;
-    let (author, author_name) = app.register("prolific").await;
-    let (reader, _) = app.register("stuck").await;
-    follow(&app, &reader, &author_name).await;
-    let mut probe = LiveClient::connect_as(&app.address, &reader, "").await;
+    let author = app.register("prolific").await;
+    let reader = app.register("stuck").await;
+    reader.follow(&author.username).await;
+    let mut probe = reader.live("").await;
     let since = probe.ready().await;
     drop(probe);
     for number in 0..200 {
-        let (status, body) = app
-            .send(
-                Method::POST,
-                "/api/articles",
-                Some(&author),
-                Some(json!({"article": {
-                    "title": format!("Unread {number}"),
-                    "description": "Sent to a client that never reads it.",
-                    "body": "b",
-                    "tagList": ["unread"],
-                }})),
-            )
+        author
+            .publish(&format!("Unread {number}"), &["unread"])
             .await;
-        assert_eq!(status, 201, "{body}");
     }
     let address = app
         .address
         .trim_start_matches("http://")
         .parse()
         .expect("a socket address");
-    let authorization = format!("Token {reader}");
     // It resumes from before the 200 articles, and reads none of them.
-    let _socket = RawSocket::upgrade_from(
-        None,
-        address,
-        &format!("?since={since}"),
-        &[("authorization", &authorization)],
-        Some(4096),
-    )
-    .await
-    .expect("upgraded");
+    let _socket = RawSocket::non_reader(address, &reader.token, &since)
+        .await
+        .expect("upgraded");
 
     app.shutdown.request();
 
@@ -328,13 +267,13 @@ async fn a_client_that_never_reads_cannot_hold_the_shutdown() {
 #[tokio::test]
 async fn an_instance_whose_listener_stalls_still_delivers_by_polling() {
     let (first, stalled, _link) = behind_a_held_link("1s").await;
-    let (author, _) = first.register("author").await;
-    let (reader, _) = first.register("reader").await;
-    let slug = publish(&first, &author, "Polled").await;
-    let mut socket = LiveClient::connect_as(&stalled.address, &author, "").await;
+    let author = first.register("author").await;
+    let reader = first.register("reader").await;
+    let slug = author.publish("Polled", &[]).await;
+    let mut socket = author.through(&stalled).live("").await;
     socket.ready().await;
 
-    comment(&first, &reader, &slug, "heard anyway").await;
+    reader.comment(&slug, "heard anyway").await;
 
     let frame = socket.next_json().await;
     assert_eq!(frame["comment"]["body"], "heard anyway", "{frame}");

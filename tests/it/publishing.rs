@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use conduit_e2e::TestApp;
+use conduit_e2e::{Conduit, TestApp, TestUser, slugs};
 
 #[tokio::test]
 async fn the_publishing_journey_on_sqlite() {
@@ -23,15 +23,6 @@ async fn twelve_parallel_favourites_count_once_on_postgres() {
     parallel_favourites(TestApp::on_postgres().await).await;
 }
 
-fn slugs(body: &Value) -> Vec<String> {
-    body["articles"]
-        .as_array()
-        .expect("a list of articles")
-        .iter()
-        .filter_map(|article| article["slug"].as_str().map(str::to_owned))
-        .collect()
-}
-
 fn article(title: &str, tags: &[&str]) -> Option<Value> {
     Some(json!({"article": {
         "title": title, "description": format!("About {title}"), "body": format!("All about {title}."),
@@ -42,8 +33,16 @@ fn article(title: &str, tags: &[&str]) -> Option<Value> {
 /// Jake writes, Jane follows him, favourites, comments, reads her feed and pages through lists
 /// with every filter; each tries the other's articles and comments.
 async fn publishing_journey(app: TestApp) {
-    let (jake, jake_name) = app.register("jake").await;
-    let (jane, jane_name) = app.register("jane").await;
+    let TestUser {
+        token: jake,
+        username: jake_name,
+        ..
+    } = app.register("jake").await;
+    let TestUser {
+        token: jane,
+        username: jane_name,
+        ..
+    } = app.register("jane").await;
     let suffix = conduit_test_support::unique();
 
     // Jake writes three articles a second apart; Jane writes one.
@@ -353,8 +352,8 @@ async fn publishing_journey(app: TestApp) {
 
 /// Twelve favourites of one article by one user, sent at once, count once.
 async fn parallel_favourites(app: TestApp) {
-    let (jake, _) = app.register("jake").await;
-    let (jane, _) = app.register("jane").await;
+    let TestUser { token: jake, .. } = app.register("jake").await;
+    let TestUser { token: jane, .. } = app.register("jane").await;
     let (_, created) = app
         .send(
             Method::POST,

@@ -1,9 +1,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use conduit_e2e::TestApp;
-
-const PASSWORD: &str = "correct horse battery";
+use conduit_e2e::{Call, Conduit, PASSWORD, TestApp};
+use conduit_test_support::client::registration;
 
 #[tokio::test]
 async fn the_session_journey_on_sqlite() {
@@ -25,43 +24,25 @@ async fn concurrent_refreshes_with_one_token_let_exactly_one_through_on_postgres
     concurrent_refreshes(TestApp::on_postgres().await).await;
 }
 
-/// The `user` object of a registration.
+/// A new user's `user` object, as its registration answered it.
 async fn register(app: &TestApp) -> Value {
     let username = format!("jake{}", conduit_test_support::unique());
-    let (status, body) = app
-        .send(
-            Method::POST,
-            "/api/users",
-            None,
-            Some(json!({"user": {"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}})),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    let body = app
+        .call(Call::post("/api/users", registration(&username)))
+        .await
+        .expect(201);
     body["user"].clone()
 }
 
+/// The status and `user` object of a login.
 async fn login(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
-    let (status, body) = app
-        .send(
-            Method::POST,
-            "/api/users/login",
-            None,
-            Some(json!({"user": {"email": email, "password": password}})),
-        )
-        .await;
-    (status, body["user"].clone())
+    let reply = app.login(email, password).await;
+    (reply.status, reply.body["user"].clone())
 }
 
 async fn refresh(app: &TestApp, token: &Value) -> (u16, Value) {
-    let (status, body) = app
-        .send(
-            Method::POST,
-            "/api/users/refresh",
-            None,
-            Some(json!({"refreshToken": token})),
-        )
-        .await;
-    (status, body)
+    let reply = app.refresh(token).await;
+    (reply.status, reply.body)
 }
 
 fn text(value: &Value) -> &str {
@@ -256,21 +237,13 @@ async fn failed_logins_are_throttled_until_the_window_passes() {
         let (status, _) = login(&app, &email, "not the password").await;
         assert_eq!(status, 401);
     }
-    let (status, headers, body) = app
-        .send_full(
-            Method::POST,
-            "/api/users/login",
-            None,
-            Some(json!({"user": {"email": email, "password": PASSWORD}})),
-        )
-        .await;
-    assert_eq!(status, 429, "locked, even with the right password: {body}");
+    let locked = app.login(&email, PASSWORD).await;
     assert_eq!(
-        headers
-            .get("retry-after")
-            .and_then(|value| value.to_str().ok()),
-        Some("600")
+        locked.status, 429,
+        "locked, even with the right password: {}",
+        locked.body
     );
+    assert_eq!(locked.header("retry-after"), Some("600"));
 
     app.clock.advance(time::Duration::minutes(10));
     let (status, _) = login(&app, &email, PASSWORD).await;

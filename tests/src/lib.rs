@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use conduit_security::HashingParams;
 use conduit_server::{AppEnv, Application, Config};
+use conduit_test_support::client::HttpConduit;
+use conduit_test_support::client::Method;
 use conduit_test_support::{FakeClock, TestDb};
 use serde_json::Value;
 
-/// The password of every user [`TestApp::register`] registers.
-pub const PASSWORD: &str = "correct horse battery";
+pub use conduit_test_support::client::{Call, Conduit, PASSWORD, Reply, TestUser, slugs};
 
 /// The configuration a [`TestApp`] runs with: these environment variables (defaults for the
 /// rest), on `database_url`, on a free port, one worker, and (outside production, which refuses
@@ -40,12 +41,13 @@ pub fn test_config(database_url: &str, variables: &[(&str, &str)]) -> Config {
     config
 }
 
-/// A running server and what it runs on; dropping it stops nothing the test still needs.
+/// A running server and what it runs on; dropping it stops nothing the test still needs. A test
+/// talks to it as to any [`Conduit`] (`app.register("jake")`, `app.call(Call::get(..))`), or
+/// through its `address` and reqwest `client` for what [`Call`] does not say.
 #[derive(Debug)]
 pub struct TestApp {
-    pub address: String,
+    http: HttpConduit,
     pub clock: Arc<FakeClock>,
-    pub client: reqwest::Client,
     /// Stops this server as SIGTERM would.
     pub shutdown: conduit_server::Shutdown,
     /// How the server ended, once it has.
@@ -143,9 +145,8 @@ impl TestApp {
             .unwrap_or_else(|error| panic!("the application does not start: {error}"));
         let address = format!("http://127.0.0.1:{port}");
         Self {
-            address,
+            http: HttpConduit::new(address),
             clock,
-            client: reqwest::Client::new(),
             shutdown,
             running: Arc::new(tokio::sync::Mutex::new(Some(running))),
             database_url,
@@ -196,57 +197,35 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let (status, _, body) = self.send_full(method, path, token, body).await;
-        (status, body)
+        let method = match method {
+            reqwest::Method::GET => Method::Get,
+            reqwest::Method::POST => Method::Post,
+            reqwest::Method::PUT => Method::Put,
+            reqwest::Method::DELETE => Method::Delete,
+            other => panic!("the API has no {other}"),
+        };
+        let mut call = Call::new(method, path);
+        call.token = token.map(str::to_owned);
+        call.body = body;
+        let reply = self.call(call).await;
+        (reply.status, reply.body)
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = HttpConduit;
+
+    fn deref(&self) -> &HttpConduit {
+        &self.http
+    }
+}
+
+impl Conduit for TestApp {
+    fn address(&self) -> Option<&str> {
+        Some(&self.http.address)
     }
 
-    /// [`Self::send`], with the response headers.
-    pub async fn send_full(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.address));
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Token {token}"));
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        if status == 204 {
-            let body = response.bytes().await.expect("the server answers");
-            assert!(body.is_empty(), "a 204 has no body");
-            return (status, headers, Value::Null);
-        }
-        let body = response.json().await.expect("every answer is JSON");
-        (status, headers, body)
-    }
-
-    /// Registers a user with a unique name (its e-mail address `<username>@example.com`, its
-    /// password [`PASSWORD`]) and returns its token and username.
-    pub async fn register(&self, name: &str) -> (String, String) {
-        let username = format!("{name}{}", conduit_test_support::unique());
-        let (status, body) = self
-            .send(
-                reqwest::Method::POST,
-                "/api/users",
-                None,
-                Some(serde_json::json!({"user": {
-                    "username": username,
-                    "email": format!("{username}@example.com"),
-                    "password": PASSWORD,
-                }})),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        let token = body["user"]["token"].as_str().expect("a token").to_owned();
-        (token, username)
+    async fn try_call(&self, call: Call) -> Result<Reply, String> {
+        self.http.try_call(call).await
     }
 }

@@ -5,10 +5,13 @@
 //!
 //! Depends on `conduit-domain`, and with the `postgres` feature on `conduit-persistence`, sqlx and
 //! testcontainers (for [`TestDb`] and the real stores); never a `[dependencies]` entry of any
-//! crate, only a `[dev-dependencies]` one. It knows nothing about HTTP
-//! beyond that client.
+//! crate, only a `[dev-dependencies]` one. With the `client` feature it holds the one HTTP client
+//! every HTTP-level test uses ([`client::Conduit`] and [`client::TestUser`]), and with `http` that
+//! client over the network.
 
 pub mod builders;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod contract;
 pub mod fakes;
 #[cfg(feature = "live")]

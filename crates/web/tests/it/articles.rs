@@ -5,30 +5,21 @@ use conduit_domain::ports::{MockArticleRepository, StoreError};
 use insta::assert_json_snapshot;
 use serde_json::json;
 
-use crate::support::{Ports, authed, published, registered, send};
+use crate::support::{Conduit, Ports, authed, send, slugs};
 
 fn new_article(token: &str, article: serde_json::Value) -> TestRequest {
     authed(TestRequest::post().uri("/api/articles"), token).set_json(json!({ "article": article }))
 }
 
-fn slugs(body: &serde_json::Value) -> Vec<String> {
-    body["articles"]
-        .as_array()
-        .expect("a list of articles")
-        .iter()
-        .filter_map(|article| article["slug"].as_str().map(str::to_owned))
-        .collect()
-}
-
 #[actix_web::test]
 async fn creating_answers_201_with_the_whole_article() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
+    let jake = state.register("jake").await;
 
     let reply = send(
         &state,
         new_article(
-            &jake,
+            &jake.token,
             json!({"title": "How to train your dragon", "description": "Ever wonder how?",
                    "body": "You have to believe", "tagList": ["training", "dragons", "training"]}),
         ),
@@ -76,12 +67,12 @@ async fn creating_answers_201_with_the_whole_article() {
 #[actix_web::test]
 async fn an_invalid_article_is_a_422_naming_each_field() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
+    let jake = state.register("jake").await;
 
     let reply = send(
         &state,
         new_article(
-            &jake,
+            &jake.token,
             json!({"title": "", "description": " ", "body": "", "tagList": null}),
         ),
     )
@@ -103,13 +94,13 @@ async fn an_invalid_article_is_a_422_naming_each_field() {
 #[actix_web::test]
 async fn a_title_whose_slug_is_taken_is_a_409() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    published(&state, &jake, "Same title", &[]).await;
+    let jake = state.register("jake").await;
+    jake.publish("Same title", &[]).await;
 
     let reply = send(
         &state,
         new_article(
-            &jake,
+            &jake.token,
             json!({"title": "Same  Title", "description": "d", "body": "b"}),
         ),
     )
@@ -148,8 +139,8 @@ async fn writing_needs_a_token() {
 #[actix_web::test]
 async fn an_article_is_read_by_anyone_and_an_unknown_one_is_a_404() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let slug = published(&state, &jake, "Dragons", &[]).await;
+    let jake = state.register("jake").await;
+    let slug = jake.publish("Dragons", &[]).await;
 
     let found = send(
         &state,
@@ -173,9 +164,9 @@ async fn an_article_is_read_by_anyone_and_an_unknown_one_is_a_404() {
 #[actix_web::test]
 async fn only_the_author_updates_and_a_new_title_moves_the_slug() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let jane = registered(&state, "jane").await;
-    let slug = published(&state, &jake, "Old title", &[]).await;
+    let jake = state.register("jake").await;
+    let jane = state.register("jane").await;
+    let slug = jake.publish("Old title", &[]).await;
     let update = |token: &str| {
         authed(
             TestRequest::put().uri(&format!("/api/articles/{slug}")),
@@ -184,8 +175,8 @@ async fn only_the_author_updates_and_a_new_title_moves_the_slug() {
         .set_json(json!({"article": {"title": "New title"}}))
     };
 
-    let by_jane = send(&state, update(&jane)).await;
-    let by_jake = send(&state, update(&jake)).await;
+    let by_jane = send(&state, update(&jane.token)).await;
+    let by_jake = send(&state, update(&jake.token)).await;
     let old = send(
         &state,
         TestRequest::get().uri(&format!("/api/articles/{slug}")),
@@ -205,9 +196,9 @@ async fn only_the_author_updates_and_a_new_title_moves_the_slug() {
 #[actix_web::test]
 async fn only_the_author_deletes_with_a_204() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let jane = registered(&state, "jane").await;
-    let slug = published(&state, &jake, "Doomed", &[]).await;
+    let jake = state.register("jake").await;
+    let jane = state.register("jane").await;
+    let slug = jake.publish("Doomed", &[]).await;
     let delete = |token: &str| {
         authed(
             TestRequest::delete().uri(&format!("/api/articles/{slug}")),
@@ -215,9 +206,9 @@ async fn only_the_author_deletes_with_a_204() {
         )
     };
 
-    let by_jane = send(&state, delete(&jane)).await;
-    let by_jake = send(&state, delete(&jake)).await;
-    let again = send(&state, delete(&jake)).await;
+    let by_jane = send(&state, delete(&jane.token)).await;
+    let by_jake = send(&state, delete(&jake.token)).await;
+    let again = send(&state, delete(&jake.token)).await;
 
     assert_eq!(by_jane.status, 403);
     assert_eq!(by_jake.status, 204);
@@ -227,19 +218,19 @@ async fn only_the_author_deletes_with_a_204() {
 #[actix_web::test]
 async fn favouriting_is_idempotent_and_counted_for_the_caller() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let jane = registered(&state, "jane").await;
-    let slug = published(&state, &jake, "Liked", &[]).await;
+    let jake = state.register("jake").await;
+    let jane = state.register("jane").await;
+    let slug = jake.publish("Liked", &[]).await;
     let favorite = || {
         authed(
             TestRequest::post().uri(&format!("/api/articles/{slug}/favorite")),
-            &jane,
+            &jane.token,
         )
     };
     let unfavorite = || {
         authed(
             TestRequest::delete().uri(&format!("/api/articles/{slug}/favorite")),
-            &jane,
+            &jane.token,
         )
     };
 
@@ -263,7 +254,7 @@ async fn favouriting_is_idempotent_and_counted_for_the_caller() {
         &state,
         authed(
             TestRequest::post().uri("/api/articles/nope/favorite"),
-            &jane,
+            &jane.token,
         ),
     )
     .await;
@@ -273,16 +264,16 @@ async fn favouriting_is_idempotent_and_counted_for_the_caller() {
 #[actix_web::test]
 async fn lists_carry_no_body_count_every_match_and_filter() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let jane = registered(&state, "jane").await;
-    let rust = published(&state, &jake, "Rust", &["rust"]).await;
-    let web = published(&state, &jake, "Web", &["web"]).await;
-    published(&state, &jane, "Janes", &["rust"]).await;
+    let jake = state.register("jake").await;
+    let jane = state.register("jane").await;
+    let rust = jake.publish("Rust", &["rust"]).await;
+    let web = jake.publish("Web", &["web"]).await;
+    jane.publish("Janes", &["rust"]).await;
     send(
         &state,
         authed(
             TestRequest::post().uri(&format!("/api/articles/{web}/favorite")),
-            &jane,
+            &jane.token,
         ),
     )
     .await;
@@ -331,19 +322,22 @@ async fn bad_paging_is_a_422_naming_the_parameter() {
 #[actix_web::test]
 async fn the_feed_shows_followed_authors() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let jane = registered(&state, "jane").await;
-    let followed = published(&state, &jake, "Followed", &[]).await;
-    published(&state, &jane, "Own", &[]).await;
+    let jake = state.register("jake").await;
+    let jane = state.register("jane").await;
+    let followed = jake.publish("Followed", &[]).await;
+    jane.publish("Own", &[]).await;
     send(
         &state,
-        authed(TestRequest::post().uri("/api/profiles/jake/follow"), &jane),
+        authed(
+            TestRequest::post().uri("/api/profiles/jake/follow"),
+            &jane.token,
+        ),
     )
     .await;
 
     let reply = send(
         &state,
-        authed(TestRequest::get().uri("/api/articles/feed"), &jane),
+        authed(TestRequest::get().uri("/api/articles/feed"), &jane.token),
     )
     .await;
 
@@ -359,9 +353,9 @@ async fn the_feed_shows_followed_authors() {
 #[actix_web::test]
 async fn tags_list_the_tags_in_use() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    published(&state, &jake, "One", &["rust", "web"]).await;
-    published(&state, &jake, "Two", &["rust"]).await;
+    let jake = state.register("jake").await;
+    jake.publish("One", &["rust", "web"]).await;
+    jake.publish("Two", &["rust"]).await;
 
     let reply = send(&state, TestRequest::get().uri("/api/tags")).await;
 

@@ -2,7 +2,7 @@ use actix_web::test::TestRequest;
 use insta::assert_json_snapshot;
 use serde_json::json;
 
-use crate::support::{Ports, authed, published, registered, send};
+use crate::support::{Conduit, Ports, authed, send};
 
 fn comment(slug: &str, token: &str, body: &str) -> TestRequest {
     authed(
@@ -15,10 +15,10 @@ fn comment(slug: &str, token: &str, body: &str) -> TestRequest {
 #[actix_web::test]
 async fn a_comment_answers_201_in_the_contracts_shape() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let slug = published(&state, &jake, "Dragons", &[]).await;
+    let jake = state.register("jake").await;
+    let slug = jake.publish("Dragons", &[]).await;
 
-    let reply = send(&state, comment(&slug, &jake, "First!")).await;
+    let reply = send(&state, comment(&slug, &jake.token, "First!")).await;
 
     assert_eq!(reply.status, 201);
     assert_json_snapshot!(reply.body, {
@@ -44,10 +44,10 @@ async fn a_comment_answers_201_in_the_contracts_shape() {
 #[actix_web::test]
 async fn comments_are_listed_for_anyone_oldest_first() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let slug = published(&state, &jake, "Dragons", &[]).await;
-    send(&state, comment(&slug, &jake, "one")).await;
-    send(&state, comment(&slug, &jake, "two")).await;
+    let jake = state.register("jake").await;
+    let slug = jake.publish("Dragons", &[]).await;
+    send(&state, comment(&slug, &jake.token, "one")).await;
+    send(&state, comment(&slug, &jake.token, "two")).await;
 
     let reply = send(
         &state,
@@ -68,8 +68,8 @@ async fn comments_are_listed_for_anyone_oldest_first() {
 #[actix_web::test]
 async fn commenting_needs_a_token_a_body_and_an_article() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let slug = published(&state, &jake, "Dragons", &[]).await;
+    let jake = state.register("jake").await;
+    let slug = jake.publish("Dragons", &[]).await;
 
     let anonymous = send(
         &state,
@@ -78,8 +78,8 @@ async fn commenting_needs_a_token_a_body_and_an_article() {
             .set_json(json!({"comment": {"body": "hi"}})),
     )
     .await;
-    let blank = send(&state, comment(&slug, &jake, "  ")).await;
-    let nowhere = send(&state, comment("no-such-article", &jake, "hi")).await;
+    let blank = send(&state, comment(&slug, &jake.token, "  ")).await;
+    let nowhere = send(&state, comment("no-such-article", &jake.token, "hi")).await;
 
     assert_eq!(anonymous.status, 401);
     assert_eq!(
@@ -95,11 +95,11 @@ async fn commenting_needs_a_token_a_body_and_an_article() {
 #[actix_web::test]
 async fn only_a_comments_author_deletes_it_and_other_articles_do_not_reach_it() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
-    let jane = registered(&state, "jane").await;
-    let slug = published(&state, &jake, "Dragons", &[]).await;
-    let other = published(&state, &jake, "Other", &[]).await;
-    let id = send(&state, comment(&slug, &jane, "mine")).await.body["comment"]["id"].clone();
+    let jake = state.register("jake").await;
+    let jane = state.register("jane").await;
+    let slug = jake.publish("Dragons", &[]).await;
+    let other = jake.publish("Other", &[]).await;
+    let id = send(&state, comment(&slug, &jane.token, "mine")).await.body["comment"]["id"].clone();
     let delete = |slug: &str, id: &serde_json::Value, token: &str| {
         authed(
             TestRequest::delete().uri(&format!("/api/articles/{slug}/comments/{id}")),
@@ -107,11 +107,11 @@ async fn only_a_comments_author_deletes_it_and_other_articles_do_not_reach_it() 
         )
     };
 
-    let by_jake = send(&state, delete(&slug, &id, &jake)).await;
-    let via_other = send(&state, delete(&other, &id, &jane)).await;
-    let not_a_number = send(&state, delete(&slug, &json!("abc"), &jane)).await;
-    let by_jane = send(&state, delete(&slug, &id, &jane)).await;
-    let again = send(&state, delete(&slug, &id, &jane)).await;
+    let by_jake = send(&state, delete(&slug, &id, &jake.token)).await;
+    let via_other = send(&state, delete(&other, &id, &jane.token)).await;
+    let not_a_number = send(&state, delete(&slug, &json!("abc"), &jane.token)).await;
+    let by_jane = send(&state, delete(&slug, &id, &jane.token)).await;
+    let again = send(&state, delete(&slug, &id, &jane.token)).await;
 
     assert_eq!(
         (by_jake.status, by_jake.body),

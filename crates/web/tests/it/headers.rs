@@ -38,7 +38,7 @@ async fn preflight(origins: &[&str], origin: &str) -> (u16, actix_web::http::hea
         cors_allowed_origins: origins,
         ..conduit_web::HttpSettings::default()
     };
-    let app = test::init_service(conduit_web::app(Ports::default().state(), settings)).await;
+    let app = test::init_service(conduit_web::app(Ports::default().state().state, settings)).await;
     let request = TestRequest::default()
         .method(actix_web::http::Method::OPTIONS)
         .uri("/api/articles")
@@ -87,7 +87,7 @@ async fn a_refused_preflight_answers_in_the_error_envelope_with_the_security_hea
         cors_allowed_origins: vec!["https://app.example".to_owned()],
         ..conduit_web::HttpSettings::default()
     };
-    let app = test::init_service(conduit_web::app(Ports::default().state(), settings)).await;
+    let app = test::init_service(conduit_web::app(Ports::default().state().state, settings)).await;
     let preflight = TestRequest::default()
         .method(actix_web::http::Method::OPTIONS)
         .uri("/api/articles")
@@ -185,7 +185,7 @@ async fn while_the_server_drains_every_answer_closes_its_connection() {
     use actix_web::http::ConnectionType;
     let settings = conduit_web::HttpSettings::default();
     let draining = settings.draining.clone();
-    let app = test::init_service(conduit_web::app(Ports::default().state(), settings)).await;
+    let app = test::init_service(conduit_web::app(Ports::default().state().state, settings)).await;
     let live = || TestRequest::get().uri("/health/live").to_request();
 
     let before = test::call_service(&app, live()).await;

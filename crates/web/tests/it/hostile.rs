@@ -13,7 +13,7 @@ use conduit_web::{HttpSettings, LiveCounters, LiveSettings, TrustedProxies};
 use serde_json::json;
 
 use crate::live::{Served, add_comments, busy_article, serve, user_of};
-use crate::support::registered;
+use crate::support::Conduit;
 
 /// Waits until the server's live counters satisfy `condition`; the counters then.
 async fn until(
@@ -242,7 +242,7 @@ async fn sockets_waiting_to_authenticate_are_capped_per_address_and_in_all_and_s
         ..HttpSettings::default()
     };
     let served = serve(live, http).await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let from = |address: &'static str| [("x-forwarded-for", address)];
     let refusal = |headers: &[(&str, &str)]| {
         let request = upgrade_request(&served.url(), "", headers);

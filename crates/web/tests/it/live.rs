@@ -14,16 +14,16 @@ use conduit_domain::articles::{ArticleId, CommentBody, NewComment};
 use conduit_domain::ports::CommentRepository;
 use conduit_test_support::InMemoryStore;
 use conduit_test_support::live::{LiveClient, Message, PATIENCE, upgrade_request};
-use conduit_web::{AppState, Connections, HttpSettings, LiveSettings};
+use conduit_web::{Connections, HttpSettings, LiveSettings};
 use serde_json::{Value, json};
 
-use crate::support::{Ports, authed, published, registered, send};
+use crate::support::{App, Conduit, Ports, authed, send};
 
 /// The app over one in-memory store, served on a loopback port with its fan-out running, as the
 /// server serves it (`conduit_web::on_connect` included).
 pub(crate) struct Served {
     pub(crate) address: SocketAddr,
-    pub(crate) state: AppState,
+    pub(crate) state: App,
     pub(crate) store: Arc<InMemoryStore>,
     /// The TCP connections the server holds.
     pub(crate) connections: Connections,
@@ -59,7 +59,7 @@ pub(crate) async fn serve(live: LiveSettings, http: HttpSettings) -> Served {
     let address = listener.local_addr().expect("bound");
     let app_state = state.clone();
     let connections = Connections::default();
-    let server = HttpServer::new(move || conduit_web::app(app_state.clone(), http.clone()))
+    let server = HttpServer::new(move || conduit_web::app(app_state.state.clone(), http.clone()))
         .on_connect(conduit_web::on_connect(write_timeout, connections.clone()))
         .workers(1)
         .disable_signals()
@@ -106,22 +106,10 @@ pub(crate) fn user_of(token: &str) -> UserId {
     UserId(id)
 }
 
-async fn follow(state: &AppState, token: &str, username: &str) {
-    let reply = send(
-        state,
-        authed(
-            TestRequest::post().uri(&format!("/api/profiles/{username}/follow")),
-            token,
-        ),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-}
-
 #[actix_web::test]
 async fn a_valid_token_in_the_header_upgrades_and_the_server_says_ready() {
     let served = served().await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
 
     let mut client = connect_as(&served, &token).await;
 
@@ -187,7 +175,7 @@ async fn configured_origins_are_the_only_foreign_ones_allowed() {
 #[actix_web::test]
 async fn without_a_header_the_first_message_authenticates() {
     let served = served().await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut client = connect(&served, "", &[]).await;
 
     client
@@ -200,7 +188,7 @@ async fn without_a_header_the_first_message_authenticates() {
 #[actix_web::test]
 async fn a_forged_token_closes_with_4401_and_a_first_message_that_is_no_auth_with_1002() {
     let served = served().await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
 
     for (first, code) in [
         (json!({"type": "auth", "token": "forged"}).to_string(), 4401),
@@ -249,7 +237,7 @@ async fn no_auth_in_time_closes_with_4408() {
 #[actix_web::test]
 async fn a_frame_over_the_limit_closes_with_1009() {
     let served = served().await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut client = connect_as(&served, &token).await;
     client.ready().await;
 
@@ -263,7 +251,7 @@ async fn a_frame_over_the_limit_closes_with_1009() {
 #[actix_web::test]
 async fn a_ping_is_answered_with_its_pong() {
     let served = served().await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut client = connect_as(&served, &token).await;
     client.ready().await;
 
@@ -285,7 +273,7 @@ async fn the_server_pings_and_closes_a_peer_that_misses_two_pongs() {
         ..LiveSettings::default()
     };
     let served = serve(live, HttpSettings::default()).await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut client = connect_as(&served, &token).await;
     client.ready().await;
 
@@ -312,7 +300,7 @@ async fn a_peer_that_answers_pings_stays() {
         ..LiveSettings::default()
     };
     let served = serve(live, HttpSettings::default()).await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut client = connect_as(&served, &token).await;
     client.ready().await;
 
@@ -371,9 +359,9 @@ async fn a_slow_consumer_whose_queue_fills_is_closed_with_1008() {
 
 /// Jake's article, and Jane, who will comment on it: the tokens of both and the article's id.
 pub(crate) async fn busy_article(served: &Served) -> (String, String, ArticleId) {
-    let author = registered(&served.state, "jake").await;
-    let reader = registered(&served.state, "jane").await;
-    let slug = published(&served.state, &author, "Busy", &[]).await;
+    let author = served.state.register("jake").await;
+    let reader = served.state.register("jane").await;
+    let slug = author.publish("Busy", &[]).await;
     let article = served
         .state
         .articles
@@ -382,7 +370,7 @@ pub(crate) async fn busy_article(served: &Served) -> (String, String, ArticleId)
         .expect("the article")
         .summary
         .id;
-    (author, reader, article)
+    (author.token, reader.token, article)
 }
 
 pub(crate) async fn add_comments(
@@ -410,15 +398,15 @@ pub(crate) async fn add_comments(
 #[actix_web::test]
 async fn followers_get_new_articles_and_authors_get_comments_and_favourites() {
     let served = served().await;
-    let author = registered(&served.state, "jake").await;
-    let reader = registered(&served.state, "jane").await;
-    follow(&served.state, &reader, "jake").await;
-    let mut authors = connect_as(&served, &author).await;
-    let mut readers = connect_as(&served, &reader).await;
+    let author = served.state.register("jake").await;
+    let reader = served.state.register("jane").await;
+    reader.follow("jake").await;
+    let mut authors = connect_as(&served, &author.token).await;
+    let mut readers = connect_as(&served, &reader.token).await;
     authors.ready().await;
     readers.ready().await;
 
-    let slug = published(&served.state, &author, "Live news", &["rust"]).await;
+    let slug = author.publish("Live news", &["rust"]).await;
     let created = readers.next_json().await;
     assert_eq!(created["type"], "article.created");
     assert_eq!(created["article"]["slug"], slug.as_str());
@@ -434,7 +422,7 @@ async fn followers_get_new_articles_and_authors_get_comments_and_favourites() {
         &served.state,
         authed(
             TestRequest::post().uri(&format!("/api/articles/{slug}/comments")),
-            &reader,
+            &reader.token,
         )
         .set_json(json!({"comment": {"body": "Nice"}})),
     )
@@ -450,7 +438,7 @@ async fn followers_get_new_articles_and_authors_get_comments_and_favourites() {
         &served.state,
         authed(
             TestRequest::post().uri(&format!("/api/articles/{slug}/favorite")),
-            &reader,
+            &reader.token,
         ),
     )
     .await;
@@ -476,10 +464,10 @@ async fn followers_get_new_articles_and_authors_get_comments_and_favourites() {
 #[actix_web::test]
 async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
     let served = served().await;
-    let author = registered(&served.state, "jake").await;
-    let reader = registered(&served.state, "jane").await;
-    let slug = published(&served.state, &author, "Resumable", &[]).await;
-    let mut first = connect_as(&served, &author).await;
+    let author = served.state.register("jake").await;
+    let reader = served.state.register("jane").await;
+    let slug = author.publish("Resumable", &[]).await;
+    let mut first = connect_as(&served, &author.token).await;
     let since = first.ready().await;
     drop(first);
 
@@ -488,7 +476,7 @@ async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
             &served.state,
             authed(
                 TestRequest::post().uri(&format!("/api/articles/{slug}/comments")),
-                &reader,
+                &reader.token,
             )
             .set_json(json!({"comment": {"body": body}})),
         )
@@ -498,7 +486,7 @@ async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
     let mut resumed = connect(
         &served,
         &format!("?since={since}"),
-        &[("authorization", &format!("Token {author}"))],
+        &[("authorization", &format!("Token {}", author.token))],
     )
     .await;
 
@@ -513,7 +501,7 @@ async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
         &served.state,
         authed(
             TestRequest::post().uri(&format!("/api/articles/{slug}/comments")),
-            &reader,
+            &reader.token,
         )
         .set_json(json!({"comment": {"body": "four"}})),
     )
@@ -525,7 +513,7 @@ async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
 #[actix_web::test]
 async fn a_since_the_server_never_gave_is_a_reset() {
     let served = served().await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut client = connect_as(&served, &token).await;
     client.ready().await;
     client.send(Message::Close(None)).await;
@@ -544,7 +532,7 @@ async fn a_since_the_server_never_gave_is_a_reset() {
 #[actix_web::test]
 async fn logging_out_closes_the_sessions_sockets_with_4401() {
     let served = served().await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut client = connect_as(&served, &token).await;
     client.ready().await;
 
@@ -565,7 +553,7 @@ async fn one_socket_more_than_a_user_may_hold_is_refused() {
         ..LiveSettings::default()
     };
     let served = serve(live, HttpSettings::default()).await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut held = connect_as(&served, &token).await;
     held.ready().await;
 
@@ -584,7 +572,7 @@ async fn one_socket_more_than_a_user_may_hold_is_refused() {
 #[actix_web::test]
 async fn shutting_down_closes_every_socket_with_1001_and_refuses_new_ones() {
     let served = served().await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut authenticated = connect_as(&served, &token).await;
     authenticated.ready().await;
     let mut authenticating = connect(&served, "", &[]).await;
@@ -616,7 +604,7 @@ async fn while_draining_a_new_socket_is_refused_and_open_ones_stay() {
     let http = HttpSettings::default();
     let draining = http.draining.clone();
     let served = serve(LiveSettings::default(), http).await;
-    let token = registered(&served.state, "jake").await;
+    let token = served.state.register("jake").await.token;
     let mut open = connect_as(&served, &token).await;
     open.ready().await;
 

@@ -123,7 +123,7 @@ async fn request_bodies_name_the_schemas_that_validate_them() {
 #[actix_web::test]
 async fn the_docs_page_is_served_with_everything_it_needs_embedded() {
     let app = test::init_service(conduit_web::app(
-        Ports::default().state(),
+        Ports::default().state().state,
         conduit_web::HttpSettings::default(),
     ))
     .await;

@@ -1,23 +1,26 @@
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::support::{Ports, authed, registered, send};
+use crate::support::{Conduit, Ports, authed, send};
 
 #[actix_web::test]
 async fn a_profile_answers_200_for_anyone_and_following_for_the_caller() {
     let state = Ports::default().state();
-    registered(&state, "jake").await;
-    let jane = registered(&state, "jane").await;
+    state.register("jake").await;
+    let jane = state.register("jane").await;
     send(
         &state,
-        authed(TestRequest::post().uri("/api/profiles/jake/follow"), &jane),
+        authed(
+            TestRequest::post().uri("/api/profiles/jake/follow"),
+            &jane.token,
+        ),
     )
     .await;
 
     let anonymous = send(&state, TestRequest::get().uri("/api/profiles/jake")).await;
     let by_follower = send(
         &state,
-        authed(TestRequest::get().uri("/api/profiles/JAKE"), &jane),
+        authed(TestRequest::get().uri("/api/profiles/JAKE"), &jane.token),
     )
     .await;
 
@@ -34,17 +37,17 @@ async fn a_profile_answers_200_for_anyone_and_following_for_the_caller() {
 #[actix_web::test]
 async fn an_unknown_profile_is_a_404_naming_the_profile() {
     let state = Ports::default().state();
-    let jane = registered(&state, "jane").await;
+    let jane = state.register("jane").await;
 
     for request in [
         TestRequest::get().uri("/api/profiles/nobody"),
         authed(
             TestRequest::post().uri("/api/profiles/nobody/follow"),
-            &jane,
+            &jane.token,
         ),
         authed(
             TestRequest::delete().uri("/api/profiles/nobody/follow"),
-            &jane,
+            &jane.token,
         ),
     ] {
         let reply = send(&state, request).await;
@@ -58,13 +61,18 @@ async fn an_unknown_profile_is_a_404_naming_the_profile() {
 #[actix_web::test]
 async fn follow_and_unfollow_are_idempotent_and_answer_the_profile() {
     let state = Ports::default().state();
-    registered(&state, "jake").await;
-    let jane = registered(&state, "jane").await;
-    let follow = || authed(TestRequest::post().uri("/api/profiles/jake/follow"), &jane);
+    state.register("jake").await;
+    let jane = state.register("jane").await;
+    let follow = || {
+        authed(
+            TestRequest::post().uri("/api/profiles/jake/follow"),
+            &jane.token,
+        )
+    };
     let unfollow = || {
         authed(
             TestRequest::delete().uri("/api/profiles/jake/follow"),
-            &jane,
+            &jane.token,
         )
     };
 
@@ -83,11 +91,14 @@ async fn follow_and_unfollow_are_idempotent_and_answer_the_profile() {
 #[actix_web::test]
 async fn following_yourself_is_a_422() {
     let state = Ports::default().state();
-    let jake = registered(&state, "jake").await;
+    let jake = state.register("jake").await;
 
     let reply = send(
         &state,
-        authed(TestRequest::post().uri("/api/profiles/jake/follow"), &jake),
+        authed(
+            TestRequest::post().uri("/api/profiles/jake/follow"),
+            &jake.token,
+        ),
     )
     .await;
 
@@ -98,7 +109,7 @@ async fn following_yourself_is_a_422() {
 #[actix_web::test]
 async fn following_needs_a_token_and_a_bad_optional_token_is_refused() {
     let state = Ports::default().state();
-    registered(&state, "jake").await;
+    state.register("jake").await;
 
     let anonymous_follow = send(&state, TestRequest::post().uri("/api/profiles/jake/follow")).await;
     let bad_token = send(

@@ -5,7 +5,7 @@ use conduit_domain::ports::{BreachCheckError, MockBreachedPasswords};
 use conduit_domain::throttle::ThrottlePolicy;
 use serde_json::json;
 
-use crate::support::{Ports, Reply, authed, registration, send, send_with};
+use crate::support::{Conduit, Ports, Reply, TestUser, authed, registration, send, send_with};
 
 fn refresh(token: &str) -> TestRequest {
     TestRequest::post()
@@ -13,29 +13,13 @@ fn refresh(token: &str) -> TestRequest {
         .set_json(json!({ "refreshToken": token }))
 }
 
-async fn register(state: &conduit_web::AppState, username: &str) -> (String, String) {
-    let reply = send(
-        state,
-        TestRequest::post()
-            .uri("/api/users")
-            .set_json(registration(username)),
-    )
-    .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let user = &reply.body["user"];
-    (
-        user["token"].as_str().expect("a token").to_owned(),
-        user["refreshToken"]
-            .as_str()
-            .expect("a refresh token")
-            .to_owned(),
-    )
-}
-
 #[actix_web::test]
 async fn a_refresh_answers_a_new_pair_and_uses_the_old_token_up() {
     let state = Ports::default().state();
-    let (_, first) = register(&state, "jake").await;
+    let TestUser {
+        refresh_token: first,
+        ..
+    } = state.register("jake").await;
 
     let refreshed = send(&state, refresh(&first)).await;
     let replayed = send(&state, refresh(&first)).await;
@@ -55,7 +39,10 @@ async fn a_refresh_answers_a_new_pair_and_uses_the_old_token_up() {
 #[actix_web::test]
 async fn a_replayed_token_revokes_the_session_so_the_newest_token_fails_too() {
     let state = Ports::default().state();
-    let (_, first) = register(&state, "jake").await;
+    let TestUser {
+        refresh_token: first,
+        ..
+    } = state.register("jake").await;
     let second = send(&state, refresh(&first)).await.body["user"]["refreshToken"]
         .as_str()
         .expect("a refresh token")
@@ -70,7 +57,7 @@ async fn a_replayed_token_revokes_the_session_so_the_newest_token_fails_too() {
 #[actix_web::test]
 async fn an_access_token_is_no_refresh_token_and_a_blank_one_is_invalid_input() {
     let state = Ports::default().state();
-    let (access, _) = register(&state, "jake").await;
+    let TestUser { token: access, .. } = state.register("jake").await;
 
     let swapped = send(&state, refresh(&access)).await;
     let blank = send(&state, refresh("")).await;
@@ -85,7 +72,7 @@ async fn an_access_token_is_no_refresh_token_and_a_blank_one_is_invalid_input() 
 #[actix_web::test]
 async fn a_refresh_token_is_no_access_token() {
     let state = Ports::default().state();
-    let (_, refresh_token) = register(&state, "jake").await;
+    let TestUser { refresh_token, .. } = state.register("jake").await;
 
     let reply = send(
         &state,
@@ -99,7 +86,11 @@ async fn a_refresh_token_is_no_access_token() {
 #[actix_web::test]
 async fn logout_ends_the_session_and_logout_all_every_session() {
     let state = Ports::default().state();
-    let (access, first_session) = register(&state, "jake").await;
+    let TestUser {
+        token: access,
+        refresh_token: first_session,
+        ..
+    } = state.register("jake").await;
     let login = || {
         TestRequest::post().uri("/api/users/login").set_json(
             json!({"user": {"email": "jake@example.com", "password": "correct horse battery"}}),
@@ -160,7 +151,7 @@ async fn too_many_failed_logins_answer_429_with_retry_after() {
         ..Ports::default()
     }
     .state();
-    register(&state, "jake").await;
+    state.register("jake").await;
     let wrong = || {
         TestRequest::post()
             .uri("/api/users/login")

@@ -4,19 +4,19 @@ use std::sync::Arc;
 
 use actix_web::test;
 use actix_web::test::TestRequest;
-use conduit_domain::accounts::{AccountPorts, Accounts, PasswordPolicy};
-use conduit_domain::articles::Articles;
-use conduit_domain::live::{EventId, Live, LivePorts};
+use conduit_domain::live::EventId;
 use conduit_domain::ports::{
-    ArticleRepository, BreachedPasswords, Clock, CommentRepository, EventLog, NoBreachCheck,
+    ArticleRepository, BreachedPasswords, CommentRepository, EventLog, NoBreachCheck,
     PasswordHasher, ProfileRepository, SessionRepository, TokenCodec, UserRepository,
 };
-use conduit_domain::profiles::Profiles;
-use conduit_domain::sessions::{SessionPolicy, SessionPorts, Sessions};
+use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::{InMemoryLoginFailures, ThrottlePolicy};
+use conduit_domain::wiring::{Policies, UseCases};
+use conduit_test_support::client::{Call, Method};
+pub(crate) use conduit_test_support::client::{Conduit, Reply};
+pub(crate) use conduit_test_support::client::{TestUser, registration, slugs};
 use conduit_test_support::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
 use conduit_web::{AppState, HttpSettings, LiveHub, LiveSettings, Readiness};
-use serde_json::Value;
 
 /// The ports behind the app under test; each defaults to a fake (all stores one in-memory
 /// store) and can be swapped for a mock.
@@ -66,63 +66,81 @@ impl Readiness for FixedReadiness {
 }
 
 impl Ports {
-    pub(crate) fn state(self) -> AppState {
-        let clock: Arc<dyn Clock> = Arc::new(FakeClock::starting_now());
-        let sessions = Sessions::new(
-            SessionPorts {
-                users: self.repository.clone(),
+    /// The app over these ports, served with the default settings.
+    pub(crate) fn state(self) -> App {
+        App {
+            state: self.app_state(),
+            settings: HttpSettings::default(),
+        }
+    }
+
+    fn app_state(self) -> AppState {
+        let cases = UseCases::wire(
+            conduit_domain::wiring::Ports {
+                users: self.repository,
+                profiles: self.profiles,
+                articles: self.articles,
+                comments: self.comments,
                 sessions: self.sessions,
+                events: self.events,
+                login_failures: Arc::new(InMemoryLoginFailures::default()),
+                hasher: self.hasher,
+                breaches: self.breaches,
                 tokens: self.tokens,
                 refresh_tokens: Arc::new(FakeRefreshTokens::default()),
-                clock: clock.clone(),
+                clock: Arc::new(FakeClock::starting_now()),
             },
-            self.policy,
+            // Production's password rules, which the password tests here meet; the end-to-end
+            // tests meet the contract's, the default in development.
+            Policies {
+                sessions: self.policy,
+                throttle: self.throttle,
+                ..Policies::default()
+            },
         );
-        AppState {
-            accounts: Accounts::new(
-                AccountPorts {
-                    users: self.repository,
-                    hasher: self.hasher,
-                    breaches: self.breaches,
-                    clock: clock.clone(),
-                    login_failures: Arc::new(InMemoryLoginFailures::default()),
-                },
-                sessions.clone(),
-                self.throttle,
-                // Production's rules, which the password tests here meet; the end-to-end tests
-                // meet the contract's, the default in development.
-                PasswordPolicy::Strict,
-            ),
-            sessions,
-            profiles: Profiles::new(self.profiles.clone()),
-            live: Live::new(
-                LivePorts {
-                    log: self.events,
-                    articles: self.articles.clone(),
-                    comments: self.comments.clone(),
-                    profiles: self.profiles,
-                    clock: clock.clone(),
-                },
-                time::Duration::DAY,
-            ),
-            hub: LiveHub::new(self.live, EventId(0)),
-            articles: Articles::new(self.articles, self.comments, clock),
-            readiness: Arc::new(FixedReadiness(self.ready)),
-        }
+        AppState::new(
+            cases,
+            LiveHub::new(self.live, EventId(0)),
+            Arc::new(FixedReadiness(self.ready)),
+        )
     }
 }
 
-/// The answer to one request, as a client sees it.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) headers: actix_web::http::header::HeaderMap,
-    pub(crate) body: Value,
+/// The app under test, in-process: its state, served with these settings. It is the state for
+/// everything else (`app.hub`, `app.live`).
+#[derive(Clone)]
+pub(crate) struct App {
+    pub(crate) state: AppState,
+    pub(crate) settings: HttpSettings,
 }
 
-impl Reply {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|value| value.to_str().ok())
+impl std::ops::Deref for App {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.state
+    }
+}
+
+impl Conduit for App {
+    async fn try_call(&self, call: Call) -> Result<Reply, String> {
+        let mut request = match call.method {
+            Method::Get => TestRequest::get(),
+            Method::Post => TestRequest::post(),
+            Method::Put => TestRequest::put(),
+            Method::Delete => TestRequest::delete(),
+        }
+        .uri(&call.path);
+        if let Some(token) = &call.token {
+            request = authed(request, token);
+        }
+        if let Some(body) = &call.body {
+            request = request.set_json(body);
+        }
+        for (name, value) in call.headers {
+            request = request.insert_header((name, value));
+        }
+        try_send_with(&self.state, self.settings.clone(), request).await
     }
 }
 
@@ -138,77 +156,28 @@ pub(crate) async fn send_with(
     settings: HttpSettings,
     request: TestRequest,
 ) -> Reply {
+    try_send_with(state, settings, request)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+async fn try_send_with(
+    state: &AppState,
+    settings: HttpSettings,
+    request: TestRequest,
+) -> Result<Reply, String> {
     let app = test::init_service(conduit_web::app(state.clone(), settings)).await;
     let response = test::call_service(&app, request.to_request()).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = test::read_body(response).await;
-    if status == 204 {
-        assert!(body.is_empty(), "a 204 has no body");
-        return Reply {
-            status,
-            headers,
-            body: Value::Null,
-        };
-    }
-    let content_type = headers
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    assert!(
-        content_type.starts_with("application/json"),
-        "status {status}: expected JSON, got {content_type:?}: {}",
-        String::from_utf8_lossy(&body)
-    );
-    let body = serde_json::from_slice(&body).expect("the body is JSON");
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// Registers `username` and returns its token.
-pub(crate) async fn registered(state: &AppState, username: &str) -> String {
-    let reply = send(
-        state,
-        TestRequest::post()
-            .uri("/api/users")
-            .set_json(registration(username)),
-    )
-    .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    reply.body["user"]["token"]
-        .as_str()
-        .expect("a token")
-        .to_owned()
-}
-
-pub(crate) fn registration(username: &str) -> Value {
-    serde_json::json!({ "user": {
-        "username": username,
-        "email": format!("{username}@example.com"),
-        "password": "correct horse battery",
-    }})
+    let headers = headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()));
+    Reply::read(status, headers, &body)
 }
 
 /// `request` with `Authorization: Token <token>`.
 pub(crate) fn authed(request: TestRequest, token: &str) -> TestRequest {
     request.insert_header(("authorization", format!("Token {token}")))
-}
-
-/// Publishes an article as the holder of `token` and returns its slug.
-pub(crate) async fn published(state: &AppState, token: &str, title: &str, tags: &[&str]) -> String {
-    let reply = send(
-        state,
-        authed(TestRequest::post().uri("/api/articles"), token).set_json(serde_json::json!({
-            "article": {"title": title, "description": "About it", "body": "Text", "tagList": tags}
-        })),
-    )
-    .await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    reply.body["article"]["slug"]
-        .as_str()
-        .expect("a slug")
-        .to_owned()
 }

@@ -5,7 +5,7 @@ use conduit_test_support::FakeTokens;
 use insta::assert_json_snapshot;
 use serde_json::json;
 
-use crate::support::{Ports, registered, registration, send};
+use crate::support::{Conduit, Ports, registration, send};
 
 fn register(body: serde_json::Value) -> TestRequest {
     TestRequest::post().uri("/api/users").set_json(body)
@@ -46,7 +46,7 @@ async fn registration_answers_201_with_the_user_and_a_token() {
 #[actix_web::test]
 async fn registration_of_a_taken_username_in_any_case_is_a_409() {
     let state = Ports::default().state();
-    registered(&state, "jake").await;
+    state.register("jake").await;
     let mut duplicate = registration("JAKE");
     duplicate["user"]["email"] = json!("other@example.com");
 
@@ -64,7 +64,7 @@ async fn registration_of_a_taken_username_in_any_case_is_a_409() {
 #[actix_web::test]
 async fn registration_of_a_taken_email_is_a_409() {
     let state = Ports::default().state();
-    registered(&state, "jake").await;
+    state.register("jake").await;
     let mut duplicate = registration("other");
     duplicate["user"]["email"] = json!("JAKE@example.com");
 
@@ -155,7 +155,7 @@ async fn registration_with_invalid_fields_is_a_422_naming_each_field() {
 #[actix_web::test]
 async fn login_with_the_right_password_answers_the_user() {
     let state = Ports::default().state();
-    registered(&state, "jake").await;
+    state.register("jake").await;
 
     let reply = send(&state, login("Jake@Example.com", "correct horse battery")).await;
 
@@ -167,7 +167,7 @@ async fn login_with_the_right_password_answers_the_user() {
 #[actix_web::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
     let state = Ports::default().state();
-    registered(&state, "jake").await;
+    state.register("jake").await;
 
     let wrong_password = send(&state, login("jake@example.com", "not the password")).await;
     let unknown_email = send(&state, login("nobody@example.com", "correct horse battery")).await;
@@ -199,7 +199,7 @@ async fn login_with_blank_fields_is_a_422() {
 #[actix_web::test]
 async fn the_current_user_is_found_with_either_authorization_scheme() {
     let state = Ports::default().state();
-    let token = registered(&state, "jake").await;
+    let token = state.register("jake").await.token;
 
     for scheme in ["Token", "Bearer", "token"] {
         let reply = send(
@@ -217,7 +217,7 @@ async fn the_current_user_is_found_with_either_authorization_scheme() {
 #[actix_web::test]
 async fn bad_authorization_headers_are_401s_in_the_token_envelope() {
     let state = Ports::default().state();
-    let token = registered(&state, "jake").await;
+    let token = state.register("jake").await.token;
     let cases = [
         ("no header", None, "is missing"),
         (
@@ -296,7 +296,7 @@ async fn a_valid_token_of_a_user_who_does_not_exist_is_a_401() {
 #[actix_web::test]
 async fn update_changes_the_named_fields_and_clears_null_ones() {
     let state = Ports::default().state();
-    let token = registered(&state, "jake").await;
+    let token = state.register("jake").await.token;
     let set =
         json!({"user": {"bio": "I like to skateboard", "image": "https://example.com/j.png"}});
     send(
@@ -337,8 +337,8 @@ async fn update_changes_the_named_fields_and_clears_null_ones() {
 #[actix_web::test]
 async fn update_to_a_taken_username_is_a_422() {
     let state = Ports::default().state();
-    registered(&state, "taken").await;
-    let token = registered(&state, "jake").await;
+    state.register("taken").await;
+    let token = state.register("jake").await.token;
     let change = json!({"user": {"username": "Taken"}});
 
     let reply = send(
@@ -363,7 +363,7 @@ async fn update_to_a_taken_username_is_a_422() {
 #[actix_web::test]
 async fn update_with_a_new_password_lets_the_user_log_in_with_it() {
     let state = Ports::default().state();
-    let token = registered(&state, "jake").await;
+    let token = state.register("jake").await.token;
     let change = json!({"user": {"password": "a brand new password"}});
     send(
         &state,
