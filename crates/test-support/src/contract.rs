@@ -26,7 +26,7 @@ use conduit_domain::ports::{
     SessionRepository, UserRepository,
 };
 use conduit_domain::throttle::InMemoryLoginFailures;
-#[cfg(feature = "postgres")]
+#[cfg(feature = "stores")]
 use conduit_persistence::Store;
 use time::macros::datetime;
 
@@ -87,7 +87,7 @@ impl ContractStore {
     }
 
     /// The repositories of a connected store; `guard` is dropped with the test.
-    #[cfg(feature = "postgres")]
+    #[cfg(feature = "stores")]
     pub fn of(store: &Store, guard: impl std::any::Any + Send) -> Self {
         Self {
             users: store.users(),
@@ -106,7 +106,7 @@ impl ContractStore {
 /// Inserts a [`RawEvent`] into `live_events` with SQL. On PostgreSQL it goes straight to the
 /// sequenced table, as a sequencer of a newer version would move it; on SQLite, past the kind's
 /// `CHECK`, which a newer version's migration would have widened.
-#[cfg(feature = "postgres")]
+#[cfg(feature = "stores")]
 fn raw_sql_event(store: &Store) -> RawEventWriter {
     let store = store.clone();
     Box::new(move |raw| {

@@ -3,9 +3,10 @@
 //! PostgreSQL database per test, [`LogBuffer`] to read back what was logged, and (with the `live`
 //! feature) a WebSocket client of `GET /api/live` and [`hostile::RawSocket`], one that attacks it.
 //!
-//! Depends on `conduit-domain`, and with the `postgres` feature on `conduit-persistence`, sqlx and
-//! testcontainers (for [`TestDb`] and the real stores); never a `[dependencies]` entry of any
-//! crate, only a `[dev-dependencies]` one. With the `client` feature it holds the one HTTP client
+//! Depends on `conduit-domain`; with the `stores` feature on `conduit-persistence` and sqlx (the
+//! contract on the real stores), and with `postgres` on testcontainers too (for [`TestDb`]); never a
+//! `[dependencies]` entry of any crate but the end-to-end suite's and the operations tooling's,
+//! which are test-only themselves. With the `client` feature it holds the one HTTP client
 //! every HTTP-level test uses ([`client::Conduit`] and [`client::TestUser`]), and with `http` that
 //! client over the network.
 
