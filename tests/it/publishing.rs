@@ -1,7 +1,6 @@
-use reqwest::Method;
 use serde_json::{Value, json};
 
-use conduit_e2e::{Conduit, TestApp, TestUser, slugs};
+use conduit_e2e::{Call, Conduit, TestApp, TestUser, slugs};
 
 #[tokio::test]
 async fn the_publishing_journey_on_sqlite() {
@@ -23,29 +22,41 @@ async fn twelve_parallel_favourites_count_once_on_postgres() {
     parallel_favourites(TestApp::on_postgres().await).await;
 }
 
-fn article(title: &str, tags: &[&str]) -> Option<Value> {
-    Some(json!({"article": {
+fn article(title: &str, tags: &[&str]) -> Value {
+    json!({"article": {
         "title": title, "description": format!("About {title}"), "body": format!("All about {title}."),
         "tagList": tags
-    }}))
+    }})
 }
 
 /// Jake writes, Jane follows him, favourites, comments, reads her feed and pages through lists
-/// with every filter; each tries the other's articles and comments.
+/// with every filter; each tries the other's articles and comments. Each step starts where the
+/// one before left the shelf.
 async fn publishing_journey(app: TestApp) {
-    let TestUser {
-        token: jake,
-        username: jake_name,
-        ..
-    } = app.register("jake").await;
-    let TestUser {
-        token: jane,
-        username: jane_name,
-        ..
-    } = app.register("jane").await;
-    let suffix = conduit_test_support::unique();
+    let shelf = four_articles_a_second_apart(&app).await;
+    the_same_title_again_is_a_conflict(&shelf).await;
+    a_follower_s_feed_holds_the_followed_newest_first(&shelf).await;
+    lists_are_newest_first_paged_counted_and_filtered(&shelf).await;
+    favourites_are_counted_shown_to_their_giver_and_filterable(&shelf).await;
+    a_comment_is_deleted_by_its_author_through_its_article_only(&shelf).await;
+    only_the_author_changes_an_article_and_a_new_title_is_a_new_slug(&shelf).await;
+    unfollowing_empties_the_feed(&shelf).await;
+}
 
-    // Jake writes three articles a second apart; Jane writes one.
+/// Jake and Jane, Jake's three articles (oldest first) and Jane's one, and the suffix that makes
+/// their titles unique.
+struct Shelf<'a> {
+    jake: TestUser<'a, TestApp>,
+    jane: TestUser<'a, TestApp>,
+    jakes: Vec<String>,
+    janes: String,
+    suffix: String,
+}
+
+async fn four_articles_a_second_apart(app: &TestApp) -> Shelf<'_> {
+    let jake = app.register("jake").await;
+    let jane = app.register("jane").await;
+    let suffix = conduit_test_support::unique();
     let mut jakes = Vec::new();
     for (n, tags) in [
         ["dragons", "intro"],
@@ -56,226 +67,182 @@ async fn publishing_journey(app: TestApp) {
     .enumerate()
     {
         app.clock.advance(time::Duration::seconds(1));
-        let (status, body) = app
-            .send(
-                Method::POST,
+        let body = jake
+            .call(Call::post(
                 "/api/articles",
-                Some(&jake),
                 article(&format!("Jake {n} {suffix}"), tags),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
+            ))
+            .await
+            .expect(201);
         let mut alphabetical = tags.to_vec();
         alphabetical.sort_unstable();
         assert_eq!(body["article"]["tagList"], json!(alphabetical));
         jakes.push(body["article"]["slug"].as_str().expect("a slug").to_owned());
     }
     app.clock.advance(time::Duration::seconds(1));
-    let (status, janes) = app
-        .send(
-            Method::POST,
+    let janes = jane
+        .call(Call::post(
             "/api/articles",
-            Some(&jane),
             article(&format!("Jane {suffix}"), &["intro"]),
-        )
-        .await;
-    assert_eq!(status, 201, "{janes}");
+        ))
+        .await
+        .expect(201);
     let janes = janes["article"]["slug"]
         .as_str()
         .expect("a slug")
         .to_owned();
+    Shelf {
+        jake,
+        jane,
+        jakes,
+        janes,
+        suffix,
+    }
+}
 
-    // The same title again is a conflict.
-    let (status, conflict) = app
-        .send(
-            Method::POST,
+async fn the_same_title_again_is_a_conflict(shelf: &Shelf<'_>) {
+    let conflict = shelf
+        .jane
+        .call(Call::post(
             "/api/articles",
-            Some(&jane),
-            article(&format!("Jane {suffix}"), &[]),
-        )
+            article(&format!("Jane {}", shelf.suffix), &[]),
+        ))
         .await;
     assert_eq!(
-        (status, conflict),
+        (conflict.status, conflict.body),
         (409, json!({"errors": {"slug": ["has already been taken"]}}))
     );
+}
 
-    // Jane follows Jake; her feed holds his articles, newest first.
-    let (status, profile) = app
-        .send(
-            Method::POST,
-            &format!("/api/profiles/{jake_name}/follow"),
-            Some(&jane),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (status, &profile["profile"]["following"]),
-        (200, &json!(true))
-    );
-    let (status, feed) = app
-        .send(Method::GET, "/api/articles/feed", Some(&jane), None)
-        .await;
-    assert_eq!(status, 200);
+async fn a_follower_s_feed_holds_the_followed_newest_first(shelf: &Shelf<'_>) {
+    let Shelf {
+        jake, jane, jakes, ..
+    } = shelf;
+    jane.follow(&jake.username).await;
+    let feed = jane.get("/api/articles/feed").await.expect(200);
     assert_eq!(
         slugs(&feed),
         [jakes[2].clone(), jakes[1].clone(), jakes[0].clone()]
     );
     assert_eq!(feed["articlesCount"], json!(3));
-    let (_, paged_feed) = app
-        .send(
-            Method::GET,
-            "/api/articles/feed?limit=1&offset=1",
-            Some(&jane),
-            None,
-        )
-        .await;
+    let paged_feed = jane.get("/api/articles/feed?limit=1&offset=1").await.body;
     assert_eq!(
         (slugs(&paged_feed), &paged_feed["articlesCount"]),
         (vec![jakes[1].clone()], &json!(3))
     );
+}
 
-    // Lists: most recent first, paged, counted, filtered; no bodies.
-    let (status, all) = app
-        .send(Method::GET, "/api/articles?limit=2", None, None)
-        .await;
-    assert_eq!(status, 200);
+/// Most recent first, paged, counted, filtered; no bodies.
+async fn lists_are_newest_first_paged_counted_and_filtered(shelf: &Shelf<'_>) {
+    let Shelf {
+        jake, jakes, janes, ..
+    } = shelf;
+    let app = jake.app;
+    let all = app
+        .call(Call::get("/api/articles?limit=2"))
+        .await
+        .expect(200);
     assert_eq!(slugs(&all), [janes.clone(), jakes[2].clone()]);
     assert_eq!(all["articlesCount"], json!(4));
     assert!(all["articles"][0].get("body").is_none());
-    let (_, rest) = app
-        .send(Method::GET, "/api/articles?limit=2&offset=2", None, None)
-        .await;
-    assert_eq!(slugs(&rest), [jakes[1].clone(), jakes[0].clone()]);
-    let (_, intro) = app
-        .send(Method::GET, "/api/articles?tag=intro", None, None)
-        .await;
+    let rest = app.call(Call::get("/api/articles?limit=2&offset=2")).await;
+    assert_eq!(slugs(&rest.body), [jakes[1].clone(), jakes[0].clone()]);
+    let intro = app.call(Call::get("/api/articles?tag=intro")).await;
     assert_eq!(
-        slugs(&intro),
+        slugs(&intro.body),
         [janes.clone(), jakes[2].clone(), jakes[0].clone()]
     );
-    let (_, by_jake) = app
-        .send(
-            Method::GET,
-            &format!("/api/articles?author={jake_name}&tag=intro"),
-            None,
-            None,
-        )
-        .await;
+    let by_jake = app
+        .call(Call::get(format!(
+            "/api/articles?author={}&tag=intro",
+            jake.username
+        )))
+        .await
+        .body;
     assert_eq!(slugs(&by_jake), [jakes[2].clone(), jakes[0].clone()]);
     assert_eq!(by_jake["articlesCount"], json!(2));
-    let (status, bad) = app
-        .send(Method::GET, "/api/articles?limit=-1", None, None)
-        .await;
-    assert_eq!(status, 422, "{bad}");
+    let bad = app.call(Call::get("/api/articles?limit=-1")).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+}
 
-    // Favourites: counted, shown to the one who gave them, filterable.
-    let favorite = format!("/api/articles/{}/favorite", jakes[0]);
-    let (status, liked) = app.send(Method::POST, &favorite, Some(&jane), None).await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        (
-            &liked["article"]["favorited"],
-            &liked["article"]["favoritesCount"]
-        ),
-        (&json!(true), &json!(1))
-    );
-    let (_, seen_by_jake) = app
-        .send(
-            Method::GET,
-            &format!("/api/articles/{}", jakes[0]),
-            Some(&jake),
-            None,
-        )
-        .await;
+async fn favourites_are_counted_shown_to_their_giver_and_filterable(shelf: &Shelf<'_>) {
+    let Shelf {
+        jake, jane, jakes, ..
+    } = shelf;
+    let liked = jane.favorite(&jakes[0]).await;
+    assert_eq!(liked["article"]["favoritesCount"], json!(1));
+    let seen_by_jake = jake.get(&format!("/api/articles/{}", jakes[0])).await.body;
     assert_eq!(seen_by_jake["article"]["favorited"], json!(false));
     assert_eq!(seen_by_jake["article"]["favoritesCount"], json!(1));
-    let (_, favorited) = app
-        .send(
-            Method::GET,
-            &format!("/api/articles?favorited={jane_name}&author={jake_name}&tag=dragons"),
-            Some(&jane),
-            None,
-        )
-        .await;
+    let favorited = jane
+        .get(&format!(
+            "/api/articles?favorited={}&author={}&tag=dragons",
+            jane.username, jake.username
+        ))
+        .await
+        .body;
     assert_eq!(slugs(&favorited), [jakes[0].clone()]);
     assert_eq!(favorited["articles"][0]["favorited"], json!(true));
     assert_eq!(favorited["articles"][0]["author"]["following"], json!(true));
+}
 
-    // Comments: Jane comments on Jake's article; Jake may not delete her comment.
+/// Jane comments on Jake's article; Jake may not delete her comment, nor she through another
+/// article.
+async fn a_comment_is_deleted_by_its_author_through_its_article_only(shelf: &Shelf<'_>) {
+    let Shelf {
+        jake, jane, jakes, ..
+    } = shelf;
     let comments = format!("/api/articles/{}/comments", jakes[0]);
-    let (status, comment) = app
-        .send(
-            Method::POST,
-            &comments,
-            Some(&jane),
-            Some(json!({"comment": {"body": "Great read"}})),
-        )
-        .await;
-    assert_eq!(status, 201, "{comment}");
-    let id = comment["comment"]["id"].as_i64().expect("an id");
-    let (status, listed) = app.send(Method::GET, &comments, None, None).await;
-    assert_eq!(status, 200);
+    let id = jane.comment(&jakes[0], "Great read").await;
+    let listed = jake.app.call(Call::get(&comments)).await.expect(200);
     assert_eq!(listed["comments"][0]["body"], json!("Great read"));
     assert_eq!(
         listed["comments"][0]["author"]["username"],
-        json!(jane_name)
+        json!(jane.username)
     );
-    let (status, _) = app
-        .send(
-            Method::DELETE,
-            &format!("{comments}/{id}"),
-            Some(&jake),
-            None,
-        )
-        .await;
-    assert_eq!(status, 403);
-    let (status, _) = app
-        .send(
-            Method::DELETE,
-            &format!("/api/articles/{}/comments/{id}", jakes[1]),
-            Some(&jane),
-            None,
-        )
+    let by_jake = jake.call(Call::delete(format!("{comments}/{id}"))).await;
+    assert_eq!(by_jake.status, 403);
+    let elsewhere = jane
+        .call(Call::delete(format!(
+            "/api/articles/{}/comments/{id}",
+            jakes[1]
+        )))
         .await;
     assert_eq!(
-        status, 404,
+        elsewhere.status, 404,
         "a comment is reached through its own article only"
     );
+}
 
-    // Jane may not change or delete Jake's article.
-    let (status, forbidden) = app
-        .send(
-            Method::PUT,
-            &format!("/api/articles/{}", jakes[0]),
-            Some(&jane),
-            Some(json!({"article": {"body": "Mine now"}})),
-        )
+/// Jane may not change or delete Jake's article; Jake retitles it (a new slug, the old one
+/// gone), the tags in use are counted, and Jake deletes it with its comments and favourites.
+async fn only_the_author_changes_an_article_and_a_new_title_is_a_new_slug(shelf: &Shelf<'_>) {
+    let Shelf {
+        jake,
+        jane,
+        jakes,
+        suffix,
+        ..
+    } = shelf;
+    let app = jake.app;
+    let first = format!("/api/articles/{}", jakes[0]);
+    let forbidden = jane
+        .call(Call::put(&first, json!({"article": {"body": "Mine now"}})))
         .await;
     assert_eq!(
-        (status, forbidden),
+        (forbidden.status, forbidden.body),
         (403, json!({"errors": {"article": ["forbidden"]}}))
     );
-    let (status, _) = app
-        .send(
-            Method::DELETE,
-            &format!("/api/articles/{}", jakes[0]),
-            Some(&jane),
-            None,
-        )
-        .await;
-    assert_eq!(status, 403);
+    assert_eq!(jane.call(Call::delete(&first)).await.status, 403);
 
-    // Jake retitles it: a new slug, the old one is gone.
     app.clock.advance(time::Duration::seconds(1));
-    let (status, retitled) = app
-        .send(
-            Method::PUT,
-            &format!("/api/articles/{}", jakes[0]),
-            Some(&jake),
-            Some(json!({"article": {"title": format!("Renamed {suffix}")}})),
-        )
-        .await;
-    assert_eq!(status, 200, "{retitled}");
+    let retitled = jake
+        .call(Call::put(
+            &first,
+            json!({"article": {"title": format!("Renamed {suffix}")}}),
+        ))
+        .await
+        .expect(200);
     let renamed = retitled["article"]["slug"]
         .as_str()
         .expect("a slug")
@@ -285,87 +252,53 @@ async fn publishing_journey(app: TestApp) {
         retitled["article"]["updatedAt"],
         retitled["article"]["createdAt"]
     );
-    let (status, _) = app
-        .send(
-            Method::GET,
-            &format!("/api/articles/{}", jakes[0]),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, 404);
+    assert_eq!(app.call(Call::get(&first)).await.status, 404);
 
     // Tags in use, most used first.
-    let (_, tags) = app.send(Method::GET, "/api/tags", None, None).await;
+    let tags = app.call(Call::get("/api/tags")).await.body;
     assert_eq!(
         tags,
         json!({"tags": ["intro", "dragons", "advanced", "cooking"]})
     );
 
-    // Jake deletes it: its comments and favourites go with it.
-    let (status, _) = app
-        .send(
-            Method::DELETE,
-            &format!("/api/articles/{renamed}"),
-            Some(&jake),
-            None,
-        )
+    jake.call(Call::delete(format!("/api/articles/{renamed}")))
+        .await
+        .expect(204);
+    let comments = app
+        .call(Call::get(format!("/api/articles/{renamed}/comments")))
         .await;
-    assert_eq!(status, 204);
-    let (status, _) = app
-        .send(
-            Method::GET,
-            &format!("/api/articles/{renamed}/comments"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, 404);
-    let (_, favorited) = app
-        .send(
-            Method::GET,
-            &format!("/api/articles?favorited={jane_name}"),
-            None,
-            None,
-        )
-        .await;
+    assert_eq!(comments.status, 404);
+    let favorited = app
+        .call(Call::get(format!(
+            "/api/articles?favorited={}",
+            jane.username
+        )))
+        .await
+        .body;
     assert_eq!(favorited["articlesCount"], json!(0));
+}
 
-    // Unfollowing empties the feed.
-    let (status, profile) = app
-        .send(
-            Method::DELETE,
-            &format!("/api/profiles/{jake_name}/follow"),
-            Some(&jane),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (status, &profile["profile"]["following"]),
-        (200, &json!(false))
-    );
-    let (_, feed) = app
-        .send(Method::GET, "/api/articles/feed", Some(&jane), None)
-        .await;
+async fn unfollowing_empties_the_feed(shelf: &Shelf<'_>) {
+    let Shelf { jake, jane, .. } = shelf;
+    let profile = jane
+        .call(Call::delete(format!(
+            "/api/profiles/{}/follow",
+            jake.username
+        )))
+        .await
+        .expect(200);
+    assert_eq!(profile["profile"]["following"], json!(false));
+    let feed = jane.get("/api/articles/feed").await.body;
     assert_eq!((slugs(&feed).len(), &feed["articlesCount"]), (0, &json!(0)));
 }
 
 /// Twelve favourites of one article by one user, sent at once, count once.
 async fn parallel_favourites(app: TestApp) {
-    let TestUser { token: jake, .. } = app.register("jake").await;
-    let TestUser { token: jane, .. } = app.register("jane").await;
-    let (_, created) = app
-        .send(
-            Method::POST,
-            "/api/articles",
-            Some(&jake),
-            article(&format!("Popular {}", conduit_test_support::unique()), &[]),
-        )
+    let jake = app.register("jake").await;
+    let jane = app.register("jane").await;
+    let slug = jake
+        .publish(&format!("Popular {}", conduit_test_support::unique()), &[])
         .await;
-    let slug = created["article"]["slug"]
-        .as_str()
-        .expect("a slug")
-        .to_owned();
     let url = format!("{}/api/articles/{slug}/favorite", app.address);
 
     let requests: Vec<_> = (0..12)
@@ -373,7 +306,7 @@ async fn parallel_favourites(app: TestApp) {
             let request = app
                 .client
                 .post(&url)
-                .header("authorization", format!("Token {jane}"))
+                .header("authorization", format!("Token {}", jane.token))
                 .send();
             tokio::spawn(request)
         })
@@ -386,14 +319,7 @@ async fn parallel_favourites(app: TestApp) {
         assert_eq!(response.status().as_u16(), 200);
     }
 
-    let (_, article) = app
-        .send(
-            Method::GET,
-            &format!("/api/articles/{slug}"),
-            Some(&jane),
-            None,
-        )
-        .await;
+    let article = jane.get(&format!("/api/articles/{slug}")).await.body;
     assert_eq!(article["article"]["favoritesCount"], json!(1));
     assert_eq!(article["article"]["favorited"], json!(true));
 }
