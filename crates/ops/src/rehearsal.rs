@@ -277,18 +277,27 @@ pub(crate) fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()
 
 /// The RealWorld journey through the nginx at `address`, with refresh, logout, and request ids.
 pub async fn journey(address: &str) -> Result<(), Failure> {
-    use reqwest::Method;
     let api = Api::new(address)?;
     let name = unique("journey");
-    let session = api.register(&name).await?;
-    let login = api.login(&name, PASSWORD).await?;
+    let session = account(&api, &name).await?;
+    let authors_socket = published_and_told_live(&api, address, &name, &session).await?;
+    logout_ends_the_session_and_its_socket(&api, &session, authors_socket).await?;
+    request_ids_are_kept_or_made(&api).await?;
+    another_host_is_not_served(&api).await
+}
+
+/// Registers `name`, logs in, reads and updates the user, and answers the session of a refresh.
+async fn account(api: &Api, name: &str) -> Result<Session, Failure> {
+    use reqwest::Method;
+    let session = api.register(name).await?;
+    let login = api.login(name, PASSWORD).await?;
     check(login.status == 200, || {
         format!("login: {} {}", login.status, login.body)
     })?;
     let me = api
         .expect(200, Method::GET, "/api/user", Some(&session.token), None)
         .await?;
-    check(me["user"]["username"] == name.as_str(), || {
+    check(me["user"]["username"] == name, || {
         format!("GET /api/user: {me}")
     })?;
     api.expect(
@@ -308,7 +317,19 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
             Some(json!({"refreshToken": session.refresh})),
         )
         .await?;
-    let session = Session::of(&refreshed)?;
+    Session::of(&refreshed)
+}
+
+/// A reader follows `name`; the author's socket (opened as a browser opens it: its Origin, the
+/// token in the first message) and the reader's (the header) hear of an article, a favourite and
+/// a comment through nginx. The author's socket, still open.
+async fn published_and_told_live(
+    api: &Api,
+    address: &str,
+    name: &str,
+    session: &Session,
+) -> Result<LiveClient, Failure> {
+    use reqwest::Method;
     let reader = api.register(&unique("reader")).await?;
     api.expect(
         200,
@@ -397,6 +418,16 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
         comments["comments"].as_array().map(Vec::len) == Some(1),
         || format!("comments: {comments}"),
     )?;
+    Ok(authors_socket)
+}
+
+/// A logout closes the session's socket with 4401 and uses its refresh token up.
+async fn logout_ends_the_session_and_its_socket(
+    api: &Api,
+    session: &Session,
+    mut authors_socket: LiveClient,
+) -> Result<(), Failure> {
+    use reqwest::Method;
     api.expect(
         204,
         Method::POST,
@@ -418,7 +449,13 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
     )
     .await?;
 
-    // The request id: the client's is kept end to end; without one, nginx makes one.
+    Ok(())
+}
+
+/// The client's request id is kept end to end; without one, or with one a log line cannot carry
+/// as it is, nginx makes one.
+async fn request_ids_are_kept_or_made(api: &Api) -> Result<(), Failure> {
+    use reqwest::Method;
     let sent = api
         .send(
             Method::GET,
@@ -461,7 +498,12 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
             .is_some_and(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())),
         || format!("a forged request id came back as {:?}", forged.request_id),
     )?;
-    // Another name for this address (a page that rebound its DNS name to it) is not served.
+    Ok(())
+}
+
+/// Another name for this address (a page that rebound its DNS name to it) is not served.
+async fn another_host_is_not_served(api: &Api) -> Result<(), Failure> {
+    use reqwest::Method;
     let other_host = api
         .send(
             Method::GET,
