@@ -72,11 +72,8 @@ async fn a_client_that_missed_three_events_gets_exactly_those_when_it_resumes() 
         .await;
 
     resumed.ready().await;
-    let mut missed = Vec::new();
-    for _ in 0..3 {
-        missed.push(resumed.next_json().await["comment"]["body"].clone());
-    }
-    assert_eq!(missed, [json!("one"), json!("two"), json!("three")]);
+    let missed = resumed.next_comment_bodies(3).await;
+    assert_eq!(missed, ["one", "two", "three"]);
     reader.comment(&slug, "four").await;
     assert_eq!(
         resumed.next_json().await["comment"]["body"],

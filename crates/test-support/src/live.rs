@@ -157,6 +157,25 @@ impl LiveClient {
         }
     }
 
+    /// The bodies of the next `count` frames, each a `comment.created`.
+    ///
+    /// # Panics
+    /// When a frame is no comment, or does not come within [`PATIENCE`].
+    pub async fn next_comment_bodies(&mut self, count: usize) -> Vec<String> {
+        let mut bodies = Vec::new();
+        for _ in 0..count {
+            let frame = self.next_json().await;
+            assert_eq!(frame["type"], "comment.created", "{frame}");
+            bodies.push(
+                frame["comment"]["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+        bodies
+    }
+
     /// Reads the `ready` frame; its `lastEventId`.
     ///
     /// # Panics

@@ -17,12 +17,14 @@ use conduit_test_support::live::{LiveClient, Message, PATIENCE, upgrade_request}
 use conduit_web::{Connections, HttpSettings, LiveSettings};
 use serde_json::{Value, json};
 
-use crate::support::{App, Conduit, Ports, authed, send};
+use crate::support::{App, Call, Conduit, Ports, Reply, authed, send};
 
 /// The app over one in-memory store, served on a loopback port with its fan-out running, as the
 /// server serves it (`conduit_web::on_connect` included).
 pub(crate) struct Served {
     pub(crate) address: SocketAddr,
+    /// `http://` and the address.
+    url: String,
     pub(crate) state: App,
     pub(crate) store: Arc<InMemoryStore>,
     /// The TCP connections the server holds.
@@ -31,7 +33,18 @@ pub(crate) struct Served {
 
 impl Served {
     pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.url.clone()
+    }
+}
+
+/// Requests go to the app in-process; live sockets to its port.
+impl Conduit for Served {
+    fn address(&self) -> Option<&str> {
+        Some(&self.url)
+    }
+
+    async fn try_call(&self, call: Call) -> Result<Reply, String> {
+        self.state.try_call(call).await
     }
 }
 
@@ -69,6 +82,7 @@ pub(crate) async fn serve(live: LiveSettings, http: HttpSettings) -> Served {
     actix_web::rt::spawn(server);
     Served {
         address,
+        url: format!("http://{address}"),
         state,
         store,
         connections,
@@ -464,49 +478,21 @@ async fn followers_get_new_articles_and_authors_get_comments_and_favourites() {
 #[actix_web::test]
 async fn a_client_that_resumes_gets_exactly_what_it_missed_then_goes_live() {
     let served = served().await;
-    let author = served.state.register("jake").await;
-    let reader = served.state.register("jane").await;
+    let author = served.register("jake").await;
+    let reader = served.register("jane").await;
     let slug = author.publish("Resumable", &[]).await;
-    let mut first = connect_as(&served, &author.token).await;
-    let since = first.ready().await;
-    drop(first);
+    let since = author.live("").await.ready().await;
 
     for body in ["one", "two", "three"] {
-        let reply = send(
-            &served.state,
-            authed(
-                TestRequest::post().uri(&format!("/api/articles/{slug}/comments")),
-                &reader.token,
-            )
-            .set_json(json!({"comment": {"body": body}})),
-        )
-        .await;
-        assert_eq!(reply.status, 201);
+        reader.comment(&slug, body).await;
     }
-    let mut resumed = connect(
-        &served,
-        &format!("?since={since}"),
-        &[("authorization", &format!("Token {}", author.token))],
-    )
-    .await;
+    let mut resumed = author.live(&format!("?since={since}")).await;
 
     resumed.ready().await;
-    let mut missed = Vec::new();
-    for _ in 0..3 {
-        missed.push(resumed.next_json().await["comment"]["body"].clone());
-    }
-    assert_eq!(missed, [json!("one"), json!("two"), json!("three")]);
+    let missed = resumed.next_comment_bodies(3).await;
+    assert_eq!(missed, ["one", "two", "three"]);
     // And then live: the next comment arrives once.
-    let reply = send(
-        &served.state,
-        authed(
-            TestRequest::post().uri(&format!("/api/articles/{slug}/comments")),
-            &reader.token,
-        )
-        .set_json(json!({"comment": {"body": "four"}})),
-    )
-    .await;
-    assert_eq!(reply.status, 201);
+    reader.comment(&slug, "four").await;
     assert_eq!(resumed.next_json().await["comment"]["body"], "four");
 }
 

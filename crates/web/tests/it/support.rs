@@ -12,7 +12,8 @@ use conduit_domain::ports::{
 use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::{InMemoryLoginFailures, ThrottlePolicy};
 use conduit_domain::wiring::{Policies, UseCases};
-use conduit_test_support::client::{Call, Method};
+pub(crate) use conduit_test_support::client::Call;
+use conduit_test_support::client::Method;
 pub(crate) use conduit_test_support::client::{Conduit, Reply};
 pub(crate) use conduit_test_support::client::{TestUser, registration, slugs};
 use conduit_test_support::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
