@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The contract check: schemathesis, pinned, against the release binary's own /api/openapi.json, on a
-# fresh SQLite database, every phase, a fixed seed and a bounded number of examples.
+# The contract check: schemathesis, pinned, against a conduit binary's own /api/openapi.json (the
+# release build unless CONDUIT_BINARY names another), on a fresh SQLite database, every phase, a
+# fixed seed and a bounded number of examples.
 #
 #   scripts/schemathesis.sh            # builds the release binary if needed
+#   CONDUIT_BINARY=PATH scripts/schemathesis.sh   # runs that build instead (CI: the instrumented one)
 #
 # Exits non-zero on any failure. Reports go to target/schemathesis/.
 set -euo pipefail
@@ -20,7 +22,12 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-cargo build --quiet --release --locked --bin conduit
+binary=${CONDUIT_BINARY:-}
+if [ -z "$binary" ]; then
+  cargo build --quiet --release --locked --bin conduit
+  binary=target/release/conduit
+fi
+binary=$(realpath "$binary")
 
 work=$(mktemp -d)
 server_pid=
@@ -34,7 +41,7 @@ trap cleanup EXIT
 (cd "$work" && APP_ENV=development DATABASE_URL="sqlite://$work/conduit.db" BIND_ADDR="127.0.0.1:$PORT" \
   JWT_SECRET=schemathesis-secret-of-at-least-32-bytes RUST_LOG=warn \
   LOGIN_MAX_FAILURES=1000000 LOGIN_MAX_FAILURES_PER_ADDRESS=1000000 \
-  exec "$OLDPWD/target/release/conduit") >"$out/server.log" 2>&1 &
+  exec "$binary") >"$out/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$PORT"
 for _ in $(seq 1 100); do

@@ -8,6 +8,8 @@ use std::process::{Command, ExitCode};
 
 /// A `conduit-rehearsal` binary already built, to run instead of `cargo run`'s.
 const RUNNER_VAR: &str = "CONDUIT_REHEARSAL_RUNNER";
+/// A `conduit` binary already built, to run instead of building the release one.
+const BINARY_VAR: &str = "CONDUIT_BINARY";
 /// How many of [`runner_args`] are `cargo run`'s own, before the runner's (up to its `--`).
 const RUNNER_PREFIX: usize = 8;
 
@@ -66,16 +68,22 @@ pub(crate) fn run(command: &str, extra: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Built as `scripts/schemathesis.sh` builds it, so that CI, which runs both, builds the
-    // release binary once.
-    let built = cargo()
-        .args(["build", "--release", "--locked", "--bin", "conduit"])
-        .status();
-    if !built.is_ok_and(|status| status.success()) {
-        eprintln!("{command}: the release build failed");
-        return ExitCode::FAILURE;
-    }
-    let binary = target.join("release").join("conduit");
+    let binary = match std::env::var_os(BINARY_VAR) {
+        // CI names the server binary it built for the tests (instrumented), so that no release
+        // build is made only to be rehearsed.
+        Some(binary) => PathBuf::from(binary),
+        None => {
+            // Built as `scripts/schemathesis.sh` builds it.
+            let built = cargo()
+                .args(["build", "--release", "--locked", "--bin", "conduit"])
+                .status();
+            if !built.is_ok_and(|status| status.success()) {
+                eprintln!("{command}: the release build failed");
+                return ExitCode::FAILURE;
+            }
+            target.join("release").join("conduit")
+        }
+    };
     // CI builds the runner beside the tests, on the dependencies they built (`.ci/run`), and
     // names it here, rather than have cargo build every dependency once more.
     let ran = match std::env::var_os(RUNNER_VAR) {
