@@ -1,44 +1,15 @@
-//! Configuration from environment variables, validated at start-up with one clear error per problem.
+//! Configuration from environment variables (or the same as flags), validated at start-up with
+//! one clear error per problem, every problem at once.
 //!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `APP_ENV` | `development` | `development` or `production` |
-//! | `DATABASE_URL` | `sqlite://conduit.db` | `sqlite://PATH` or `postgres://USER:PASS@HOST/DB` |
-//! | `DATABASE_ACQUIRE_TIMEOUT` | `5s` | how long a request waits for a database connection before answering 503 |
-//! | `DATABASE_STATEMENT_TIMEOUT` | `10s` | PostgreSQL cancels a statement that runs longer, and the request answers 503 |
-//! | `LIVE_DATABASE_URL` | `DATABASE_URL` | PostgreSQL only: where the live-events listener connects (`LISTEN` holds a session of its own). Set it to the server itself when `DATABASE_URL` goes through a pooler in transaction mode (PgBouncer) |
-//! | `BIND_ADDR` | `127.0.0.1:8080` | address and port to listen on |
-//! | `JWT_SECRET` | random in development | HMAC key, at least 32 bytes; required in production |
-//! | `JWT_PREVIOUS_SECRETS` | none | comma-separated retired keys still accepted for verification |
-//! | `ACCESS_TOKEN_TTL` | `1h` | access token lifetime (`90s`, `15m`, `1h`) |
-//! | `RUST_LOG` | `info` | log filter (tracing-subscriber's `EnvFilter` syntax) |
-//! | `LOG_FORMAT` | `pretty` (`json` in production) | `pretty` or `json` |
-//! | `WORKERS` | one per core | actix-web worker threads |
-//! | `REFRESH_TOKEN_IDLE_TTL` | `14d` | a refresh token unused this long stops working |
-//! | `REFRESH_TOKEN_ABSOLUTE_TTL` | `90d` | a session ends this long after login, refreshed or not |
-//! | `LOGIN_MAX_FAILURES` | `5` | failed logins per account within the window before a 429 |
-//! | `LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed logins per client address within the window |
-//! | `LOGIN_FAILURE_WINDOW` | `15m` | the throttling window |
-//! | `PASSWORD_POLICY` | `contract` (`strict` in production) | `contract`: a new password is 8 to 128 characters, not white space alone or one character repeated, as the RealWorld clients expect (`password` registers); `strict` also refuses the most common passwords, the user's own username or e-mail address and (with `BREACH_CHECK_URL`) breached ones |
-//! | `BREACH_CHECK_URL` | off | k-anonymity range API, e.g. `https://api.pwnedpasswords.com` |
-//! | `BREACH_CHECK_THRESHOLD` | `1` | refuse a password seen in breaches this often or more |
-//! | `BREACH_CHECK_TIMEOUT` | `2s` | how long to wait for the range API |
-//! | `BREACH_CHECK_FAIL_OPEN` | `true` | when the API cannot answer: `true` lets the password through, `false` answers 503 |
-//! | `SHUTDOWN_GRACE` | `30s` | on SIGTERM, how long requests in flight may take to finish |
-//! | `SHUTDOWN_DRAIN` | `0s` | on SIGTERM, how long to keep serving (not ready, closing each connection after its answer) before the listener closes; behind nginx, longer than its upstream `keepalive_timeout` (`deploy/nginx.conf`: 4 s) |
-//! | `CORS_ALLOWED_ORIGINS` | none | comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials); also the origins that may open a live socket (none: loopback origins only) |
-//! | `LIVE_RETENTION` | `24h` | how long live events are kept for clients that resume with `since`; an older `since` gets `reset` |
-//! | `LIVE_MAX_CONNECTIONS_PER_USER` | `8` | live sockets one user may hold on one instance; one more is refused (429, or close code 4429) |
-//! | `LIVE_MAX_CONNECTIONS` | `10000` | live sockets one instance holds at most, authenticated or not; one more is refused (503) |
-//! | `LIVE_MAX_UNAUTHENTICATED` | `1000` | live sockets waiting for their `auth` message, at most, on one instance; one more is refused (503) |
-//! | `LIVE_MAX_UNAUTHENTICATED_PER_ADDRESS` | `16` | of those, from one client address (as `TRUSTED_PROXIES` reads it); one more is refused (429) |
-//! | `LIVE_POLL` | `1s` | the live fan-out reads the outbox at least this often, besides each `NOTIFY`: the longest that a stalled or misdirected listener connection delays delivery |
-//! | `LIVE_REPLAY_MAX` | `1000` | a resume replays at most this many events of the outbox (everyone's); a client further behind gets `reset` |
-//! | `WRITE_TIMEOUT` | `10s` | a connection whose peer acknowledges nothing the server sends for this long is dropped (`TCP_USER_TIMEOUT`), and a live socket whose frame cannot be written in this time is closed |
-//! | `TRUSTED_PROXIES` | none | comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; otherwise the socket peer is the client (login throttling keys on it) |
+//! Each variable is declared once, in [`Variables`]: its flag, its environment variable, its
+//! default, its parser and its help. `conduit --help` and the table in `docs/configuration.md`
+//! (kept the same by a test) come from that declaration. [`Config::from_lookup`] then checks what
+//! spans variables: the production refusals, and the warnings.
 
+use std::ffi::OsString;
 use std::time::Duration;
 
+use clap::{CommandFactory as _, FromArgMatches as _};
 use conduit_domain::accounts::PasswordPolicy;
 use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::ThrottlePolicy;
@@ -49,24 +20,397 @@ use conduit_web::{LiveSettings, TrustedProxies};
 /// The shortest secret accepted in production: HS256's key should be at least its 256-bit output.
 pub const MIN_SECRET_BYTES: usize = 32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AppEnv {
     Development,
     Production,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+/// [`PasswordPolicy`]'s names, as the variable takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PolicyName {
+    Contract,
+    Strict,
 }
 
 /// One problem with one variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {message}")]
 pub struct ConfigError {
-    pub variable: &'static str,
+    pub variable: String,
     pub message: String,
+}
+
+/// What the server was asked for, other than a configuration: help, its version, or flags it
+/// cannot read. clap's own text, to print as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("invalid configuration")]
+    Invalid(Vec<ConfigError>),
+    #[error("{0}")]
+    Arguments(clap::Error),
+}
+
+const DAY: u64 = 24 * 3600;
+
+/// Every variable the server reads, once each. A variable set to blank is unset.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "conduit",
+    version,
+    about = "Serves the Conduit API. Every flag is also an environment variable (and a line of .env outside production); a flag wins.",
+    after_help = "`conduit healthcheck` asks the instance at BIND_ADDR whether it is ready (exit 0) or not (exit 1)."
+)]
+pub struct Variables {
+    /// `development` or `production`
+    #[arg(long, env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
+    app_env: AppEnv,
+    /// `sqlite://PATH` or `postgres://USER:PASS@HOST/DB`
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://conduit.db", value_parser = database_url, hide_env_values = true)]
+    database_url: String,
+    /// how long a request waits for a database connection before answering 503
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = duration(1, 60))]
+    database_acquire_timeout: Duration,
+    /// PostgreSQL cancels a statement that runs longer, and the request answers 503
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT", default_value = "10s", value_parser = duration(1, 600))]
+    database_statement_timeout: Duration,
+    /// PostgreSQL only: where the live-events listener connects (`LISTEN` holds a session of its own). Set it to the server itself when `DATABASE_URL` goes through a pooler in transaction mode (PgBouncer) [default: `DATABASE_URL`]
+    #[arg(long, env = "LIVE_DATABASE_URL", value_parser = postgres_url, hide_env_values = true)]
+    live_database_url: Option<String>,
+    /// address and port to listen on
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080", value_parser = socket_address)]
+    bind_addr: String,
+    /// HMAC key, at least 32 bytes; required in production [default: random in development]
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// comma-separated retired keys still accepted for verification [default: none]
+    #[arg(long, env = "JWT_PREVIOUS_SECRETS", hide_env_values = true)]
+    jwt_previous_secrets: Option<String>,
+    /// access token lifetime (`90s`, `15m`, `1h`)
+    #[arg(long, env = "ACCESS_TOKEN_TTL", default_value = "1h", value_parser = duration(1, 30 * DAY))]
+    access_token_ttl: Duration,
+    /// log filter (tracing-subscriber's `EnvFilter` syntax)
+    #[arg(long, env = "RUST_LOG", default_value = "info", value_parser = log_filter)]
+    rust_log: String,
+    /// `pretty` or `json` [default: `pretty` (`json` in production)]
+    #[arg(long, env = "LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// actix-web worker threads [default: one per core]
+    #[arg(long, env = "WORKERS", value_parser = whole_number(1, 256))]
+    workers: Option<u64>,
+    /// a refresh token unused this long stops working
+    #[arg(long, env = "REFRESH_TOKEN_IDLE_TTL", default_value = "14d", value_parser = duration(1, 365 * DAY))]
+    refresh_token_idle_ttl: Duration,
+    /// a session ends this long after login, refreshed or not
+    #[arg(long, env = "REFRESH_TOKEN_ABSOLUTE_TTL", default_value = "90d", value_parser = duration(1, 365 * DAY))]
+    refresh_token_absolute_ttl: Duration,
+    /// failed logins per account within the window before a 429
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value = "5", value_parser = whole_number(1, u64::MAX))]
+    login_max_failures: u64,
+    /// failed logins per client address within the window
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_ADDRESS", default_value = "20", value_parser = whole_number(1, u64::MAX))]
+    login_max_failures_per_address: u64,
+    /// the throttling window
+    #[arg(long, env = "LOGIN_FAILURE_WINDOW", default_value = "15m", value_parser = duration(1, DAY))]
+    login_failure_window: Duration,
+    /// `contract`: a new password is 8 to 128 characters, not white space alone or one character repeated, as the RealWorld clients expect (`password` registers); `strict` also refuses the most common passwords, the user's own username or e-mail address and (with `BREACH_CHECK_URL`) breached ones [default: `contract` (`strict` in production)]
+    #[arg(long, env = "PASSWORD_POLICY", value_enum)]
+    password_policy: Option<PolicyName>,
+    /// k-anonymity range API, e.g. `https://api.pwnedpasswords.com` [default: off]
+    #[arg(long, env = "BREACH_CHECK_URL", value_parser = http_url)]
+    breach_check_url: Option<String>,
+    /// refuse a password seen in breaches this often or more
+    #[arg(long, env = "BREACH_CHECK_THRESHOLD", default_value = "1", value_parser = whole_number(1, u64::MAX))]
+    breach_check_threshold: u64,
+    /// how long to wait for the range API
+    #[arg(long, env = "BREACH_CHECK_TIMEOUT", default_value = "2s", value_parser = duration(1, 60))]
+    breach_check_timeout: Duration,
+    /// when the API cannot answer: `true` lets the password through, `false` answers 503
+    #[arg(long, env = "BREACH_CHECK_FAIL_OPEN", default_value_t = true, action = clap::ArgAction::Set)]
+    breach_check_fail_open: bool,
+    /// on SIGTERM, how long requests in flight may take to finish
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "30s", value_parser = duration(1, 600))]
+    shutdown_grace: Duration,
+    /// on SIGTERM, how long to keep serving (not ready, closing each connection after its answer) before the listener closes; behind nginx, longer than its upstream `keepalive_timeout` (`deploy/nginx.conf`: 4 s)
+    #[arg(long, env = "SHUTDOWN_DRAIN", default_value = "0s", value_parser = duration(0, 60))]
+    shutdown_drain: Duration,
+    /// comma-separated origins allowed to call the API from a browser, or `*` for any (never with credentials); also the origins that may open a live socket (none: loopback origins only) [default: none]
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_parser = origins)]
+    cors_allowed_origins: Option<Origins>,
+    /// how long live events are kept for clients that resume with `since`; an older `since` gets `reset`
+    #[arg(long, env = "LIVE_RETENTION", default_value = "24h", value_parser = duration(1, 30 * DAY))]
+    live_retention: Duration,
+    /// live sockets one user may hold on one instance; one more is refused (429, or close code 4429)
+    #[arg(long, env = "LIVE_MAX_CONNECTIONS_PER_USER", default_value = "8", value_parser = whole_number(1, 1000))]
+    live_max_connections_per_user: u64,
+    /// live sockets one instance holds at most, authenticated or not; one more is refused (503)
+    #[arg(long, env = "LIVE_MAX_CONNECTIONS", default_value_t = LiveSettings::default().max_connections as u64, value_parser = whole_number(1, u64::MAX))]
+    live_max_connections: u64,
+    /// live sockets waiting for their `auth` message, at most, on one instance; one more is refused (503)
+    #[arg(long, env = "LIVE_MAX_UNAUTHENTICATED", default_value_t = LiveSettings::default().max_unauthenticated as u64, value_parser = whole_number(1, u64::MAX))]
+    live_max_unauthenticated: u64,
+    /// of those, from one client address (as `TRUSTED_PROXIES` reads it); one more is refused (429)
+    #[arg(long, env = "LIVE_MAX_UNAUTHENTICATED_PER_ADDRESS", default_value_t = LiveSettings::default().max_unauthenticated_per_address as u64, value_parser = whole_number(1, u64::MAX))]
+    live_max_unauthenticated_per_address: u64,
+    /// the live fan-out reads the outbox at least this often, besides each `NOTIFY`: the longest that a stalled or misdirected listener connection delays delivery
+    #[arg(long, env = "LIVE_POLL", default_value = "1s", value_parser = duration(1, DAY))]
+    live_poll: Duration,
+    /// a resume replays at most this many events of the outbox (everyone's); a client further behind gets `reset`
+    #[arg(long, env = "LIVE_REPLAY_MAX", default_value = "1000", value_parser = whole_number(1, u64::MAX))]
+    live_replay_max: u64,
+    /// a connection whose peer acknowledges nothing the server sends for this long is dropped (`TCP_USER_TIMEOUT`), and a live socket whose frame cannot be written in this time is closed
+    #[arg(long, env = "WRITE_TIMEOUT", default_value = "10s", value_parser = duration(1, 600))]
+    write_timeout: Duration,
+    /// comma-separated addresses and networks (`10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` names the client; otherwise the socket peer is the client (login throttling keys on it) [default: none]
+    #[arg(long, env = "TRUSTED_PROXIES", value_parser = TrustedProxies::parse)]
+    trusted_proxies: Option<TrustedProxies>,
+}
+
+/// `CORS_ALLOWED_ORIGINS`, read.
+#[derive(Debug, Clone)]
+struct Origins(Vec<String>);
+
+fn database_url(url: &str) -> Result<String, String> {
+    if ["postgres://", "postgresql://", "sqlite:"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+    {
+        Ok(url.to_owned())
+    } else {
+        Err("must start with postgres:// or sqlite://".to_owned())
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    ["postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+}
+
+fn postgres_url(url: &str) -> Result<String, String> {
+    if is_postgres(url) {
+        Ok(url.to_owned())
+    } else {
+        Err("must start with postgres://".to_owned())
+    }
+}
+
+fn socket_address(address: &str) -> Result<String, String> {
+    match address.parse::<std::net::SocketAddr>() {
+        Ok(_) => Ok(address.to_owned()),
+        Err(_) => Err(format!(
+            "must be an address and port such as 127.0.0.1:8080, not {address:?}"
+        )),
+    }
+}
+
+fn http_url(url: &str) -> Result<String, String> {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url.to_owned())
+    } else {
+        Err(format!("must be an http(s) URL, not {url:?}"))
+    }
+}
+
+fn log_filter(filter: &str) -> Result<String, String> {
+    match tracing_subscriber::EnvFilter::try_new(filter) {
+        Ok(_) => Ok(filter.to_owned()),
+        Err(_) => Err(format!("is not a valid filter: {filter:?}")),
+    }
+}
+
+fn origins(list: &str) -> Result<Origins, String> {
+    let origins: Vec<String> = list
+        .split(',')
+        .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+        .filter(|origin| !origin.is_empty())
+        .collect();
+    for origin in &origins {
+        let valid = origin == "*"
+            || ((origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.contains('*'));
+        if !valid {
+            return Err(format!(
+                "must list origins such as https://app.example.com, or *, not {origin:?}"
+            ));
+        }
+    }
+    if origins.len() > 1 && origins.iter().any(|origin| origin == "*") {
+        return Err("* allows any origin and cannot be combined with others".to_owned());
+    }
+    Ok(Origins(origins))
+}
+
+/// A duration in human units (`90s`, `15m`, `1h`, `14d`) from `min` to `max` seconds.
+fn duration(
+    min: u64,
+    max: u64,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |raw| match humantime::parse_duration(raw) {
+        Ok(value) if value >= Duration::from_secs(min) && value <= Duration::from_secs(max) => {
+            Ok(value)
+        }
+        _ => Err(format!(
+            "must be a duration between {} and {} such as 15m, not {raw:?}",
+            humantime::format_duration(Duration::from_secs(min)),
+            humantime::format_duration(Duration::from_secs(max))
+        )),
+    }
+}
+
+/// A whole number from `min` to `max`.
+fn whole_number(
+    min: u64,
+    max: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |raw| match raw.parse::<u64>() {
+        Ok(value) if (min..=max).contains(&value) => Ok(value),
+        _ if max == u64::MAX => Err(format!(
+            "must be a whole number of at least {min}, not {raw:?}"
+        )),
+        _ => Err(format!(
+            "must be a whole number from {min} to {max}, not {raw:?}"
+        )),
+    }
+}
+
+/// One row of the configuration table: the variable, its default and its meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Documented {
+    pub variable: String,
+    pub default: String,
+    pub meaning: String,
+}
+
+impl Variables {
+    /// The table of `docs/configuration.md`, from the declarations.
+    pub fn documented() -> Vec<Documented> {
+        Self::command()
+            .get_arguments()
+            .filter_map(|arg| {
+                let variable = arg.get_env()?.to_string_lossy().into_owned();
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                let (meaning, default) = match help.split_once(" [default: ") {
+                    Some((meaning, default)) => {
+                        (meaning.to_owned(), default.trim_end_matches(']').to_owned())
+                    }
+                    None => {
+                        let values: Vec<String> = arg
+                            .get_default_values()
+                            .iter()
+                            .map(|value| format!("`{}`", value.to_string_lossy()))
+                            .collect();
+                        (help, values.join(", "))
+                    }
+                };
+                Some(Documented {
+                    variable,
+                    default,
+                    meaning,
+                })
+            })
+            .collect()
+    }
+
+    /// The table as Markdown.
+    pub fn markdown_table() -> String {
+        let mut table = "| variable | default | meaning |\n|---|---|---|\n".to_owned();
+        for row in Self::documented() {
+            table.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                row.variable, row.default, row.meaning
+            ));
+        }
+        table
+    }
+
+    /// Reads `args` (the program's name first) and the variables `lookup` gives, each variable
+    /// checked alone so that every invalid one is reported, a flag winning over its variable.
+    /// `environment` says whether clap's help may show the variables' values from the process
+    /// environment, which is then what `lookup` reads.
+    fn read(
+        args: Vec<OsString>,
+        lookup: impl Fn(&str) -> Option<String>,
+        environment: bool,
+    ) -> Result<Self, Refusal> {
+        let declared = Self::command();
+        // Values come to clap as flags, made from `lookup`: clap never reads the process
+        // environment itself, so a test's lookup is the only source.
+        let parser = Self::command().mut_args(|arg| arg.env(None));
+        let mut flags = vec![args.first().cloned().unwrap_or_else(|| "conduit".into())];
+        let mut errors = Vec::new();
+        for arg in declared.get_arguments() {
+            let (Some(variable), Some(long)) = (arg.get_env(), arg.get_long()) else {
+                continue;
+            };
+            let flag = format!("--{long}");
+            let given_as_flag = args.iter().skip(1).any(|given| {
+                given
+                    .to_str()
+                    .is_some_and(|given| given == flag || given.starts_with(&format!("{flag}=")))
+            });
+            let variable = variable.to_string_lossy();
+            let Some(value) = lookup(&variable).filter(|value| !value.trim().is_empty()) else {
+                continue;
+            };
+            if given_as_flag {
+                continue;
+            }
+            let pair = OsString::from(format!("{flag}={value}"));
+            match parser
+                .clone()
+                .try_get_matches_from([flags[0].clone(), pair.clone()])
+            {
+                Ok(_) => flags.push(pair),
+                Err(error) => errors.push(ConfigError {
+                    variable: variable.into_owned(),
+                    message: message(&error),
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Refusal::Invalid(errors));
+        }
+        flags.extend(args.into_iter().skip(1));
+        let command = if environment {
+            declared.mut_args(|arg| arg.hide_env_values(true))
+        } else {
+            parser
+        };
+        command
+            .try_get_matches_from(flags)
+            .and_then(|matches| Self::from_arg_matches(&matches))
+            .map_err(Refusal::Arguments)
+    }
+}
+
+/// What a variable's parser said, without clap's framing (which names the flag, not the variable).
+fn message(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    if let Some(source) = std::error::Error::source(error) {
+        return source.to_string();
+    }
+    let value = match error.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(value)) => value.clone(),
+        _ => String::new(),
+    };
+    match error.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(valid)) => {
+            let choices = match valid.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            format!("must be {choices}, not {value:?}")
+        }
+        _ => format!("is not valid: {value:?}"),
+    }
 }
 
 /// The validated configuration.
@@ -114,83 +458,65 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the process environment, after `.env` unless `APP_ENV=production`.
-    pub fn from_env() -> Result<Self, Vec<ConfigError>> {
+    /// Reads the program's arguments and the process environment, after `.env` unless
+    /// `APP_ENV=production`.
+    pub fn from_env() -> Result<Self, Refusal> {
         if std::env::var("APP_ENV").as_deref() != Ok("production") {
             // A missing .env is the normal case; a present one fills only unset variables.
             let _ = dotenvy::dotenv();
         }
-        Self::from_lookup(|name| std::env::var(name).ok())
+        let variables = Variables::read(
+            std::env::args_os().collect(),
+            |name| std::env::var(name).ok(),
+            true,
+        )?;
+        Self::from_variables(variables).map_err(Refusal::Invalid)
     }
 
-    /// Builds the configuration from any source of variables.
+    /// Builds the configuration from any source of variables, without flags.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<ConfigError>> {
+        match Variables::read(Vec::new(), lookup, false) {
+            Ok(variables) => Self::from_variables(variables),
+            Err(Refusal::Invalid(errors)) => Err(errors),
+            // Without flags, clap has nothing of its own to refuse.
+            Err(Refusal::Arguments(error)) => Err(vec![ConfigError {
+                variable: "arguments".to_owned(),
+                message: message(&error),
+            }]),
+        }
+    }
+
+    /// What spans variables: the production refusals, the defaults that depend on `APP_ENV`,
+    /// and the warnings.
+    fn from_variables(variables: Variables) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
-        let mut fail = |variable, message: String| errors.push(ConfigError { variable, message });
-        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-
-        let app_env = match get("APP_ENV").as_deref() {
-            None | Some("development") => AppEnv::Development,
-            Some("production") => AppEnv::Production,
-            Some(other) => {
-                fail(
-                    "APP_ENV",
-                    format!("must be development or production, not {other:?}"),
-                );
-                AppEnv::Development
-            }
+        let mut fail = |variable: &str, message: String| {
+            errors.push(ConfigError {
+                variable: variable.to_owned(),
+                message,
+            });
         };
+        let app_env = variables.app_env;
+        let production = app_env == AppEnv::Production;
 
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://conduit.db".to_owned());
-        let known_scheme = ["postgres://", "postgresql://", "sqlite:"]
-            .iter()
-            .any(|scheme| database_url.starts_with(scheme));
-        if !known_scheme {
+        if variables.live_database_url.is_some() && !is_postgres(&variables.database_url) {
             fail(
-                "DATABASE_URL",
-                "must start with postgres:// or sqlite://".to_owned(),
+                "LIVE_DATABASE_URL",
+                "is for PostgreSQL only: DATABASE_URL is not a postgres:// URL".to_owned(),
             );
         }
 
-        let live_database_url = get("LIVE_DATABASE_URL");
-        if let Some(url) = &live_database_url {
-            let postgres = |url: &str| {
-                ["postgres://", "postgresql://"]
-                    .iter()
-                    .any(|scheme| url.starts_with(scheme))
-            };
-            if !postgres(url) {
-                fail(
-                    "LIVE_DATABASE_URL",
-                    "must start with postgres://".to_owned(),
-                );
-            } else if !postgres(&database_url) {
-                fail(
-                    "LIVE_DATABASE_URL",
-                    "is for PostgreSQL only: DATABASE_URL is not a postgres:// URL".to_owned(),
-                );
-            }
-        }
-
-        let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        if bind_addr.parse::<std::net::SocketAddr>().is_err() {
-            fail(
-                "BIND_ADDR",
-                format!("must be an address and port such as 127.0.0.1:8080, not {bind_addr:?}"),
-            );
-        }
-
-        let secret = match get("JWT_SECRET") {
+        let secret = match variables.jwt_secret {
             Some(secret) if secret.len() >= MIN_SECRET_BYTES => secret,
-            Some(_) if app_env == AppEnv::Production => {
+            Some(_) if production => {
                 fail(
                     "JWT_SECRET",
                     format!("must be at least {MIN_SECRET_BYTES} bytes in production"),
                 );
                 String::new()
             }
-            None if app_env == AppEnv::Production => {
+            None if production => {
                 fail(
                     "JWT_SECRET",
                     "is required in production (at least 32 random bytes)".to_owned(),
@@ -213,7 +539,8 @@ impl Config {
                 )
             }
         };
-        let previous_secrets: Vec<SigningKey> = get("JWT_PREVIOUS_SECRETS")
+        let previous_secrets: Vec<SigningKey> = variables
+            .jwt_previous_secrets
             .map(|list| {
                 list.split(',')
                     .map(str::trim)
@@ -223,170 +550,23 @@ impl Config {
             })
             .unwrap_or_default();
 
-        const DAY: u64 = 24 * 3600;
-        let mut duration =
-            |variable: &'static str, default: Duration, max: Duration| match get(variable) {
-                None => default,
-                Some(raw) => match humantime::parse_duration(&raw) {
-                    Ok(value) if value >= Duration::from_secs(1) && value <= max => value,
-                    _ => {
-                        fail(
-                            variable,
-                            format!(
-                                "must be a duration between 1s and {} such as 15m, not {raw:?}",
-                                humantime::format_duration(max)
-                            ),
-                        );
-                        default
-                    }
-                },
-            };
-        let access_token_ttl = duration(
-            "ACCESS_TOKEN_TTL",
-            Duration::from_secs(60 * 60),
-            Duration::from_secs(30 * DAY),
-        );
-        let idle_ttl = duration(
-            "REFRESH_TOKEN_IDLE_TTL",
-            Duration::from_secs(14 * DAY),
-            Duration::from_secs(365 * DAY),
-        );
-        let absolute_ttl = duration(
-            "REFRESH_TOKEN_ABSOLUTE_TTL",
-            Duration::from_secs(90 * DAY),
-            Duration::from_secs(365 * DAY),
-        );
-        let failure_window = duration(
-            "LOGIN_FAILURE_WINDOW",
-            Duration::from_secs(15 * 60),
-            Duration::from_secs(DAY),
-        );
-        let acquire_timeout = duration(
-            "DATABASE_ACQUIRE_TIMEOUT",
-            Duration::from_secs(5),
-            Duration::from_secs(60),
-        );
-        let statement_timeout = duration(
-            "DATABASE_STATEMENT_TIMEOUT",
-            Duration::from_secs(10),
-            Duration::from_secs(600),
-        );
-        let shutdown_grace = duration(
-            "SHUTDOWN_GRACE",
-            Duration::from_secs(30),
-            Duration::from_secs(600),
-        );
-        let breach_timeout = duration(
-            "BREACH_CHECK_TIMEOUT",
-            Duration::from_secs(2),
-            Duration::from_secs(60),
-        );
-        let live_retention = duration(
-            "LIVE_RETENTION",
-            Duration::from_secs(DAY),
-            Duration::from_secs(30 * DAY),
-        );
-        let live_poll = duration(
-            "LIVE_POLL",
-            Duration::from_secs(1),
-            Duration::from_secs(24 * 60 * 60),
-        );
-        let write_timeout = duration(
-            "WRITE_TIMEOUT",
-            Duration::from_secs(10),
-            Duration::from_secs(600),
-        );
-        // Zero is allowed: with no proxy keeping connections open there is nothing to drain.
-        let shutdown_drain = match get("SHUTDOWN_DRAIN") {
-            None => Duration::ZERO,
-            Some(raw) => match humantime::parse_duration(&raw) {
-                Ok(value) if value <= Duration::from_secs(60) => value,
-                _ => {
-                    fail(
-                        "SHUTDOWN_DRAIN",
-                        format!("must be a duration between 0s and 1m such as 5s, not {raw:?}"),
-                    );
-                    Duration::ZERO
-                }
-            },
-        };
-        let mut count = |variable: &'static str, default: u64| match get(variable) {
-            None => default,
-            Some(raw) => match raw.parse::<u64>() {
-                Ok(value) if value >= 1 => value,
-                _ => {
-                    fail(
-                        variable,
-                        format!("must be a whole number of at least 1, not {raw:?}"),
-                    );
-                    default
-                }
-            },
-        };
-        let max_failures = count("LOGIN_MAX_FAILURES", 5);
-        let max_failures_per_address = count("LOGIN_MAX_FAILURES_PER_ADDRESS", 20);
-        let breach_threshold = count("BREACH_CHECK_THRESHOLD", 1);
-        let live_max_connections = count("LIVE_MAX_CONNECTIONS_PER_USER", 8);
-        let live_defaults = LiveSettings::default();
-        let live_max_total = count("LIVE_MAX_CONNECTIONS", live_defaults.max_connections as u64);
-        let live_max_unauthenticated = count(
-            "LIVE_MAX_UNAUTHENTICATED",
-            live_defaults.max_unauthenticated as u64,
-        );
-        let live_max_unauthenticated_per_address = count(
-            "LIVE_MAX_UNAUTHENTICATED_PER_ADDRESS",
-            live_defaults.max_unauthenticated_per_address as u64,
-        );
-        let live_replay_max = count("LIVE_REPLAY_MAX", 1000);
-        if live_max_connections > 1000 {
-            fail(
-                "LIVE_MAX_CONNECTIONS_PER_USER",
-                format!("must be at most 1000, not {live_max_connections}"),
-            );
-        }
-        let breach_fail_open = match get("BREACH_CHECK_FAIL_OPEN").as_deref() {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                fail(
-                    "BREACH_CHECK_FAIL_OPEN",
-                    format!("must be true or false, not {other:?}"),
-                );
-                true
-            }
-        };
-        let breach_check = get("BREACH_CHECK_URL").and_then(|url| {
-            if url.starts_with("https://") || url.starts_with("http://") {
-                Some(BreachCheckSettings {
-                    base_url: url,
-                    timeout: breach_timeout,
-                    threshold: breach_threshold,
-                    fail_open: breach_fail_open,
-                })
-            } else {
-                fail(
-                    "BREACH_CHECK_URL",
-                    format!("must be an http(s) URL, not {url:?}"),
-                );
-                None
-            }
-        });
+        let breach_check = variables
+            .breach_check_url
+            .map(|base_url| BreachCheckSettings {
+                base_url,
+                timeout: variables.breach_check_timeout,
+                threshold: variables.breach_check_threshold,
+                fail_open: variables.breach_check_fail_open,
+            });
         // Development serves the RealWorld clients and test tools as they are; production keeps
         // NIST's rules. Either may be chosen explicitly, and the start-up log names the one in force.
-        let password_policy = match get("PASSWORD_POLICY").as_deref() {
-            None if app_env == AppEnv::Production => PasswordPolicy::Strict,
-            None | Some("contract") => PasswordPolicy::Contract,
-            Some("strict") => PasswordPolicy::Strict,
-            Some(other) => {
-                fail(
-                    "PASSWORD_POLICY",
-                    format!("must be contract or strict, not {other:?}"),
-                );
-                PasswordPolicy::Strict
-            }
+        let password_policy = match variables.password_policy {
+            None if production => PasswordPolicy::Strict,
+            None | Some(PolicyName::Contract) => PasswordPolicy::Contract,
+            Some(PolicyName::Strict) => PasswordPolicy::Strict,
         };
         if password_policy == PasswordPolicy::Contract {
-            if app_env == AppEnv::Production {
+            if production {
                 warnings.push(
                     "PASSWORD_POLICY is contract in production: common passwords and a user's own name are accepted"
                         .to_owned(),
@@ -399,76 +579,12 @@ impl Config {
                 );
             }
         }
-        let cors_allowed_origins: Vec<String> = get("CORS_ALLOWED_ORIGINS")
-            .map(|list| {
-                list.split(',')
-                    .map(|origin| origin.trim().trim_end_matches('/').to_owned())
-                    .filter(|origin| !origin.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        for origin in &cors_allowed_origins {
-            let valid = origin == "*"
-                || ((origin.starts_with("https://") || origin.starts_with("http://"))
-                    && !origin.contains('*'));
-            if !valid {
-                fail(
-                    "CORS_ALLOWED_ORIGINS",
-                    format!(
-                        "must list origins such as https://app.example.com, or *, not {origin:?}"
-                    ),
-                );
-            }
-        }
-        if cors_allowed_origins.len() > 1 && cors_allowed_origins.iter().any(|origin| origin == "*")
-        {
-            fail(
-                "CORS_ALLOWED_ORIGINS",
-                "* allows any origin and cannot be combined with others".to_owned(),
-            );
-        }
-
-        let trusted_proxies = get("TRUSTED_PROXIES")
-            .map(|list| TrustedProxies::parse(&list))
-            .transpose()
-            .unwrap_or_else(|message| {
-                fail("TRUSTED_PROXIES", message);
-                None
-            })
-            .unwrap_or_default();
-
-        let log_filter = get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
-        if tracing_subscriber::EnvFilter::try_new(&log_filter).is_err() {
-            fail("RUST_LOG", format!("is not a valid filter: {log_filter:?}"));
-        }
-        let log_format = match get("LOG_FORMAT").as_deref() {
-            None if app_env == AppEnv::Production => LogFormat::Json,
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                fail(
-                    "LOG_FORMAT",
-                    format!("must be pretty or json, not {other:?}"),
-                );
-                LogFormat::Pretty
-            }
+        let log_format = match variables.log_format {
+            Some(format) => format,
+            None if production => LogFormat::Json,
+            None => LogFormat::Pretty,
         };
-
-        let workers = match get("WORKERS") {
-            None => None,
-            Some(raw) => match raw.parse::<usize>() {
-                Ok(count) if (1..=256).contains(&count) => Some(count),
-                _ => {
-                    fail(
-                        "WORKERS",
-                        format!("must be a whole number from 1 to 256, not {raw:?}"),
-                    );
-                    None
-                }
-            },
-        };
-
-        if absolute_ttl < idle_ttl {
+        if variables.refresh_token_absolute_ttl < variables.refresh_token_idle_ttl {
             warnings.push(
                 "REFRESH_TOKEN_ABSOLUTE_TTL is shorter than REFRESH_TOKEN_IDLE_TTL: sessions end at the absolute limit"
                     .to_owned(),
@@ -480,61 +596,63 @@ impl Config {
         let to_time = |duration: Duration| {
             time::Duration::try_from(duration).unwrap_or(time::Duration::seconds(1))
         };
+        let to_usize = |count: u64| usize::try_from(count).unwrap_or(usize::MAX);
+        let to_u32 = |count: u64| u32::try_from(count).unwrap_or(u32::MAX);
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {
             app_env,
-            database_url,
-            live_database_url,
+            database_url: variables.database_url,
+            live_database_url: variables.live_database_url,
             database_pool: PoolSettings {
-                acquire_timeout,
-                statement_timeout,
+                acquire_timeout: variables.database_acquire_timeout,
+                statement_timeout: variables.database_statement_timeout,
                 ..PoolSettings::default()
             },
-            bind_addr,
+            bind_addr: variables.bind_addr,
             jwt: JwtSettings {
                 signing_key: SigningKey::new(secret),
                 verification_keys: previous_secrets,
                 issuer: "conduit".to_owned(),
                 audience: "conduit-api".to_owned(),
-                time_to_live: access_token_ttl,
+                time_to_live: variables.access_token_ttl,
                 leeway: Duration::from_secs(30),
             },
-            log_filter,
+            log_filter: variables.rust_log,
             log_format,
-            workers,
-            shutdown_grace,
-            shutdown_drain,
+            workers: variables.workers.map(to_usize),
+            shutdown_grace: variables.shutdown_grace,
+            shutdown_drain: variables.shutdown_drain,
             password_hashing: HashingParams::OWASP_MINIMUM,
             hashing_concurrency: cores,
             sessions: SessionPolicy {
-                idle_timeout: to_time(idle_ttl),
-                absolute_timeout: to_time(absolute_ttl),
+                idle_timeout: to_time(variables.refresh_token_idle_ttl),
+                absolute_timeout: to_time(variables.refresh_token_absolute_ttl),
             },
             throttle: ThrottlePolicy {
-                max_failures_per_account: u32::try_from(max_failures).unwrap_or(u32::MAX),
-                max_failures_per_client: u32::try_from(max_failures_per_address)
-                    .unwrap_or(u32::MAX),
-                window: to_time(failure_window),
+                max_failures_per_account: to_u32(variables.login_max_failures),
+                max_failures_per_client: to_u32(variables.login_max_failures_per_address),
+                window: to_time(variables.login_failure_window),
             },
             breach_check,
             password_policy,
-            cors_allowed_origins,
-            trusted_proxies,
-            live_retention,
+            cors_allowed_origins: variables
+                .cors_allowed_origins
+                .map(|origins| origins.0)
+                .unwrap_or_default(),
+            trusted_proxies: variables.trusted_proxies.unwrap_or_default(),
+            live_retention: variables.live_retention,
             live: LiveSettings {
-                max_connections_per_user: usize::try_from(live_max_connections).unwrap_or(1000),
-                max_connections: usize::try_from(live_max_total).unwrap_or(usize::MAX),
-                max_unauthenticated: usize::try_from(live_max_unauthenticated)
-                    .unwrap_or(usize::MAX),
-                max_unauthenticated_per_address: usize::try_from(
-                    live_max_unauthenticated_per_address,
-                )
-                .unwrap_or(usize::MAX),
-                write_timeout,
-                poll_every: live_poll,
+                max_connections_per_user: to_usize(variables.live_max_connections_per_user),
+                max_connections: to_usize(variables.live_max_connections),
+                max_unauthenticated: to_usize(variables.live_max_unauthenticated),
+                max_unauthenticated_per_address: to_usize(
+                    variables.live_max_unauthenticated_per_address,
+                ),
+                write_timeout: variables.write_timeout,
+                poll_every: variables.live_poll,
                 ..LiveSettings::default()
             },
-            live_replay_max,
+            live_replay_max: variables.live_replay_max,
             warnings,
         })
     }

@@ -23,7 +23,7 @@ use conduit_persistence::Store;
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
 use conduit_web::{AppState, Connections, Draining, HttpSettings, LiveHub, Readiness};
 
-pub use config::{AppEnv, Config, ConfigError};
+pub use config::{AppEnv, Config, ConfigError, Refusal, Variables};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]

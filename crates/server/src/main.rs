@@ -1,12 +1,13 @@
 //! `conduit`: serves the Conduit API. Configuration comes from the environment (and `.env` in
-//! development); with none at all it serves on http://127.0.0.1:8080 from `conduit.db`.
+//! development) or the same as flags (`conduit --help`); with none at all it serves on
+//! http://127.0.0.1:8080 from `conduit.db`.
 //!
 //! `conduit healthcheck` asks the instance at `BIND_ADDR` whether it is ready (exit 0) or not
 //! (exit 1): the container image's `HEALTHCHECK`.
 
 use std::process::ExitCode;
 
-use conduit_server::{Application, Config, healthcheck, telemetry};
+use conduit_server::{Application, Config, Refusal, healthcheck, telemetry};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -20,16 +21,20 @@ async fn main() -> ExitCode {
             }
         };
     }
-    let loaded = Config::from_env();
-    let config = match loaded {
+    let config = match Config::from_env() {
         Ok(config) => config,
-        Err(errors) => {
+        Err(Refusal::Invalid(errors)) => {
             // Telemetry is configured from the same variables, so these go straight to stderr.
             eprintln!("conduit: invalid configuration:");
             for error in errors {
                 eprintln!("  - {error}");
             }
             return ExitCode::FAILURE;
+        }
+        // --help, --version, or flags clap cannot read: its own text and exit code.
+        Err(Refusal::Arguments(told)) => {
+            let _ = told.print();
+            return ExitCode::from(u8::try_from(told.exit_code()).unwrap_or(2));
         }
     };
     telemetry::init(&config);

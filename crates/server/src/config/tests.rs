@@ -10,7 +10,7 @@ fn config(variables: &[(&str, &str)]) -> Result<Config, Vec<ConfigError>> {
     Config::from_lookup(|name| map.get(name).cloned())
 }
 
-fn variables_in_error(variables: &[(&str, &str)]) -> Vec<&'static str> {
+fn variables_in_error(variables: &[(&str, &str)]) -> Vec<String> {
     config(variables)
         .expect_err("the configuration is refused")
         .into_iter()
@@ -101,7 +101,7 @@ fn durations_are_read_in_human_units() {
     );
     assert!(
         variables_in_error(&[("DATABASE_STATEMENT_TIMEOUT", "forever")])
-            .contains(&"DATABASE_STATEMENT_TIMEOUT")
+            .contains(&"DATABASE_STATEMENT_TIMEOUT".to_owned())
     );
 }
 
@@ -243,8 +243,8 @@ fn bad_session_breach_and_cors_settings_are_each_reported() {
         [
             "REFRESH_TOKEN_IDLE_TTL",
             "LOGIN_MAX_FAILURES",
-            "BREACH_CHECK_FAIL_OPEN",
             "BREACH_CHECK_URL",
+            "BREACH_CHECK_FAIL_OPEN",
             "CORS_ALLOWED_ORIGINS",
             "TRUSTED_PROXIES"
         ]
@@ -290,7 +290,7 @@ fn an_unknown_password_policy_is_refused_naming_the_choices() {
         assert_eq!(
             errors,
             [ConfigError {
-                variable: "PASSWORD_POLICY",
+                variable: "PASSWORD_POLICY".to_owned(),
                 message: format!("must be contract or strict, not {refused:?}"),
             }]
         );
@@ -331,47 +331,94 @@ fn the_contract_policy_in_production_or_beside_a_breach_check_is_warned_about() 
     );
 }
 
-/// The rows of the variables table in `config.rs`'s module docs.
-fn documented_rows() -> Vec<&'static str> {
-    include_str!("../config.rs")
-        .lines()
-        .filter_map(|line| line.strip_prefix("//! | `"))
-        .map(|row| row.trim_end())
-        .collect()
+#[test]
+fn docs_configuration_shows_the_table_the_declarations_make() {
+    let page = include_str!("../../../../docs/configuration.md");
+    let table = Variables::markdown_table();
+
+    assert!(
+        page.contains(&table),
+        "docs/configuration.md's table differs from the declarations in config.rs; it should read:\n{table}"
+    );
 }
 
 #[test]
-fn every_variable_read_is_documented_and_docs_configuration_shows_the_same_table() {
-    let source = include_str!("../config.rs");
-    let page = include_str!("../../../../docs/configuration.md");
-    let rows = documented_rows();
-    let documented: Vec<&str> = rows
-        .iter()
-        .filter_map(|row| row.split('`').next())
-        .collect();
+fn every_variable_has_a_flag_a_default_and_a_meaning() {
+    let rows = Variables::documented();
 
-    // Every name the code reads, in quotes, that looks like a variable.
-    let read: std::collections::BTreeSet<&str> = source
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .filter(|word| word.len() > 3 && word.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
-        .collect();
-    for name in &read {
-        assert!(
-            documented.contains(name),
-            "{name} is read but not documented"
-        );
+    assert_eq!(rows.len(), 34, "the variables docs/configuration.md lists");
+    for row in &rows {
+        assert!(!row.default.is_empty(), "{} has no default", row.variable);
+        assert!(!row.meaning.is_empty(), "{} has no meaning", row.variable);
     }
-    for name in &documented {
-        assert!(read.contains(name), "{name} is documented but never read");
+    let names: std::collections::BTreeSet<&str> =
+        rows.iter().map(|row| row.variable.as_str()).collect();
+    assert_eq!(names.len(), rows.len(), "a variable is declared twice");
+}
+
+#[test]
+fn a_flag_wins_over_its_variable_and_help_is_clap_s() {
+    let read = |args: &[&str], variables: &[(&str, &str)]| {
+        let variables: Vec<(String, String)> = variables
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Variables::read(
+            args.iter().map(std::ffi::OsString::from).collect(),
+            |name| {
+                variables
+                    .iter()
+                    .find(|(variable, _)| variable == name)
+                    .map(|(_, value)| value.clone())
+            },
+            false,
+        )
+    };
+
+    let variables = read(&["conduit", "--workers=3"], &[("WORKERS", "nine")])
+        .expect("the flag is read, the variable not");
+    assert_eq!(variables.workers, Some(3));
+    let variables = read(&["conduit", "--workers", "4"], &[("WORKERS", "2")]).expect("valid");
+    assert_eq!(variables.workers, Some(4));
+
+    match read(&["conduit", "--help"], &[]) {
+        Err(Refusal::Arguments(told)) => {
+            assert_eq!(told.kind(), clap::error::ErrorKind::DisplayHelp);
+            assert!(told.to_string().contains("--access-token-ttl"));
+        }
+        other => panic!("--help is clap's to answer, not {other:?}"),
     }
-    for row in rows {
-        assert!(
-            page.contains(&format!("| `{row}")),
-            "docs/configuration.md's table lacks or differs in: | `{row}"
-        );
+    match read(&["conduit", "--workers=0"], &[]) {
+        Err(Refusal::Arguments(told)) => {
+            assert!(
+                told.to_string()
+                    .contains("must be a whole number from 1 to 256")
+            );
+        }
+        other => panic!("a bad flag is clap's to answer, not {other:?}"),
     }
+}
+
+#[test]
+fn messages_name_the_variable_and_say_what_it_must_be() {
+    let errors = config(&[
+        ("APP_ENV", "staging"),
+        ("BREACH_CHECK_FAIL_OPEN", "maybe"),
+        ("WORKERS", "300"),
+        ("ACCESS_TOKEN_TTL", "0s"),
+    ])
+    .expect_err("refused");
+
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "APP_ENV: must be development or production, not \"staging\"",
+            "ACCESS_TOKEN_TTL: must be a duration between 1s and 30days such as 15m, not \"0s\"",
+            "WORKERS: must be a whole number from 1 to 256, not \"300\"",
+            "BREACH_CHECK_FAIL_OPEN: must be true or false, not \"maybe\"",
+        ]
+    );
 }
 
 #[test]
