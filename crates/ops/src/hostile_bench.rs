@@ -25,17 +25,12 @@ use serde_json::json;
 use crate::rehearsal::{Api, Session, unique};
 use crate::topology::{Failure, Options, Topology};
 
-/// What to run.
-#[derive(Debug, Clone, Copy)]
+/// What to run: `conduit-rehearsal hostile-bench`'s flags.
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Plan {
-    /// Hostile sockets, a quarter of each kind.
+    /// Hostile sockets, a quarter of each kind
+    #[arg(long, default_value_t = 1000)]
     pub sockets: usize,
-}
-
-impl Default for Plan {
-    fn default() -> Self {
-        Self { sockets: 1000 }
-    }
 }
 
 /// How one hostile socket ended, from its side.

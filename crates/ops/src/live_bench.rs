@@ -26,27 +26,21 @@ use time::format_description::well_known::Rfc3339;
 use crate::rehearsal::{Api, Session, check, unique};
 use crate::topology::{Failure, Options, Topology};
 
-/// What to measure.
-#[derive(Debug, Clone, Copy)]
+/// What to measure: `conduit-rehearsal live-bench`'s flags.
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Plan {
-    /// Events published one at a time for the cross-instance figure.
+    /// Events published one at a time for the cross-instance figure
+    #[arg(long, default_value_t = 1000)]
     pub across: usize,
-    /// Idle sockets on one instance.
+    /// Idle sockets on one instance
+    #[arg(long, default_value_t = 1000)]
     pub sockets: usize,
-    /// Articles published per second to them, and for how long.
+    /// Articles published per second to them
+    #[arg(long, default_value_t = 100)]
     pub rate: u32,
+    /// For how many seconds
+    #[arg(long, default_value_t = 10)]
     pub secs: u64,
-}
-
-impl Default for Plan {
-    fn default() -> Self {
-        Self {
-            across: 1000,
-            sockets: 1000,
-            rate: 100,
-            secs: 10,
-        }
-    }
 }
 
 /// Starts the topology, measures, stops it; the report (Markdown).

