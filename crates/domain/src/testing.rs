@@ -10,13 +10,13 @@ use crate::accounts::{
 };
 use crate::articles::{Article, ArticleBody, ArticleId, ArticleSummary, Description, Slug, Title};
 use crate::ports::{
-    AccessToken, Caller, Clock, MockBreachedPasswords, MockClock, MockPasswordHasher,
-    MockRefreshTokenSource, MockSessionRepository, MockTokenCodec, MockUserRepository,
-    RefreshToken, RefreshTokenHash, SessionId,
+    AccessToken, Caller, Clock, MockBreachedPasswords, MockClock, MockLoginFailures,
+    MockPasswordHasher, MockRefreshTokenSource, MockSessionRepository, MockTokenCodec,
+    MockUserRepository, RefreshToken, RefreshTokenHash, SessionId,
 };
 use crate::profiles::{Author, Profile};
 use crate::sessions::{AuthError, SessionPolicy, SessionPorts, Sessions};
-use crate::throttle::{InMemoryLoginFailures, ThrottlePolicy};
+use crate::throttle::ThrottlePolicy;
 
 pub(crate) const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 
@@ -109,10 +109,51 @@ impl Ports {
             hasher: Arc::new(self.hasher),
             breaches: Arc::new(self.breaches),
             clock,
-            login_failures: Arc::new(InMemoryLoginFailures::default()),
+            login_failures: Arc::new(remembered_failures()),
         };
         (accounts, sessions)
     }
+}
+
+/// A store of failed logins that remembers them, for the accounts tests that meet the throttle
+/// through login. The throttle's own rules are tested with mocks in `throttle.rs`, and over every
+/// real store by the contract suite (`conduit-test-support`).
+fn remembered_failures() -> MockLoginFailures {
+    type Failures = std::sync::Mutex<std::collections::HashMap<String, Vec<Timestamp>>>;
+    fn lock(
+        failures: &Failures,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Vec<Timestamp>>> {
+        failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+    let failures: Arc<Failures> = Arc::default();
+    let mut mock = MockLoginFailures::new();
+    let kept = failures.clone();
+    mock.expect_record().returning(move |keys, at, _| {
+        for key in keys {
+            lock(&kept).entry(key.to_stored()).or_default().push(at);
+        }
+        Ok(())
+    });
+    let kept = failures.clone();
+    mock.expect_latest().returning(move |key, since, limit| {
+        let mut latest: Vec<Timestamp> = lock(&kept)
+            .get(&key.to_stored())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|at| *at > since)
+            .collect();
+        latest.sort_unstable_by(|a, b| b.cmp(a));
+        latest.truncate(limit as usize);
+        Ok(latest)
+    });
+    mock.expect_clear().returning(move |key| {
+        lock(&failures).remove(&key.to_stored());
+        Ok(())
+    });
+    mock
 }
 
 /// An article as a store answers it: article 10, `slug`, by user `by`, written at [`NOW`], with

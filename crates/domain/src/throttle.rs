@@ -1,14 +1,11 @@
 //! Login throttling: after too many failed logins in a window, for one account or from one client
 //! address, further attempts are refused until the oldest failure leaves the window.
 //!
-//! The counts live behind the [`LoginFailures`] port: in PostgreSQL, so that every replica sees
-//! the same count, and in this process's memory ([`InMemoryLoginFailures`]) for the
-//! single-instance SQLite default.
+//! The counts live behind the [`LoginFailures`] port, in the database, so that every replica sees
+//! the same count. The contract suite (`conduit-test-support`) runs these rules over every store.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use time::Duration;
 
 use crate::Timestamp;
@@ -127,68 +124,6 @@ impl LoginThrottle {
     }
 }
 
-/// Failed logins in this process's memory: the store for a single instance.
-#[derive(Debug, Default)]
-pub struct InMemoryLoginFailures {
-    failures: Mutex<HashMap<ThrottleKey, VecDeque<Timestamp>>>,
-}
-
-/// Above this many keys, keys with no failure after `forget_until` are forgotten, so that a flood
-/// of made-up addresses cannot grow the map without bound.
-const PRUNE_ABOVE: usize = 10_000;
-
-impl InMemoryLoginFailures {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ThrottleKey, VecDeque<Timestamp>>> {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-#[async_trait]
-impl LoginFailures for InMemoryLoginFailures {
-    async fn record(
-        &self,
-        keys: &[ThrottleKey],
-        at: Timestamp,
-        forget_until: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut failures = self.lock();
-        if failures.len() > PRUNE_ABOVE {
-            failures.retain(|_, times| times.back().is_some_and(|last| *last > forget_until));
-        }
-        for key in keys {
-            let times = failures.entry(key.clone()).or_default();
-            while times.front().is_some_and(|first| *first <= forget_until) {
-                times.pop_front();
-            }
-            times.push_back(at);
-        }
-        Ok(())
-    }
-
-    async fn latest(
-        &self,
-        key: &ThrottleKey,
-        since: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<Timestamp>, StoreError> {
-        let failures = self.lock();
-        let Some(times) = failures.get(key) else {
-            return Ok(Vec::new());
-        };
-        let mut latest: Vec<Timestamp> = times.iter().copied().filter(|at| *at > since).collect();
-        latest.sort_unstable_by(|a, b| b.cmp(a));
-        latest.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        Ok(latest)
-    }
-
-    async fn clear(&self, key: &ThrottleKey) -> Result<(), StoreError> {
-        self.lock().remove(key);
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -203,76 +138,6 @@ mod tests {
         max_failures_per_client: 5,
         window: Duration::minutes(10),
     };
-
-    fn in_memory() -> (LoginThrottle, Arc<InMemoryLoginFailures>) {
-        let failures = Arc::new(InMemoryLoginFailures::default());
-        (LoginThrottle::new(POLICY, failures.clone()), failures)
-    }
-
-    fn throttle() -> LoginThrottle {
-        in_memory().0
-    }
-
-    #[tokio::test]
-    async fn an_account_is_locked_after_the_limit_until_the_oldest_failure_leaves_the_window() {
-        let throttle = throttle();
-        for minute in 0..3 {
-            let at = T0 + Duration::minutes(minute);
-            assert_eq!(throttle.retry_after("jake@x.io", None, at).await, Ok(None));
-            throttle.record_failure("jake@x.io", None, at).await.ok();
-        }
-
-        let locked = throttle
-            .retry_after("JAKE@x.io", None, T0 + Duration::minutes(4))
-            .await;
-        let freed = throttle
-            .retry_after("jake@x.io", None, T0 + Duration::minutes(10))
-            .await;
-
-        assert_eq!(locked, Ok(Some(Duration::minutes(6))));
-        assert_eq!(freed, Ok(None));
-    }
-
-    #[tokio::test]
-    async fn a_success_resets_the_account_but_not_the_client() {
-        let throttle = throttle();
-        for n in 0..5 {
-            let account = if n < 3 { "jake@x.io" } else { "jane@x.io" };
-            throttle
-                .record_failure(account, Some("10.0.0.1"), T0)
-                .await
-                .ok();
-        }
-
-        throttle.record_success("JAKE@x.io").await.ok();
-
-        assert_eq!(throttle.retry_after("jake@x.io", None, T0).await, Ok(None));
-        assert_eq!(
-            throttle
-                .retry_after("jake@x.io", Some("10.0.0.1"), T0)
-                .await,
-            Ok(Some(Duration::minutes(10)))
-        );
-    }
-
-    #[tokio::test]
-    async fn one_client_trying_many_accounts_is_locked() {
-        let throttle = throttle();
-        for n in 0..5 {
-            throttle
-                .record_failure(&format!("user{n}@x.io"), Some("10.0.0.9"), T0)
-                .await
-                .ok();
-        }
-
-        let same_client = throttle.retry_after("new@x.io", Some("10.0.0.9"), T0).await;
-        let other_client = throttle
-            .retry_after("new@x.io", Some("10.0.0.10"), T0)
-            .await;
-
-        assert!(matches!(same_client, Ok(Some(_))));
-        assert_eq!(other_client, Ok(None));
-    }
 
     #[tokio::test]
     async fn a_limit_of_zero_never_locks_and_asks_the_store_nothing() {
@@ -356,40 +221,16 @@ mod tests {
         assert_eq!(client, "client:10.0.0.1");
     }
 
-    fn tracked_keys(failures: &InMemoryLoginFailures) -> usize {
-        failures.lock().len()
-    }
-
     #[tokio::test]
-    async fn past_its_bound_the_map_forgets_the_keys_with_no_failure_inside_the_window() {
-        let (throttle, failures) = in_memory();
-        for n in 0..PRUNE_ABOVE {
-            throttle
-                .record_failure(&format!("user{n}@x.io"), None, T0)
-                .await
-                .ok();
-        }
-        let one_window_later = T0 + Duration::minutes(10);
+    async fn a_success_clears_the_account_s_failures_and_never_the_client_s() {
+        let mut failures = MockLoginFailures::new();
+        failures
+            .expect_clear()
+            .withf(|key| *key == ThrottleKey::Account("jake@x.io".to_owned()))
+            .times(1)
+            .returning(|_| Ok(()));
+        let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
 
-        // At the bound itself nothing is forgotten.
-        throttle
-            .record_failure("late@x.io", None, one_window_later)
-            .await
-            .ok();
-        let at_the_bound = tracked_keys(&failures);
-        // Above it, a key whose last failure is a whole window old is forgotten; a recent one stays.
-        throttle
-            .record_failure("later@x.io", None, one_window_later)
-            .await
-            .ok();
-
-        assert_eq!(at_the_bound, PRUNE_ABOVE + 1);
-        assert_eq!(tracked_keys(&failures), 2);
-        assert_eq!(
-            throttle
-                .retry_after("late@x.io", None, one_window_later)
-                .await,
-            Ok(None)
-        );
+        assert_eq!(throttle.record_success("JAKE@x.io").await, Ok(()));
     }
 }

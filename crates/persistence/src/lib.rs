@@ -26,7 +26,6 @@ use conduit_domain::ports::{
     ArticleRepository, CommentRepository, EventLog, LoginFailures, ProfileRepository,
     SessionRepository, UserRepository,
 };
-use conduit_domain::throttle::InMemoryLoginFailures;
 use tokio::sync::Notify;
 
 use crate::articles::SqlArticleRepository;
@@ -122,14 +121,10 @@ impl Store {
         Arc::new(SqlCommentRepository::new(self.clone()))
     }
 
-    /// Where failed logins are counted. On PostgreSQL, the database, so that every replica counts
-    /// the same failures. On SQLite, which serves one instance, this process's memory: each call
-    /// makes a new, empty count, so the composition root calls it once.
+    /// Where failed logins are counted: the database, so that every replica (on PostgreSQL)
+    /// counts the same failures, and a restart forgets none.
     pub fn login_failures(&self) -> Arc<dyn LoginFailures> {
-        match self {
-            Self::Postgres(_) => Arc::new(SqlLoginFailures::new(self.clone())),
-            Self::Sqlite(_) => Arc::new(InMemoryLoginFailures::default()),
-        }
+        Arc::new(SqlLoginFailures::new(self.clone()))
     }
 
     /// The outbox of live events.

@@ -1,7 +1,5 @@
-//! Failed logins in PostgreSQL: [`SqlLoginFailures`], so that replicas share one count.
-//!
-//! SQLite serves a single instance, whose counts stay in its memory
-//! ([`conduit_domain::throttle::InMemoryLoginFailures`]); see [`crate::Store::login_failures`].
+//! Failed logins in the database: [`SqlLoginFailures`], so that replicas share one count and a
+//! restart keeps it. The same statements serve PostgreSQL and SQLite.
 
 use async_trait::async_trait;
 use conduit_domain::Timestamp;

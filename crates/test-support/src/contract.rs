@@ -25,7 +25,6 @@ use conduit_domain::ports::{
     ArticleRepository, CommentRepository, EventLog, LoginFailures, ProfileRepository,
     SessionRepository, UserRepository,
 };
-use conduit_domain::throttle::InMemoryLoginFailures;
 #[cfg(feature = "stores")]
 use conduit_persistence::Store;
 use time::macros::datetime;
@@ -76,7 +75,7 @@ impl ContractStore {
             articles: store.clone(),
             comments: store.clone(),
             sessions: store.clone(),
-            login_failures: Arc::new(InMemoryLoginFailures::default()),
+            login_failures: store.clone(),
             events: store.clone(),
             raw_event: Box::new(move |raw| {
                 store.append_raw(raw);
@@ -276,6 +275,10 @@ macro_rules! store_contract {
             only_failures_after_since_count,
             clearing_a_key_forgets_its_failures_and_no_others,
             concurrent_failures_of_one_key_all_count,
+            recording_forgets_failures_of_every_key_up_to_forget_until,
+            the_throttle_locks_an_account_after_the_limit_until_the_oldest_failure_leaves_the_window,
+            the_throttle_resets_an_account_on_success_but_not_its_client,
+            the_throttle_locks_one_client_trying_many_accounts,
         );
         $crate::store_contract!(@checks $store; live;
             each_write_appends_one_event_in_order,

@@ -6,6 +6,7 @@ mod articles;
 mod clock;
 mod comments;
 mod live;
+mod login_failures;
 mod profiles;
 mod security;
 mod sessions;
@@ -52,6 +53,8 @@ struct State {
     events: Vec<live::FakeEvent>,
     next_event: i64,
     pruned_through: i64,
+    /// Failed logins by stored key.
+    login_failures: HashMap<String, Vec<Timestamp>>,
 }
 
 #[derive(Debug, Clone)]

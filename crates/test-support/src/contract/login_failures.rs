@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use conduit_domain::Timestamp;
 use conduit_domain::ports::ThrottleKey;
+use conduit_domain::throttle::{LoginThrottle, ThrottlePolicy};
 use time::Duration;
 use time::macros::datetime;
 
@@ -126,4 +127,119 @@ pub async fn concurrent_failures_of_one_key_all_count(store: &ContractStore) {
     }
 
     assert_eq!(latest(store, &jake, LONG_AGO, 100).await.len(), 16);
+}
+
+/// A failure recorded with `forget_until` drops every older one, of every key: what keeps the
+/// store as small as one window of failures, however many addresses a flood makes up.
+pub async fn recording_forgets_failures_of_every_key_up_to_forget_until(store: &ContractStore) {
+    let old = account();
+    let recent = account();
+    record(store, std::slice::from_ref(&old), T0).await;
+    record(
+        store,
+        std::slice::from_ref(&recent),
+        T0 + Duration::minutes(5),
+    )
+    .await;
+
+    store
+        .login_failures
+        .record(
+            &[account()],
+            T0 + Duration::minutes(10),
+            T0 + Duration::minutes(1),
+        )
+        .await
+        .expect("records a failure");
+
+    assert!(latest(store, &old, LONG_AGO, 10).await.is_empty());
+    assert_eq!(
+        latest(store, &recent, LONG_AGO, 10).await,
+        [T0 + Duration::minutes(5)]
+    );
+}
+
+/// The throttle's rules over this store: 3 failures an account, 5 a client, in 10 minutes.
+fn throttle(store: &ContractStore) -> LoginThrottle {
+    LoginThrottle::new(
+        ThrottlePolicy {
+            max_failures_per_account: 3,
+            max_failures_per_client: 5,
+            window: Duration::minutes(10),
+        },
+        Arc::clone(&store.login_failures),
+    )
+}
+
+fn email() -> String {
+    format!("user{}@example.com", unique())
+}
+
+fn address() -> String {
+    format!("client-{}", unique())
+}
+
+pub async fn the_throttle_locks_an_account_after_the_limit_until_the_oldest_failure_leaves_the_window(
+    store: &ContractStore,
+) {
+    let throttle = throttle(store);
+    let jake = email();
+    for minute in 0..3 {
+        let at = T0 + Duration::minutes(minute);
+        assert_eq!(throttle.retry_after(&jake, None, at).await, Ok(None));
+        throttle
+            .record_failure(&jake, None, at)
+            .await
+            .expect("records");
+    }
+
+    let locked = throttle
+        .retry_after(&jake.to_uppercase(), None, T0 + Duration::minutes(4))
+        .await;
+    let freed = throttle
+        .retry_after(&jake, None, T0 + Duration::minutes(10))
+        .await;
+
+    assert_eq!(locked, Ok(Some(Duration::minutes(6))));
+    assert_eq!(freed, Ok(None));
+}
+
+pub async fn the_throttle_resets_an_account_on_success_but_not_its_client(store: &ContractStore) {
+    let throttle = throttle(store);
+    let (jake, jane, client) = (email(), email(), address());
+    for n in 0..5 {
+        let account = if n < 3 { &jake } else { &jane };
+        throttle
+            .record_failure(account, Some(&client), T0)
+            .await
+            .expect("records");
+    }
+
+    throttle
+        .record_success(&jake.to_uppercase())
+        .await
+        .expect("clears");
+
+    assert_eq!(throttle.retry_after(&jake, None, T0).await, Ok(None));
+    assert_eq!(
+        throttle.retry_after(&jake, Some(&client), T0).await,
+        Ok(Some(Duration::minutes(10)))
+    );
+}
+
+pub async fn the_throttle_locks_one_client_trying_many_accounts(store: &ContractStore) {
+    let throttle = throttle(store);
+    let client = address();
+    for _ in 0..5 {
+        throttle
+            .record_failure(&email(), Some(&client), T0)
+            .await
+            .expect("records");
+    }
+
+    let same_client = throttle.retry_after(&email(), Some(&client), T0).await;
+    let other_client = throttle.retry_after(&email(), Some(&address()), T0).await;
+
+    assert!(matches!(same_client, Ok(Some(_))), "{same_client:?}");
+    assert_eq!(other_client, Ok(None));
 }

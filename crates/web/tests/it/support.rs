@@ -10,7 +10,7 @@ use conduit_domain::ports::{
     PasswordHasher, ProfileRepository, SessionRepository, TokenCodec, UserRepository,
 };
 use conduit_domain::sessions::SessionPolicy;
-use conduit_domain::throttle::{InMemoryLoginFailures, ThrottlePolicy};
+use conduit_domain::throttle::ThrottlePolicy;
 use conduit_domain::wiring::{Policies, UseCases};
 pub(crate) use conduit_test_support::client::Call;
 use conduit_test_support::client::Method;
@@ -84,7 +84,7 @@ impl Ports {
                 comments: self.comments,
                 sessions: self.sessions,
                 events: self.events,
-                login_failures: Arc::new(InMemoryLoginFailures::default()),
+                login_failures: Arc::new(InMemoryStore::new()),
                 hasher: self.hasher,
                 breaches: self.breaches,
                 tokens: self.tokens,
