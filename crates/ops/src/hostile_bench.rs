@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 use conduit_test_support::hostile::{RawSocket, opcode};
 use serde_json::json;
 
-use crate::rehearsal::{Api, Session, unique};
+use conduit_test_support::client::{Call, Conduit as _, HttpConduit, Method};
+
+use crate::rehearsal::{Session, client, register, unique};
 use crate::topology::{Failure, Options, Topology};
 
 /// What to run: `conduit-rehearsal hostile-bench`'s flags.
@@ -116,7 +118,7 @@ async fn measure(topology: &mut Topology, report: &mut String, plan: Plan) -> Re
         .trim_start_matches("http://")
         .parse()
         .map_err(|error| format!("the instance's address: {error}"))?;
-    let api = Api::new(&topology.instance_address(0))?;
+    let api = client(&topology.instance_address(0))?;
     let quarter = plan.sockets / 4;
     let readers = prepare(&api, quarter, 1000).await?;
     let since = readers.since.clone();
@@ -239,29 +241,27 @@ pub(crate) struct Readers {
 /// Readers for `sockets` non-reading sockets, following an author who then publishes
 /// `articles` articles.
 pub(crate) async fn prepare(
-    api: &Api,
+    api: &HttpConduit,
     sockets: usize,
     articles: usize,
 ) -> Result<Readers, Failure> {
     let author_name = unique("busy");
-    let author = api.register(&author_name).await?;
+    let author = register(api, &author_name).await?;
     let mut sessions = Vec::new();
     // Eight sockets a user at most (LIVE_MAX_CONNECTIONS_PER_USER).
     for _ in 0..sockets.div_ceil(8).max(1) {
-        let reader = api.register(&unique("reader")).await?;
-        api.expect(
+        let reader = register(api, &unique("reader")).await?;
+        api.try_expect(
             200,
-            reqwest::Method::POST,
-            &format!("/api/profiles/{author_name}/follow"),
-            Some(&reader.token),
-            None,
+            Call::new(Method::Post, format!("/api/profiles/{author_name}/follow"))
+                .token(&reader.token),
         )
         .await?;
         sessions.push(reader);
     }
     // The id the readers' sockets resume from: the newest event now.
     let mut probe =
-        conduit_test_support::live::LiveClient::connect_as(api.base(), &sessions[0].token, "")
+        conduit_test_support::live::LiveClient::connect_as(&api.address, &sessions[0].token, "")
             .await;
     let since = probe.ready().await;
     drop(probe);
@@ -271,17 +271,18 @@ pub(crate) async fn prepare(
         let token = author.token.clone();
         writers.push(tokio::spawn(async move {
             for _ in 0..articles.div_ceil(8) {
-                api.expect(
+                api.try_expect(
                     201,
-                    reqwest::Method::POST,
-                    "/api/articles",
-                    Some(&token),
-                    Some(json!({"article": {
-                        "title": unique(&format!("Resumed {writer} ")),
-                        "description": "One of the articles a non-reader is replayed.",
-                        "body": "b",
-                        "tagList": ["hostile"],
-                    }})),
+                    Call::post(
+                        "/api/articles",
+                        json!({"article": {
+                            "title": unique(&format!("Resumed {writer} ")),
+                            "description": "One of the articles a non-reader is replayed.",
+                            "body": "b",
+                            "tagList": ["hostile"],
+                        }}),
+                    )
+                    .token(&token),
                 )
                 .await?;
             }
@@ -426,7 +427,7 @@ async fn open_for_shutdown(
 }
 
 /// `GET /api/articles?limit=20` by 8 clients for `during`: each latency in milliseconds.
-async fn timed_reads(api: &Api, during: Duration) -> Vec<f64> {
+async fn timed_reads(api: &HttpConduit, during: Duration) -> Vec<f64> {
     let mut clients = Vec::new();
     for _ in 0..8 {
         let api = api.clone();
@@ -436,13 +437,7 @@ async fn timed_reads(api: &Api, during: Duration) -> Vec<f64> {
             while Instant::now() < until {
                 let sent = Instant::now();
                 let answer = api
-                    .expect(
-                        200,
-                        reqwest::Method::GET,
-                        "/api/articles?limit=20",
-                        None,
-                        None,
-                    )
+                    .try_expect(200, Call::get("/api/articles?limit=20"))
                     .await;
                 if answer.is_ok() {
                     latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
@@ -460,7 +455,7 @@ async fn timed_reads(api: &Api, during: Duration) -> Vec<f64> {
     latencies
 }
 
-async fn p99_of_reads(api: &Api, during: Duration) -> Result<f64, Failure> {
+async fn p99_of_reads(api: &HttpConduit, during: Duration) -> Result<f64, Failure> {
     let mut latencies = timed_reads(api, during).await;
     if latencies.is_empty() {
         return Err("no read succeeded".to_owned());

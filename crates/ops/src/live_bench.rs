@@ -23,7 +23,9 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::rehearsal::{Api, Session, check, unique};
+use conduit_test_support::client::{Call, Conduit as _, HttpConduit, Method};
+
+use crate::rehearsal::{Session, check, client, register, unique};
 use crate::topology::{Failure, Options, Topology};
 
 /// What to measure: `conduit-rehearsal live-bench`'s flags.
@@ -81,27 +83,25 @@ fn sorted(mut figures: Vec<f64>) -> Vec<f64> {
     figures
 }
 
-async fn publish(api: &Api, author: &Session) -> Result<(), Failure> {
-    api.expect(
+async fn publish(api: &HttpConduit, author: &Session) -> Result<(), Failure> {
+    api.try_expect(
         201,
-        reqwest::Method::POST,
-        "/api/articles",
-        Some(&author.token),
-        Some(json!({"article": {
-            "title": unique("Benchmarked "), "description": "d", "body": "b", "tagList": []
-        }})),
+        Call::post(
+            "/api/articles",
+            json!({"article": {
+                "title": unique("Benchmarked "), "description": "d", "body": "b", "tagList": []
+            }}),
+        )
+        .token(&author.token),
     )
     .await
     .map(drop)
 }
 
-async fn follow(api: &Api, reader: &Session, author: &str) -> Result<(), Failure> {
-    api.expect(
+async fn follow(api: &HttpConduit, reader: &Session, author: &str) -> Result<(), Failure> {
+    api.try_expect(
         200,
-        reqwest::Method::POST,
-        &format!("/api/profiles/{author}/follow"),
-        Some(&reader.token),
-        None,
+        Call::new(Method::Post, format!("/api/profiles/{author}/follow")).token(&reader.token),
     )
     .await
     .map(drop)
@@ -112,10 +112,10 @@ async fn across_instances(
     report: &mut String,
     events: usize,
 ) -> Result<(), Failure> {
-    let writer = Api::new(&topology.instance_address(0))?;
+    let writer = client(&topology.instance_address(0))?;
     let author_name = unique("author");
-    let author = writer.register(&author_name).await?;
-    let reader = writer.register(&unique("reader")).await?;
+    let author = register(&writer, &author_name).await?;
+    let reader = register(&writer, &unique("reader")).await?;
     follow(&writer, &reader, &author_name).await?;
     let mut socket = LiveClient::connect_as(&topology.instance_address(1), &reader.token, "").await;
     socket.ready().await;
@@ -189,20 +189,20 @@ async fn read_events(mut socket: LiveClient, expected: usize, deadline: Instant)
 
 async fn fan_out(topology: &Topology, report: &mut String, plan: Plan) -> Result<(), Failure> {
     let receiving = topology.instance_address(0);
-    let writer = Api::new(&topology.instance_address(1))?;
+    let writer = client(&topology.instance_address(1))?;
     let author_name = unique("popular");
-    let author = writer.register(&author_name).await?;
+    let author = register(&writer, &author_name).await?;
 
     // The readers: registered and following, a few at a time (each registration hashes a password).
     let registering = Instant::now();
-    let reader_api = Api::new(&receiving)?;
+    let reader_api = client(&receiving)?;
     let mut readers = Vec::with_capacity(plan.sockets);
     let mut batch = tokio::task::JoinSet::new();
     for n in 0..plan.sockets {
         let api = reader_api.clone();
         let author_name = author_name.clone();
         batch.spawn(async move {
-            let reader = api.register(&unique("fan")).await?;
+            let reader = register(&api, &unique("fan")).await?;
             follow(&api, &reader, &author_name).await?;
             Ok::<_, Failure>(reader)
         });

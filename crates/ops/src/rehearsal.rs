@@ -22,6 +22,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use conduit_test_support::client::{
+    Call, Conduit as _, HttpConduit, Method, PASSWORD, Reply, registration,
+};
 use conduit_test_support::live::LiveClient;
 use serde_json::{Value, json};
 
@@ -108,139 +111,42 @@ async fn steps(
     Ok(())
 }
 
-/// A small JSON client over one base URL.
-#[derive(Clone)]
-pub(crate) struct Api {
-    client: reqwest::Client,
-    base: String,
+/// A client of `base` as the steps and the loads use it: a request gives up after
+/// [`REQUEST_LIMIT`], and idle connections are kept for the next.
+pub(crate) fn client(base: &str) -> Result<HttpConduit, Failure> {
+    client_from(base, None)
 }
 
-/// One answer: its status and JSON body (`Null` when the body is not JSON).
-struct Answer {
-    status: u16,
-    body: Value,
-    request_id: Option<String>,
+/// [`client`], its connections leaving from `source` (a loopback address).
+fn client_from(base: &str, source: Option<IpAddr>) -> Result<HttpConduit, Failure> {
+    let client = reqwest::Client::builder()
+        .timeout(REQUEST_LIMIT)
+        .pool_max_idle_per_host(128)
+        .local_address(source)
+        .build()
+        .map_err(|error| format!("no HTTP client: {error}"))?;
+    Ok(HttpConduit {
+        address: base.to_owned(),
+        client,
+    })
 }
 
-impl Api {
-    pub(crate) fn new(base: &str) -> Result<Self, Failure> {
-        Self::from(base, None)
-    }
-
-    /// The base URL it calls.
-    pub(crate) fn base(&self) -> &str {
-        &self.base
-    }
-
-    /// A client whose connections leave from `source` (a loopback address).
-    fn from(base: &str, source: Option<IpAddr>) -> Result<Self, Failure> {
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_LIMIT)
-            .pool_max_idle_per_host(128)
-            .local_address(source)
-            .build()
-            .map_err(|error| format!("no HTTP client: {error}"))?;
-        Ok(Self {
-            client,
-            base: base.to_owned(),
-        })
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> Result<Answer, reqwest::Error> {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("Token {token}"));
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request.send().await?;
-        let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let bytes = response.bytes().await?;
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Answer {
-            status,
-            body,
-            request_id,
-        })
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Result<Answer, Failure> {
-        self.send(method.clone(), path, token, body, &[])
-            .await
-            .map_err(|error| format!("{method} {path}: {error}"))
-    }
-
-    /// `call`, expecting `status`.
-    pub(crate) async fn expect(
-        &self,
-        status: u16,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Result<Value, Failure> {
-        let answer = self.call(method.clone(), path, token, body).await?;
-        if answer.status == status {
-            Ok(answer.body)
-        } else {
-            Err(format!(
-                "{method} {path}: expected {status}, got {} {}",
-                answer.status, answer.body
-            ))
-        }
-    }
-
-    pub(crate) async fn register(&self, name: &str) -> Result<Session, Failure> {
-        let body = self
-            .expect(
-                201,
-                reqwest::Method::POST,
-                "/api/users",
-                None,
-                Some(json!({"user": {
-                    "username": name,
-                    "email": format!("{name}@rehearsal.example"),
-                    "password": PASSWORD,
-                }})),
-            )
-            .await?;
-        Session::of(&body)
-    }
-
-    async fn login(&self, name: &str, password: &str) -> Result<Answer, Failure> {
-        self.call(
-            reqwest::Method::POST,
-            "/api/users/login",
-            None,
-            Some(json!({"user": {"email": format!("{name}@rehearsal.example"), "password": password}})),
-        )
-        .await
-    }
+/// Registers `name` (the client's registration), and signs in as it.
+pub(crate) async fn register(api: &HttpConduit, name: &str) -> Result<Session, Failure> {
+    let body = api
+        .try_expect(201, Call::post("/api/users", registration(name)))
+        .await?;
+    Session::of(&body)
 }
 
-const PASSWORD: &str = "rehearsal password 1";
+/// Logs `name` in with `password`: the answer, whatever it is.
+async fn login(api: &HttpConduit, name: &str, password: &str) -> Result<Reply, Failure> {
+    api.try_call(Call::post(
+        "/api/users/login",
+        json!({"user": {"email": format!("{name}@example.com"), "password": password}}),
+    ))
+    .await
+}
 
 /// The tokens of a signed-in user.
 pub(crate) struct Session {
@@ -277,7 +183,7 @@ pub(crate) fn check(condition: bool, what: impl FnOnce() -> String) -> Result<()
 
 /// The RealWorld journey through the nginx at `address`, with refresh, logout, and request ids.
 pub async fn journey(address: &str) -> Result<(), Failure> {
-    let api = Api::new(address)?;
+    let api = client(address)?;
     let name = unique("journey");
     let session = account(&api, &name).await?;
     let authors_socket = published_and_told_live(&api, address, &name, &session).await?;
@@ -287,34 +193,30 @@ pub async fn journey(address: &str) -> Result<(), Failure> {
 }
 
 /// Registers `name`, logs in, reads and updates the user, and answers the session of a refresh.
-async fn account(api: &Api, name: &str) -> Result<Session, Failure> {
-    use reqwest::Method;
-    let session = api.register(name).await?;
-    let login = api.login(name, PASSWORD).await?;
+async fn account(api: &HttpConduit, name: &str) -> Result<Session, Failure> {
+    let session = register(api, name).await?;
+    let login = login(api, name, PASSWORD).await?;
     check(login.status == 200, || {
         format!("login: {} {}", login.status, login.body)
     })?;
     let me = api
-        .expect(200, Method::GET, "/api/user", Some(&session.token), None)
+        .try_expect(200, Call::get("/api/user").token(&session.token))
         .await?;
     check(me["user"]["username"] == name, || {
         format!("GET /api/user: {me}")
     })?;
-    api.expect(
+    api.try_expect(
         200,
-        Method::PUT,
-        "/api/user",
-        Some(&session.token),
-        Some(json!({"user": {"bio": "Rehearsing"}})),
+        Call::put("/api/user", json!({"user": {"bio": "Rehearsing"}})).token(&session.token),
     )
     .await?;
     let refreshed = api
-        .expect(
+        .try_expect(
             200,
-            Method::POST,
-            "/api/users/refresh",
-            None,
-            Some(json!({"refreshToken": session.refresh})),
+            Call::post(
+                "/api/users/refresh",
+                json!({"refreshToken": session.refresh}),
+            ),
         )
         .await?;
     Session::of(&refreshed)
@@ -324,19 +226,15 @@ async fn account(api: &Api, name: &str) -> Result<Session, Failure> {
 /// token in the first message) and the reader's (the header) hear of an article, a favourite and
 /// a comment through nginx. The author's socket, still open.
 async fn published_and_told_live(
-    api: &Api,
+    api: &HttpConduit,
     address: &str,
     name: &str,
     session: &Session,
 ) -> Result<LiveClient, Failure> {
-    use reqwest::Method;
-    let reader = api.register(&unique("reader")).await?;
-    api.expect(
+    let reader = register(api, &unique("reader")).await?;
+    api.try_expect(
         200,
-        Method::POST,
-        &format!("/api/profiles/{name}/follow"),
-        Some(&reader.token),
-        None,
+        Call::new(Method::Post, format!("/api/profiles/{name}/follow")).token(&reader.token),
     )
     .await?;
     // Live updates through nginx: the author's socket as a browser opens it (its Origin, the
@@ -349,17 +247,18 @@ async fn published_and_told_live(
     let mut readers_socket = LiveClient::connect_as(address, &reader.token, "").await;
     readers_socket.ready().await;
     let article = api
-        .expect(
+        .try_expect(
             201,
-            Method::POST,
-            "/api/articles",
-            Some(&session.token),
-            Some(json!({"article": {
-                "title": unique("Journey "),
-                "description": "Through nginx",
-                "body": "Every layer, real.",
-                "tagList": ["rehearsal"],
-            }})),
+            Call::post(
+                "/api/articles",
+                json!({"article": {
+                    "title": unique("Journey "),
+                    "description": "Through nginx",
+                    "body": "Every layer, real.",
+                    "tagList": ["rehearsal"],
+                }}),
+            )
+            .token(&session.token),
         )
         .await?;
     let slug = article["article"]["slug"]
@@ -371,20 +270,18 @@ async fn published_and_told_live(
         created["type"] == "article.created" && created["article"]["slug"] == slug.as_str(),
         || format!("the follower's socket was told {created}"),
     )?;
-    api.expect(
+    api.try_expect(
         200,
-        Method::POST,
-        &format!("/api/articles/{slug}/favorite"),
-        Some(&reader.token),
-        None,
+        Call::new(Method::Post, format!("/api/articles/{slug}/favorite")).token(&reader.token),
     )
     .await?;
-    api.expect(
+    api.try_expect(
         201,
-        Method::POST,
-        &format!("/api/articles/{slug}/comments"),
-        Some(&reader.token),
-        Some(json!({"comment": {"body": "Seen through nginx"}})),
+        Call::post(
+            format!("/api/articles/{slug}/comments"),
+            json!({"comment": {"body": "Seen through nginx"}}),
+        )
+        .token(&reader.token),
     )
     .await?;
     let favorited = authors_socket.next_json().await;
@@ -394,25 +291,13 @@ async fn published_and_told_live(
         || format!("the author's socket was told {favorited} and {commented}"),
     )?;
     let feed = api
-        .expect(
-            200,
-            Method::GET,
-            "/api/articles/feed",
-            Some(&reader.token),
-            None,
-        )
+        .try_expect(200, Call::get("/api/articles/feed").token(&reader.token))
         .await?;
     check(feed["articles"][0]["slug"] == slug.as_str(), || {
         format!("the feed lacks the followed author's article: {feed}")
     })?;
     let comments = api
-        .expect(
-            200,
-            Method::GET,
-            &format!("/api/articles/{slug}/comments"),
-            None,
-            None,
-        )
+        .try_expect(200, Call::get(format!("/api/articles/{slug}/comments")))
         .await?;
     check(
         comments["comments"].as_array().map(Vec::len) == Some(1),
@@ -423,29 +308,25 @@ async fn published_and_told_live(
 
 /// A logout closes the session's socket with 4401 and uses its refresh token up.
 async fn logout_ends_the_session_and_its_socket(
-    api: &Api,
+    api: &HttpConduit,
     session: &Session,
     mut authors_socket: LiveClient,
 ) -> Result<(), Failure> {
-    use reqwest::Method;
-    api.expect(
+    api.try_expect(
         204,
-        Method::POST,
-        "/api/users/logout",
-        Some(&session.token),
-        None,
+        Call::new(Method::Post, "/api/users/logout").token(&session.token),
     )
     .await?;
     let (code, _) = authors_socket.close_code().await;
     check(code == 4401, || {
         format!("logging out closed the socket with {code}, not 4401")
     })?;
-    api.expect(
+    api.try_expect(
         401,
-        Method::POST,
-        "/api/users/refresh",
-        None,
-        Some(json!({"refreshToken": session.refresh})),
+        Call::post(
+            "/api/users/refresh",
+            json!({"refreshToken": session.refresh}),
+        ),
     )
     .await?;
 
@@ -454,64 +335,57 @@ async fn logout_ends_the_session_and_its_socket(
 
 /// The client's request id is kept end to end; without one, or with one a log line cannot carry
 /// as it is, nginx makes one.
-async fn request_ids_are_kept_or_made(api: &Api) -> Result<(), Failure> {
-    use reqwest::Method;
+async fn request_ids_are_kept_or_made(api: &HttpConduit) -> Result<(), Failure> {
     let sent = api
-        .send(
-            Method::GET,
-            "/api/tags",
-            None,
-            None,
-            &[("X-Request-Id", "rehearsal-journey-1")],
-        )
+        .try_call(Call::get("/api/tags").header("X-Request-Id", "rehearsal-journey-1"))
         .await
         .map_err(|error| format!("GET /api/tags: {error}"))?;
     check(
-        sent.request_id.as_deref() == Some("rehearsal-journey-1"),
-        || format!("the client's request id came back as {:?}", sent.request_id),
+        sent.header("x-request-id") == Some("rehearsal-journey-1"),
+        || {
+            format!(
+                "the client's request id came back as {:?}",
+                sent.header("x-request-id")
+            )
+        },
     )?;
     let made = api
-        .send(Method::GET, "/api/tags", None, None, &[])
+        .try_call(Call::get("/api/tags"))
         .await
         .map_err(|error| format!("GET /api/tags: {error}"))?;
     check(
-        made.request_id
-            .as_deref()
+        made.header("x-request-id")
             .is_some_and(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())),
-        || format!("nginx made no request id: {:?}", made.request_id),
+        || {
+            format!(
+                "nginx made no request id: {:?}",
+                made.header("x-request-id")
+            )
+        },
     )?;
     // A request id that a log line cannot carry as it is is replaced, by nginx as by the app.
     let forged = api
-        .send(
-            Method::GET,
-            "/api/tags",
-            None,
-            None,
-            &[("X-Request-Id", "forged status=200 \"x")],
-        )
+        .try_call(Call::get("/api/tags").header("X-Request-Id", "forged status=200 \"x"))
         .await
         .map_err(|error| format!("GET /api/tags: {error}"))?;
     check(
         forged
-            .request_id
-            .as_deref()
+            .header("x-request-id")
             .is_some_and(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())),
-        || format!("a forged request id came back as {:?}", forged.request_id),
+        || {
+            format!(
+                "a forged request id came back as {:?}",
+                forged.header("x-request-id")
+            )
+        },
     )?;
     Ok(())
 }
 
 /// Another name for this address (a page that rebound its DNS name to it) is not served.
-async fn another_host_is_not_served(api: &Api) -> Result<(), Failure> {
-    use reqwest::Method;
+async fn another_host_is_not_served(api: &HttpConduit) -> Result<(), Failure> {
     let other_host = api
-        .send(
-            Method::GET,
-            "/api/tags",
-            None,
-            None,
-            &[("Host", "evil.example")],
-        )
+        .try_call(Call::get("/api/tags").header("Host", "evil.example"))
         .await
         .map_err(|error| format!("GET /api/tags for another host: {error}"))?;
     check(
@@ -524,21 +398,21 @@ async fn another_host_is_not_served(api: &Api) -> Result<(), Failure> {
 /// Failures spread over both instances lock one account; behind nginx, each client is throttled
 /// by its own address (a forged `X-Forwarded-For` changes nothing).
 async fn throttling(topology: &Topology) -> Result<(), Failure> {
-    let nginx = Api::new(&topology.address)?;
+    let nginx = client(&topology.address)?;
     let victim = unique("victim");
-    nginx.register(&victim).await?;
+    register(&nginx, &victim).await?;
     let instances = (0..topology.instance_count())
-        .map(|index| Api::new(&topology.instance_address(index)))
+        .map(|index| client(&topology.instance_address(index)))
         .collect::<Result<Vec<_>, _>>()?;
     for attempt in 0..MAX_FAILURES {
         let instance = &instances[attempt as usize % instances.len()];
-        let refused = instance.login(&victim, "wrong password 1").await?;
+        let refused = login(instance, &victim, "wrong password 1").await?;
         check(refused.status == 401 || refused.status == 403, || {
             format!("failure {attempt}: {} {}", refused.status, refused.body)
         })?;
     }
     for (index, instance) in instances.iter().enumerate() {
-        let locked = instance.login(&victim, PASSWORD).await?;
+        let locked = login(instance, &victim, PASSWORD).await?;
         check(locked.status == 429, || {
             format!(
                 "after {MAX_FAILURES} failures over the instances, instance {index} answered {} {}",
@@ -548,22 +422,22 @@ async fn throttling(topology: &Topology) -> Result<(), Failure> {
     }
 
     let friend = unique("friend");
-    nginx.register(&friend).await?;
+    register(&nginx, &friend).await?;
     let loopback = |last: u8| Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)));
-    let guesser = Api::from(&topology.address, loopback(2))?;
-    let neighbour = Api::from(&topology.address, loopback(3))?;
+    let guesser = client_from(&topology.address, loopback(2))?;
+    let neighbour = client_from(&topology.address, loopback(3))?;
     for attempt in 0..MAX_FAILURES_PER_ADDRESS {
         let forged = format!("203.0.113.{attempt}");
         let refused = guesser
-            .send(
-                reqwest::Method::POST,
-                "/api/users/login",
-                None,
-                Some(json!({"user": {
-                    "email": format!("nobody{attempt}@rehearsal.example"),
-                    "password": "wrong password 2",
-                }})),
-                &[("X-Forwarded-For", forged.as_str())],
+            .try_call(
+                Call::post(
+                    "/api/users/login",
+                    json!({"user": {
+                        "email": format!("nobody{attempt}@rehearsal.example"),
+                        "password": "wrong password 2",
+                    }}),
+                )
+                .header("X-Forwarded-For", forged.as_str()),
             )
             .await
             .map_err(|error| format!("login from 127.0.0.2: {error}"))?;
@@ -571,7 +445,7 @@ async fn throttling(topology: &Topology) -> Result<(), Failure> {
             format!("127.0.0.2 was throttled after only {attempt} failures")
         })?;
     }
-    let throttled = guesser.login(&friend, PASSWORD).await?;
+    let throttled = login(&guesser, &friend, PASSWORD).await?;
     check(throttled.status == 429, || {
         format!(
             "after {MAX_FAILURES_PER_ADDRESS} failures from 127.0.0.2, it answered {}",
@@ -580,15 +454,15 @@ async fn throttling(topology: &Topology) -> Result<(), Failure> {
     })?;
     // Another client is not throttled, even when it forges the throttled one's address.
     let welcome = neighbour
-        .send(
-            reqwest::Method::POST,
-            "/api/users/login",
-            None,
-            Some(json!({"user": {
-                "email": format!("{friend}@rehearsal.example"),
-                "password": PASSWORD,
-            }})),
-            &[("X-Forwarded-For", "127.0.0.2")],
+        .try_call(
+            Call::post(
+                "/api/users/login",
+                json!({"user": {
+                    "email": format!("{friend}@example.com"),
+                    "password": PASSWORD,
+                }}),
+            )
+            .header("X-Forwarded-For", "127.0.0.2"),
         )
         .await
         .map_err(|error| format!("login from 127.0.0.3: {error}"))?;
@@ -628,8 +502,8 @@ enum Mix {
 
 impl Load {
     async fn start(topology: &Topology, connections: usize, mix: Mix) -> Result<Self, Failure> {
-        let api = Api::new(&topology.address)?;
-        let author = api.register(&unique("author")).await?;
+        let api = client(&topology.address)?;
+        let author = register(&api, &unique("author")).await?;
         let stop = Arc::new(AtomicBool::new(false));
         let started = Instant::now();
         let workers = (0..connections)
@@ -676,14 +550,13 @@ impl Drop for Load {
 
 /// One client's loop: at most a million requests, and never past the stop.
 async fn work(
-    api: Api,
+    api: HttpConduit,
     token: String,
     worker: usize,
     mix: Mix,
     stop: Arc<AtomicBool>,
     started: Instant,
 ) -> (Vec<Outcome>, Vec<String>) {
-    use reqwest::Method;
     let mut outcomes = Vec::new();
     let mut written = Vec::new();
     let mut last_slug: Option<String> = None;
@@ -696,39 +569,27 @@ async fn work(
         let answer = match (mix, step, &last_slug) {
             (Mix::ReadsAndWrites, 0, _) => {
                 let title = unique(&format!("Load {worker} "));
-                api.send(
-                    Method::POST,
-                    "/api/articles",
-                    Some(&token),
-                    Some(json!({"article": {
-                        "title": title,
-                        "description": "Under load",
-                        "body": "Written while instances and the database come and go.",
-                        "tagList": ["load"],
-                    }})),
-                    &[],
+                api.try_call(
+                    Call::post(
+                        "/api/articles",
+                        json!({"article": {
+                            "title": title,
+                            "description": "Under load",
+                            "body": "Written while instances and the database come and go.",
+                            "tagList": ["load"],
+                        }}),
+                    )
+                    .token(&token),
                 )
                 .await
             }
             (_, 1, Some(slug)) => {
-                api.send(
-                    Method::GET,
-                    &format!("/api/articles/{slug}"),
-                    None,
-                    None,
-                    &[],
-                )
-                .await
-            }
-            (_, 2, _) => {
-                api.send(Method::GET, "/api/user", Some(&token), None, &[])
+                api.try_call(Call::get(format!("/api/articles/{slug}")))
                     .await
             }
-            (Mix::Reads, 0, _) => api.send(Method::GET, "/api/tags", None, None, &[]).await,
-            _ => {
-                api.send(Method::GET, "/api/articles?limit=10", None, None, &[])
-                    .await
-            }
+            (_, 2, _) => api.try_call(Call::get("/api/user").token(&token)).await,
+            (Mix::Reads, 0, _) => api.try_call(Call::get("/api/tags")).await,
+            _ => api.try_call(Call::get("/api/articles?limit=10")).await,
         };
         let mut error = None;
         let status = match answer {
@@ -746,13 +607,8 @@ async fn work(
                 Some(answer.status)
             }
             Err(failed) => {
-                let mut cause: Option<&dyn std::error::Error> = Some(&failed);
-                let mut chain = Vec::new();
-                while let Some(now) = cause {
-                    chain.push(now.to_string());
-                    cause = now.source();
-                }
-                error = Some(format!("{step}: {}", chain.join(": ")));
+                // The client's error and its causes, or a reply no client of Conduit takes.
+                error = Some(format!("{step}: {failed}"));
                 None
             }
         };
@@ -839,9 +695,7 @@ async fn rolling_restart(
     report: &mut String,
     rounds: usize,
 ) -> Result<(), Failure> {
-    let watcher = Api::new(&topology.address)?
-        .register(&unique("restarting"))
-        .await?;
+    let watcher = register(&client(&topology.address)?, &unique("restarting")).await?;
     let load = Load::start(topology, 32, Mix::ReadsAndWrites).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let errors_before = topology.nginx_errors().len();
@@ -931,21 +785,17 @@ async fn restart(
 /// `/api/live`), so every socket is ready.
 async fn live_during_drain(topology: &mut Topology, report: &mut String) -> Result<(), Failure> {
     const SOCKETS: usize = 10;
-    let watcher = Api::new(&topology.address)?
-        .register(&unique("draining"))
-        .await?;
+    let watcher = register(&client(&topology.address)?, &unique("draining")).await?;
     // Both instances in nginx's favour again after the rolling restart (see `restart`).
     tokio::time::sleep(NGINX_FAIL_TIMEOUT + Duration::from_secs(1)).await;
-    let probe = Api::new(&topology.instance_address(0))?;
+    let probe = client(&topology.instance_address(0))?;
     let address = topology.address.clone();
     let token = watcher.token.clone();
     // The sockets are opened once the instance answers that it is not ready: it drains.
     let opening = tokio::spawn(async move {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            let ready = probe
-                .call(reqwest::Method::GET, "/health/ready", None, None)
-                .await;
+            let ready = probe.try_call(Call::get("/health/ready")).await;
             if ready.is_ok_and(|answer| answer.status == 503) {
                 let mut opened = 0;
                 for _ in 0..SOCKETS {
@@ -991,7 +841,7 @@ fn spread(figures: &[f64], unit: &str) -> String {
 
 /// An article whose author holds live sockets through nginx, and a reader who comments on it.
 struct Watched {
-    api: Api,
+    api: HttpConduit,
     slug: String,
     reader: Session,
     sockets: Vec<LiveClient>,
@@ -1001,18 +851,19 @@ impl Watched {
     const SOCKETS: usize = 4;
 
     async fn start(address: &str) -> Result<Self, Failure> {
-        let api = Api::new(address)?;
-        let author = api.register(&unique("watched")).await?;
-        let reader = api.register(&unique("watcher")).await?;
+        let api = client(address)?;
+        let author = register(&api, &unique("watched")).await?;
+        let reader = register(&api, &unique("watcher")).await?;
         let article = api
-            .expect(
+            .try_expect(
                 201,
-                reqwest::Method::POST,
-                "/api/articles",
-                Some(&author.token),
-                Some(json!({"article": {
-                    "title": unique("Watched "), "description": "d", "body": "b", "tagList": []
-                }})),
+                Call::post(
+                    "/api/articles",
+                    json!({"article": {
+                        "title": unique("Watched "), "description": "d", "body": "b", "tagList": []
+                    }}),
+                )
+                .token(&author.token),
             )
             .await?;
         let slug = article["article"]["slug"]
@@ -1037,12 +888,13 @@ impl Watched {
     async fn comment_and_wait(mut self) -> Result<(usize, Duration), Failure> {
         let sent = Instant::now();
         self.api
-            .expect(
+            .try_expect(
                 201,
-                reqwest::Method::POST,
-                &format!("/api/articles/{}/comments", self.slug),
-                Some(&self.reader.token),
-                Some(json!({"comment": {"body": "Still here?"}})),
+                Call::post(
+                    format!("/api/articles/{}/comments", self.slug),
+                    json!({"comment": {"body": "Still here?"}}),
+                )
+                .token(&self.reader.token),
             )
             .await?;
         for socket in &mut self.sockets {
@@ -1067,19 +919,15 @@ async fn database_restart(topology: &mut Topology, report: &mut String) -> Resul
     let stopped_at = load.elapsed();
     tokio::time::sleep(OUTAGE).await;
     // Readiness reports the outage.
-    let probe = Api::new(&topology.instance_address(0))?;
-    let readiness = probe
-        .call(reqwest::Method::GET, "/health/ready", None, None)
-        .await?;
+    let probe = client(&topology.instance_address(0))?;
+    let readiness = probe.try_call(Call::get("/health/ready")).await?;
     let starting_at = load.elapsed();
     topology.start_database().await?;
     let back_at = load.elapsed();
     let back = Instant::now();
     tokio::time::sleep(Duration::from_secs(15)).await;
     let (outcomes, written) = load.finish().await?;
-    let ready_again = probe
-        .call(reqwest::Method::GET, "/health/ready", None, None)
-        .await?;
+    let ready_again = probe.try_call(Call::get("/health/ready")).await?;
     let (sockets, delivery) = watched.comment_and_wait().await?;
     let _ = writeln!(
         report,
@@ -1244,7 +1092,7 @@ async fn hostile(topology: &Topology, report: &mut String) -> Result<(), Failure
         .trim_start_matches("http://")
         .parse()
         .map_err(|error| format!("nginx's address: {error}"))?;
-    let api = Api::new(&topology.address)?;
+    let api = client(&topology.address)?;
     let readers = crate::hostile_bench::prepare(&api, PER_KIND, 200).await?;
     let instances = 0..topology.instance_count();
     let before: Vec<(u64, usize)> = instances
@@ -1355,15 +1203,12 @@ async fn nginx_errors(topology: &mut Topology) -> Result<(), Failure> {
     check(unparsed.is_empty(), || {
         format!("nginx's access log has lines that are not JSON: {unparsed:?}")
     })?;
-    let api = Api::new(&topology.address)?;
+    let api = client(&topology.address)?;
     let too_large = api
-        .send(
-            reqwest::Method::POST,
+        .try_call(Call::post(
             "/api/users",
-            None,
-            Some(json!({"user": {"username": "x".repeat(300 * 1024)}})),
-            &[],
-        )
+            json!({"user": {"username": "x".repeat(300 * 1024)}}),
+        ))
         .await
         .map_err(|error| format!("POST a large body: {error}"))?;
     check(
@@ -1376,11 +1221,11 @@ async fn nginx_errors(topology: &mut Topology) -> Result<(), Failure> {
             format!("instance {index} exited with {status} on SIGTERM")
         })?;
     }
-    let gone = api
-        .call(reqwest::Method::GET, "/api/tags", None, None)
-        .await?;
+    let gone = api.try_call(Call::get("/api/tags")).await?;
     check(
-        gone.status == 502 && gone.body["errors"]["server"].is_array() && gone.request_id.is_some(),
+        gone.status == 502
+            && gone.body["errors"]["server"].is_array()
+            && gone.header("x-request-id").is_some(),
         || format!("with no instance: {} {}", gone.status, gone.body),
     )
 }

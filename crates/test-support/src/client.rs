@@ -125,6 +125,21 @@ impl Reply {
         self.body
     }
 
+    /// The body, once the status is `status`, for a caller that reports rather than panics.
+    ///
+    /// # Errors
+    /// The status that came instead, with the body.
+    pub fn expected(self, status: u16) -> Result<Value, String> {
+        if self.status == status {
+            Ok(self.body)
+        } else {
+            Err(format!(
+                "expected {status}, got {} {}",
+                self.status, self.body
+            ))
+        }
+    }
+
     /// Reads a reply's parts, its headers as the HTTP library gives them; `Err` says why it is
     /// no reply a client of Conduit can take.
     ///
@@ -200,6 +215,19 @@ pub trait Conduit {
             Ok(reply) => reply,
             Err(error) => panic!("{what}: {error}"),
         }
+    }
+
+    /// [`Conduit::try_call`], expecting `status`: the body, for a caller that reports rather than
+    /// panics (the rehearsal and the benchmarks).
+    ///
+    /// # Errors
+    /// What went wrong, after the call's method and path.
+    async fn try_expect(&self, status: u16, call: Call) -> Result<Value, String> {
+        let what = format!("{} {}", call.method.as_str(), call.path);
+        self.try_call(call)
+            .await
+            .and_then(|reply| reply.expected(status))
+            .map_err(|error| format!("{what}: {error}"))
     }
 
     /// Registers `username` (e-mail `<username>@example.com`, password [`PASSWORD`]).
@@ -456,13 +484,30 @@ impl Conduit for HttpConduit {
         for (name, value) in &call.headers {
             request = request.header(name, value);
         }
-        let response = request.send().await.map_err(|error| error.to_string())?;
+        let response = request.send().await.map_err(|error| with_causes(&error))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|error| error.to_string())?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| with_causes(&error))?;
         let headers = headers
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_bytes()));
         Reply::read(status, headers, &body)
     }
+}
+
+/// An error and its causes, `: `-separated: reqwest's own text ("error sending request") says
+/// little without them (connection refused, reset, timed out).
+#[cfg(feature = "http")]
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(now) = cause {
+        text.push_str(": ");
+        text.push_str(&now.to_string());
+        cause = now.source();
+    }
+    text
 }
