@@ -102,3 +102,14 @@ impl BreachedPasswords for RangeApiBreachCheck {
 
 #[cfg(test)]
 mod tests;
+
+/// No breach check: every password passes. The default until a range API is configured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBreachCheck;
+
+#[async_trait]
+impl BreachedPasswords for NoBreachCheck {
+    async fn check(&self, _password: &Password) -> Result<Option<u64>, BreachCheckError> {
+        Ok(None)
+    }
+}

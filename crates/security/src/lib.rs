@@ -12,7 +12,7 @@ mod password;
 mod refresh;
 mod token;
 
-pub use breach::{BreachCheckSettings, RangeApiBreachCheck};
+pub use breach::{BreachCheckSettings, NoBreachCheck, RangeApiBreachCheck};
 pub use password::{Argon2Hasher, HashingParams};
 pub use refresh::RandomRefreshTokens;
 pub use token::{JwtCodec, JwtSettings, SigningKey};

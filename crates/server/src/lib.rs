@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpServer, dev::Server};
-use conduit_domain::ports::{BreachedPasswords, Clock, NoBreachCheck, SystemClock};
+use conduit_domain::Timestamp;
+use conduit_domain::ports::{BreachedPasswords, Clock};
 use conduit_domain::wiring::{Policies, Ports, UseCases};
 use conduit_persistence::Store;
 use conduit_security::{Argon2Hasher, JwtCodec, RandomRefreshTokens, RangeApiBreachCheck};
@@ -25,6 +26,16 @@ use conduit_web::{AppState, Connections, Draining, HttpSettings, LiveHub, Readin
 
 pub use config::{AppEnv, Config, ConfigError, Refusal, Variables};
 
+/// The system clock, read to the millisecond like every [`Timestamp`]: the one adapter with no
+/// crate of its own (tests inject a `FakeClock`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_offset(time::OffsetDateTime::now_utc())
+    }
+}
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -148,7 +159,7 @@ impl Application {
             Some(settings) => Arc::new(
                 RangeApiBreachCheck::new(settings.clone()).map_err(StartError::BreachCheck)?,
             ),
-            None => Arc::new(NoBreachCheck),
+            None => Arc::new(conduit_security::NoBreachCheck),
         };
         let shutdown = Shutdown::default();
         let cases = UseCases::wire(

@@ -13,7 +13,7 @@ mod sessions;
 mod users;
 
 pub use clock::FakeClock;
-pub use security::{FakeHasher, FakeRefreshTokens, FakeTokens};
+pub use security::{FakeBreaches, FakeHasher, FakeRefreshTokens, FakeTokens};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;

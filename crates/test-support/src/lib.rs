@@ -24,7 +24,9 @@ pub mod logs;
 pub mod postgres;
 
 pub use builders::{NewArticleBuilder, NewUserBuilder, unique};
-pub use fakes::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
+pub use fakes::{
+    FakeBreaches, FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore,
+};
 pub use logs::LogBuffer;
 #[cfg(feature = "postgres")]
 pub use postgres::TestDb;

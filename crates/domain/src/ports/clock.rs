@@ -7,13 +7,3 @@ use crate::Timestamp;
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
 }
-
-/// The system clock, read to the millisecond like every [`Timestamp`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::from_offset(time::OffsetDateTime::now_utc())
-    }
-}

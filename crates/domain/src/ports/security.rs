@@ -143,14 +143,3 @@ pub trait BreachedPasswords: Send + Sync {
     /// configured threshold, `None` when not (or when the check is off, or failed and fails open).
     async fn check(&self, password: &Password) -> Result<Option<u64>, BreachCheckError>;
 }
-
-/// No breach check: every password passes. The default until a range API is configured.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoBreachCheck;
-
-#[async_trait]
-impl BreachedPasswords for NoBreachCheck {
-    async fn check(&self, _password: &Password) -> Result<Option<u64>, BreachCheckError> {
-        Ok(None)
-    }
-}

@@ -20,12 +20,3 @@ fn tokens_and_token_hashes_never_show_in_debug_output() {
         ]
     );
 }
-
-/// Until a range API is configured, no password is refused as breached.
-#[tokio::test]
-async fn with_no_breach_check_every_password_passes() {
-    let password =
-        crate::accounts::Password::parse("violet staple quarry 42").expect("valid password");
-
-    assert_eq!(NoBreachCheck.check(&password).await, Ok(None));
-}

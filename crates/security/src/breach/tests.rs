@@ -169,3 +169,9 @@ async fn only_the_five_digit_prefix_ever_leaves_the_server() {
     assert_eq!(verdict, Ok(None));
     // The expectations (one clean request, no other) are verified when the server drops.
 }
+
+/// Until a range API is configured, no password is refused as breached.
+#[tokio::test]
+async fn with_no_breach_check_every_password_passes() {
+    assert_eq!(NoBreachCheck.check(&password()).await, Ok(None));
+}

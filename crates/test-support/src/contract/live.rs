@@ -8,7 +8,6 @@ use conduit_domain::articles::ArticleId;
 use std::sync::Arc;
 
 use conduit_domain::live::{Change, Dispatch, EventId, Live, LivePorts, Replay, StoredEvent};
-use conduit_domain::ports::SystemClock;
 use conduit_domain::ports::{StoreError, UniqueField};
 use time::macros::datetime;
 
@@ -42,7 +41,7 @@ fn live(store: &ContractStore) -> Live {
             articles: store.articles.clone(),
             comments: store.comments.clone(),
             profiles: store.profiles.clone(),
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(crate::FakeClock::starting_now()),
         },
         time::Duration::DAY,
     )

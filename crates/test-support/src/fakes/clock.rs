@@ -21,7 +21,7 @@ impl FakeClock {
 
     /// A fake clock set to the system time (to the millisecond), for tests that mix it with real tokens.
     pub fn starting_now() -> Self {
-        Self::at(conduit_domain::ports::SystemClock.now())
+        Self::at(Timestamp::from_offset(time::OffsetDateTime::now_utc()))
     }
 
     pub fn advance(&self, by: time::Duration) {

@@ -1,11 +1,11 @@
-//! Fast, predictable stand-ins for the password hasher and the token makers.
+//! Fast, predictable stand-ins for the password hasher, the token makers and the breach check.
 
 use async_trait::async_trait;
 use conduit_domain::Timestamp;
 use conduit_domain::accounts::{Password, PasswordHash, UserId};
 use conduit_domain::ports::{
-    AccessToken, Caller, HashError, PasswordHasher, RefreshToken, RefreshTokenHash,
-    RefreshTokenSource, SessionId, TokenCodec, TokenError,
+    AccessToken, BreachCheckError, BreachedPasswords, Caller, HashError, PasswordHasher,
+    RefreshToken, RefreshTokenHash, RefreshTokenSource, SessionId, TokenCodec, TokenError,
 };
 
 /// A hasher that is fast and obviously not secure: `fake$<password>`. For web and flow tests that
@@ -87,5 +87,17 @@ impl RefreshTokenSource for FakeRefreshTokens {
 
     fn hash(&self, token: &str) -> RefreshTokenHash {
         RefreshTokenHash(format!("hashed:{token}"))
+    }
+}
+
+/// A breach check that has seen no password, for tests that are not about breaches: the range
+/// API's client has tests of its own, against wiremock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FakeBreaches;
+
+#[async_trait]
+impl BreachedPasswords for FakeBreaches {
+    async fn check(&self, _password: &Password) -> Result<Option<u64>, BreachCheckError> {
+        Ok(None)
     }
 }

@@ -6,8 +6,8 @@ use actix_web::test;
 use actix_web::test::TestRequest;
 use conduit_domain::live::EventId;
 use conduit_domain::ports::{
-    ArticleRepository, BreachedPasswords, CommentRepository, EventLog, NoBreachCheck,
-    PasswordHasher, ProfileRepository, SessionRepository, TokenCodec, UserRepository,
+    ArticleRepository, BreachedPasswords, CommentRepository, EventLog, PasswordHasher,
+    ProfileRepository, SessionRepository, TokenCodec, UserRepository,
 };
 use conduit_domain::sessions::SessionPolicy;
 use conduit_domain::throttle::ThrottlePolicy;
@@ -16,7 +16,9 @@ pub(crate) use conduit_test_support::client::Call;
 use conduit_test_support::client::Method;
 pub(crate) use conduit_test_support::client::{Conduit, Reply};
 pub(crate) use conduit_test_support::client::{TestUser, registration, slugs};
-use conduit_test_support::{FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore};
+use conduit_test_support::{
+    FakeBreaches, FakeClock, FakeHasher, FakeRefreshTokens, FakeTokens, InMemoryStore,
+};
 use conduit_web::{AppState, HttpSettings, LiveHub, LiveSettings, Readiness};
 
 /// The ports behind the app under test; each defaults to a fake (all stores one in-memory
@@ -48,7 +50,7 @@ impl Default for Ports {
             sessions: store.clone(),
             events: store,
             live: LiveSettings::default(),
-            breaches: Arc::new(NoBreachCheck),
+            breaches: Arc::new(FakeBreaches),
             policy: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             hasher: Arc::new(FakeHasher),
