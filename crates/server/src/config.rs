@@ -177,13 +177,15 @@ pub struct Variables {
 struct Origins(Vec<String>);
 
 fn database_url(url: &str) -> Result<String, String> {
-    if ["postgres://", "postgresql://", "sqlite:"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme))
-    {
-        Ok(url.to_owned())
-    } else {
-        Err("must start with postgres:// or sqlite://".to_owned())
+    let file = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default());
+    match file {
+        Some("") => Err("names no SQLite file: sqlite://PATH".to_owned()),
+        Some(_) => Ok(url.to_owned()),
+        None if is_postgres(url) => Ok(url.to_owned()),
+        None => Err("must start with postgres:// or sqlite://".to_owned()),
     }
 }
 
@@ -330,20 +332,30 @@ impl Variables {
         table
     }
 
-    /// Reads `args` (the program's name first) and the variables `lookup` gives, each variable
-    /// checked alone so that every invalid one is reported, a flag winning over its variable.
-    /// `environment` says whether clap's help may show the variables' values from the process
-    /// environment, which is then what `lookup` reads.
+    /// Reads `args` (the program's name first) and the variables `lookup` gives. The flags are
+    /// clap's to refuse (help, version and a bad flag answer at once, whatever the variables
+    /// hold); each variable is then checked alone, so that every invalid one is reported, and a
+    /// flag wins over its variable. Answers what was read, invalid variables left at their
+    /// defaults, and the errors: the caller adds what spans variables to them.
     fn read(
-        args: Vec<OsString>,
+        args: &[OsString],
         lookup: impl Fn(&str) -> Option<String>,
-        environment: bool,
-    ) -> Result<Self, Refusal> {
-        let declared = Self::command();
+    ) -> Result<(Self, Vec<ConfigError>), clap::Error> {
+        let declared = Self::command().mut_args(|arg| arg.hide_env_values(true));
+        let program = args.first().cloned().unwrap_or_else(|| "conduit".into());
         // Values come to clap as flags, made from `lookup`: clap never reads the process
-        // environment itself, so a test's lookup is the only source.
+        // environment itself, so a blank variable is unset and a test's lookup the only source.
         let parser = Self::command().mut_args(|arg| arg.env(None));
-        let mut flags = vec![args.first().cloned().unwrap_or_else(|| "conduit".into())];
+        if let Err(told) = parser.clone().try_get_matches_from(args) {
+            return Err(match told.kind() {
+                // Help from the declarations, which name each flag's variable.
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    declared.try_get_matches_from(args).err().unwrap_or(told)
+                }
+                _ => told,
+            });
+        }
+        let mut flags = vec![program.clone()];
         let mut errors = Vec::new();
         for arg in declared.get_arguments() {
             let (Some(variable), Some(long)) = (arg.get_env(), arg.get_long()) else {
@@ -365,7 +377,7 @@ impl Variables {
             let pair = OsString::from(format!("{flag}={value}"));
             match parser
                 .clone()
-                .try_get_matches_from([flags[0].clone(), pair.clone()])
+                .try_get_matches_from([program.clone(), pair.clone()])
             {
                 Ok(_) => flags.push(pair),
                 Err(error) => errors.push(ConfigError {
@@ -374,20 +386,58 @@ impl Variables {
                 }),
             }
         }
-        if !errors.is_empty() {
-            return Err(Refusal::Invalid(errors));
-        }
-        flags.extend(args.into_iter().skip(1));
-        let command = if environment {
-            declared.mut_args(|arg| arg.hide_env_values(true))
-        } else {
-            parser
-        };
-        command
+        flags.extend(args.iter().skip(1).cloned());
+        parser
             .try_get_matches_from(flags)
             .and_then(|matches| Self::from_arg_matches(&matches))
-            .map_err(Refusal::Arguments)
+            .map(|variables| (variables, errors))
     }
+}
+
+/// A `.env` file's variables, read without touching the process environment. A line that
+/// cannot be read is an error (its text is not shown: it may hold a secret), not the silent end
+/// of the file.
+fn dotenv_file(path: &std::path::Path) -> (Vec<(String, String)>, Vec<ConfigError>) {
+    let mut variables = Vec::new();
+    let mut errors = Vec::new();
+    let lines = match dotenvy::from_path_iter(path) {
+        Ok(lines) => lines,
+        // A missing .env is the normal case.
+        Err(error) if error.not_found() => return (variables, errors),
+        Err(_) => {
+            errors.push(ConfigError {
+                variable: ".env".to_owned(),
+                message: "cannot be read".to_owned(),
+            });
+            return (variables, errors);
+        }
+    };
+    for line in lines {
+        match line {
+            Ok(pair) => variables.push(pair),
+            Err(dotenvy::Error::LineParse(_, index)) => errors.push(ConfigError {
+                variable: ".env".to_owned(),
+                message: format!(
+                    "cannot be read from character {index} on; no line after it is read"
+                ),
+            }),
+            Err(_) => errors.push(ConfigError {
+                variable: ".env".to_owned(),
+                message: "cannot be read".to_owned(),
+            }),
+        }
+    }
+    (variables, errors)
+}
+
+/// Whether the environment or the flags choose production, before any `.env` is read.
+fn production_chosen(args: &[OsString], environment: Option<&str>) -> bool {
+    let by_flag = args.iter().zip(args.iter().skip(1)).any(|(flag, value)| {
+        flag.to_str() == Some("--app-env") && value.to_str().map(str::trim) == Some("production")
+    }) || args
+        .iter()
+        .any(|arg| arg.to_str().map(str::trim) == Some("--app-env=production"));
+    by_flag || environment.map(str::trim) == Some("production")
 }
 
 /// What a variable's parser said, without clap's framing (which names the flag, not the variable).
@@ -458,31 +508,73 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the program's arguments and the process environment, after `.env` unless
-    /// `APP_ENV=production`.
+    /// Reads the program's arguments and the process environment, and `.env` in the working
+    /// directory unless the environment or the flags choose production. A `.env` fills only the
+    /// variables the environment leaves unset (or blank), and cannot choose production itself.
     pub fn from_env() -> Result<Self, Refusal> {
-        if std::env::var("APP_ENV").as_deref() != Ok("production") {
-            // A missing .env is the normal case; a present one fills only unset variables.
-            let _ = dotenvy::dotenv();
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let environment = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
+        let (file, mut errors) = if production_chosen(&args, environment("APP_ENV").as_deref()) {
+            (Vec::new(), Vec::new())
+        } else {
+            dotenv_file(std::path::Path::new(".env"))
+        };
+        if file.iter().any(|(name, value)| {
+            name == "APP_ENV" && value.trim() == "production" && environment("APP_ENV").is_none()
+        }) {
+            errors.push(ConfigError {
+                variable: "APP_ENV".to_owned(),
+                message: "production is chosen by the environment or --app-env, never by .env, \
+                          which production does not read"
+                    .to_owned(),
+            });
         }
-        let variables = Variables::read(
-            std::env::args_os().collect(),
-            |name| std::env::var(name).ok(),
-            true,
-        )?;
-        Self::from_variables(variables).map_err(Refusal::Invalid)
+        Self::from_sources(
+            &args,
+            |name| {
+                environment(name).or_else(|| {
+                    file.iter()
+                        .find(|(variable, _)| variable == name)
+                        .map(|(_, value)| value.clone())
+                })
+            },
+            errors,
+        )
     }
 
     /// Builds the configuration from any source of variables, without flags.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Vec<ConfigError>> {
-        match Variables::read(Vec::new(), lookup, false) {
-            Ok(variables) => Self::from_variables(variables),
+        match Self::from_sources(&[], lookup, Vec::new()) {
+            Ok(config) => Ok(config),
             Err(Refusal::Invalid(errors)) => Err(errors),
             // Without flags, clap has nothing of its own to refuse.
             Err(Refusal::Arguments(error)) => Err(vec![ConfigError {
                 variable: "arguments".to_owned(),
                 message: message(&error),
             }]),
+        }
+    }
+
+    /// Flags and variables, with `errors` found before: every error at once, those of each
+    /// variable and those that span variables.
+    fn from_sources(
+        args: &[OsString],
+        lookup: impl Fn(&str) -> Option<String>,
+        mut errors: Vec<ConfigError>,
+    ) -> Result<Self, Refusal> {
+        let (variables, mut invalid) = Variables::read(args, lookup).map_err(Refusal::Arguments)?;
+        errors.append(&mut invalid);
+        match Self::from_variables(variables) {
+            Ok(config) if errors.is_empty() => Ok(config),
+            Ok(_) => Err(Refusal::Invalid(errors)),
+            Err(mut spanning) => {
+                errors.append(&mut spanning);
+                Err(Refusal::Invalid(errors))
+            }
         }
     }
 
@@ -539,16 +631,29 @@ impl Config {
                 )
             }
         };
-        let previous_secrets: Vec<SigningKey> = variables
+        let previous: Vec<String> = variables
             .jwt_previous_secrets
             .map(|list| {
                 list.split(',')
                     .map(str::trim)
                     .filter(|secret| !secret.is_empty())
-                    .map(SigningKey::new)
+                    .map(str::to_owned)
                     .collect()
             })
             .unwrap_or_default();
+        if production
+            && previous
+                .iter()
+                .any(|secret| secret.len() < MIN_SECRET_BYTES)
+        {
+            fail(
+                "JWT_PREVIOUS_SECRETS",
+                format!(
+                    "each must be at least {MIN_SECRET_BYTES} bytes in production: a short key verifies forged tokens"
+                ),
+            );
+        }
+        let previous_secrets: Vec<SigningKey> = previous.into_iter().map(SigningKey::new).collect();
 
         let breach_check = variables
             .breach_check_url

@@ -47,6 +47,7 @@ fn every_invalid_variable_is_named_at_once_and_nothing_starts() {
             "  - BIND_ADDR: must be an address and port such as 127.0.0.1:8080, not \"localhost\"",
             "  - LOG_FORMAT: must be pretty or json, not \"xml\"",
             "  - WORKERS: must be a whole number from 1 to 256, not \"0\"",
+            "  - JWT_SECRET: is required in production (at least 32 random bytes)",
         ]
     );
     assert!(output.stdout.is_empty());
@@ -72,4 +73,63 @@ fn a_flag_clap_cannot_read_is_a_usage_error() {
 
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("--no-such-flag"));
+}
+
+/// `conduit` in a directory of its own, whose `.env` holds `dotenv`, with no variable but `set`.
+fn in_a_directory_with(dotenv: &str, set: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("a directory");
+    std::fs::write(dir.path().join(".env"), dotenv).expect("written");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conduit"));
+    command.env_clear().current_dir(dir.path()).args(args);
+    for (name, value) in set {
+        command.env(name, value);
+    }
+    command.output().expect("conduit runs")
+}
+
+const SECRET_IN_DOTENV: &str = "JWT_SECRET=dotenv-secret-of-at-least-32-bytes-long\nWORKERS=abc\n";
+
+#[test]
+fn production_chosen_by_its_flag_reads_no_dotenv() {
+    let output = in_a_directory_with(SECRET_IN_DOTENV, &[], &["--app-env", "production"]);
+
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("JWT_SECRET: is required in production"),
+        "{said}"
+    );
+    assert!(!said.contains("WORKERS"), "the .env was read: {said}");
+}
+
+#[test]
+fn a_dotenv_cannot_choose_production() {
+    let output = in_a_directory_with(
+        "APP_ENV=production\nJWT_SECRET=dotenv-secret-of-at-least-32-bytes-long\n",
+        &[],
+        &[],
+    );
+
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "APP_ENV: production is chosen by the environment or --app-env, never by .env"
+        ),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn a_dotenv_fills_a_blank_variable_and_help_answers_whatever_they_hold() {
+    let filled = in_a_directory_with(SECRET_IN_DOTENV, &[("WORKERS", " ")], &[]);
+    let help = in_a_directory_with(SECRET_IN_DOTENV, &[("WORKERS", "abc")], &["--help"]);
+
+    assert_eq!(filled.status.code(), Some(1), "{filled:?}");
+    assert!(
+        String::from_utf8_lossy(&filled.stderr)
+            .contains("WORKERS: must be a whole number from 1 to 256, not \"abc\""),
+        "{filled:?}"
+    );
+    assert!(help.status.success(), "{help:?}");
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--workers <WORKERS>"));
 }

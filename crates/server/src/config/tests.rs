@@ -363,32 +363,34 @@ fn a_flag_wins_over_its_variable_and_help_is_clap_s() {
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect();
-        Variables::read(
-            args.iter().map(std::ffi::OsString::from).collect(),
+        let args: Vec<std::ffi::OsString> = args.iter().map(std::ffi::OsString::from).collect();
+        Config::from_sources(
+            &args,
             |name| {
                 variables
                     .iter()
                     .find(|(variable, _)| variable == name)
                     .map(|(_, value)| value.clone())
             },
-            false,
+            Vec::new(),
         )
     };
 
-    let variables = read(&["conduit", "--workers=3"], &[("WORKERS", "nine")])
+    let config = read(&["conduit", "--workers=3"], &[("WORKERS", "nine")])
         .expect("the flag is read, the variable not");
-    assert_eq!(variables.workers, Some(3));
-    let variables = read(&["conduit", "--workers", "4"], &[("WORKERS", "2")]).expect("valid");
-    assert_eq!(variables.workers, Some(4));
+    assert_eq!(config.workers, Some(3));
+    let config = read(&["conduit", "--workers", "4"], &[("WORKERS", "2")]).expect("valid");
+    assert_eq!(config.workers, Some(4));
 
-    match read(&["conduit", "--help"], &[]) {
+    // Help, and a bad flag, answer whatever the variables hold.
+    match read(&["conduit", "--help"], &[("WORKERS", "abc")]) {
         Err(Refusal::Arguments(told)) => {
             assert_eq!(told.kind(), clap::error::ErrorKind::DisplayHelp);
             assert!(told.to_string().contains("--access-token-ttl"));
         }
         other => panic!("--help is clap's to answer, not {other:?}"),
     }
-    match read(&["conduit", "--workers=0"], &[]) {
+    match read(&["conduit", "--workers=0"], &[("LOG_FORMAT", "xml")]) {
         Err(Refusal::Arguments(told)) => {
             assert!(
                 told.to_string()
@@ -442,4 +444,89 @@ fn the_live_listener_connects_where_told_on_postgresql_only() {
         variables_in_error(&[("DATABASE_URL", "sqlite://conduit.db"), direct]),
         ["LIVE_DATABASE_URL"]
     );
+}
+
+#[test]
+fn errors_of_single_variables_and_of_production_s_rules_come_together() {
+    let errors = variables_in_error(&[
+        ("APP_ENV", "production"),
+        ("WORKERS", "abc"),
+        ("JWT_PREVIOUS_SECRETS", "short"),
+    ]);
+
+    assert_eq!(errors, ["WORKERS", "JWT_SECRET", "JWT_PREVIOUS_SECRETS"]);
+}
+
+#[test]
+fn a_blank_variable_is_unset_whatever_its_parser() {
+    let blank = config(&[
+        ("APP_ENV", ""),
+        ("WORKERS", "   "),
+        ("JWT_SECRET", "   "),
+        ("LOG_FORMAT", "\t"),
+        ("ACCESS_TOKEN_TTL", " "),
+    ])
+    .expect("blank is unset");
+
+    assert_eq!(blank.workers, None);
+    assert_eq!(blank.log_format, LogFormat::Pretty);
+    assert!(
+        blank
+            .warnings
+            .iter()
+            .any(|warning| warning.contains("JWT_SECRET is not set")),
+        "a blank secret is no secret: {:?}",
+        blank.warnings
+    );
+}
+
+#[test]
+fn a_sqlite_url_must_name_a_file() {
+    for refused in ["sqlite://", "sqlite:", "sqlite://?mode=rwc"] {
+        assert_eq!(
+            variables_in_error(&[("DATABASE_URL", refused)]),
+            ["DATABASE_URL"],
+            "{refused}"
+        );
+    }
+    assert!(config(&[("DATABASE_URL", "sqlite://data/conduit.db?mode=rwc")]).is_ok());
+}
+
+#[test]
+fn a_dotenv_line_that_cannot_be_read_is_an_error_that_shows_no_text_of_it() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let path = dir.path().join(".env");
+    std::fs::write(
+        &path,
+        "WORKERS=3\nJWT_SECRET \"hidden-value\nLOG_FORMAT=json\n",
+    )
+    .expect("written");
+
+    let (variables, errors) = dotenv_file(&path);
+
+    assert_eq!(variables, [("WORKERS".to_owned(), "3".to_owned())]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].variable, ".env");
+    assert!(!errors[0].message.contains("hidden"));
+    assert_eq!(
+        dotenv_file(&dir.path().join("absent")),
+        (Vec::new(), Vec::new())
+    );
+}
+
+#[test]
+fn production_is_chosen_by_the_environment_or_a_flag_before_any_dotenv_is_read() {
+    let args = |raw: &[&str]| -> Vec<std::ffi::OsString> { raw.iter().map(Into::into).collect() };
+
+    assert!(production_chosen(&args(&["conduit"]), Some("production")));
+    assert!(production_chosen(
+        &args(&["conduit", "--app-env", "production"]),
+        None
+    ));
+    assert!(production_chosen(
+        &args(&["conduit", "--app-env=production"]),
+        Some("development")
+    ));
+    assert!(!production_chosen(&args(&["conduit"]), Some("development")));
+    assert!(!production_chosen(&args(&["conduit"]), None));
 }
