@@ -4,9 +4,20 @@
 use std::process::Command;
 
 fn conduit() -> Command {
+    let mut command = bare();
+    // Production reads no .env, so none of the developer's counts.
+    command.env("APP_ENV", "production");
+    command
+}
+
+/// The binary with nothing from the developer's environment, but where a coverage run wants
+/// its profile.
+fn bare() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_conduit"));
-    // Nothing from the developer's environment or a .env file: production reads no .env.
-    command.env_clear().env("APP_ENV", "production");
+    command.env_clear();
+    if let Some(profile) = std::env::var_os("LLVM_PROFILE_FILE") {
+        command.env("LLVM_PROFILE_FILE", profile);
+    }
     command
 }
 
@@ -79,8 +90,8 @@ fn a_flag_clap_cannot_read_is_a_usage_error() {
 fn in_a_directory_with(dotenv: &str, set: &[(&str, &str)], args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().expect("a directory");
     std::fs::write(dir.path().join(".env"), dotenv).expect("written");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_conduit"));
-    command.env_clear().current_dir(dir.path()).args(args);
+    let mut command = bare();
+    command.current_dir(dir.path()).args(args);
     for (name, value) in set {
         command.env(name, value);
     }
