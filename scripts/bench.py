@@ -118,8 +118,9 @@ def process_cpu_seconds(pid):
 class Postgres:
     """A PostgreSQL container of our own, or a database given by URL (CPU then unmeasured)."""
 
-    def __init__(self, url=None):
+    def __init__(self, url=None, statements=False):
         self.container = None
+        self.statements = statements
         if url:
             self.url = url
             return
@@ -128,7 +129,9 @@ class Postgres:
         self.container = subprocess.run(
             ["docker", "run", "-d", "--rm", "--label", "org.conduit.bench=postgres",
              "-p", f"127.0.0.1:{port}:5432", "-e", "POSTGRES_PASSWORD=bench",
-             "-e", "POSTGRES_DB=conduit", image],
+             "-e", "POSTGRES_DB=conduit", image,
+             *(["-c", "shared_preload_libraries=pg_stat_statements",
+                "-c", "pg_stat_statements.track=all"] if statements else [])],
             check=True, capture_output=True, text=True).stdout.strip()
         self.url = f"postgres://postgres:bench@127.0.0.1:{port}/conduit"
         for _ in range(120):
@@ -167,6 +170,36 @@ class Postgres:
     def rss_mib(self):
         return None
 
+    def query(self, sql):
+        """Rows of `sql` as lists of text (tab-separated by psql)."""
+        if self.container:
+            command = ["docker", "exec", "-i", self.container, "psql", "-U", "postgres",
+                       "-d", "conduit"]
+        else:
+            command = ["psql", self.url]
+        output = subprocess.run([*command, "-At", "-F", "\t", "-c", sql], capture_output=True,
+                                text=True, check=True).stdout
+        return [line.split("\t") for line in output.splitlines() if line]
+
+    def reset_statements(self):
+        if self.statements:
+            self.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"
+                     "SELECT pg_stat_statements_reset();")
+
+    def top_statements(self, requests, count=12):
+        """The statements that took the most time since the reset, per request of the run."""
+        if not self.statements:
+            return None
+        rows = self.query(
+            "SELECT calls, total_exec_time, shared_blks_hit + shared_blks_read, toplevel, "
+            "regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements "
+            f"ORDER BY total_exec_time DESC LIMIT {count}")
+        return [{"calls_per_request": int(calls) / max(requests, 1),
+                 "ms_per_request": float(total) / max(requests, 1),
+                 "blocks_per_call": int(blocks) / max(int(calls), 1),
+                 "toplevel": toplevel == "t", "query": query[:160]}
+                for calls, total, blocks, toplevel, query in rows]
+
     def stop(self):
         if self.container:
             subprocess.run(["docker", "rm", "-f", self.container], capture_output=True)
@@ -179,6 +212,12 @@ class Sqlite:
 
     def cpu_seconds(self):
         return 0.0  # inside the server's process
+
+    def reset_statements(self):
+        pass
+
+    def top_statements(self, requests):
+        return None
 
     def sql(self, script):
         with sqlite3.connect(self.path, timeout=30) as connection:
@@ -295,6 +334,7 @@ def wrk(server, database, path, seconds, token=None, script=None):
     command.append(server.base + path)
     if script:
         command += ["--", *token.split()]
+    database.reset_statements()
     cpu_before = (server.cpu_seconds(), database.cpu_seconds())
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     cpu_after = (server.cpu_seconds(), database.cpu_seconds())
@@ -310,6 +350,7 @@ def wrk(server, database, path, seconds, token=None, script=None):
         "errors": errors,
         "server_ms": 1000 * server_cpu / max(requests, 1),
         "database_ms": None if database_cpu is None else 1000 * database_cpu / max(requests, 1),
+        "statements": database.top_statements(requests),
     }
 
 
@@ -330,7 +371,8 @@ def memory_bursts(server, run, users, bursts=5, size=1000, concurrency=32):
 
 
 def bench_store(kind, args, scratch):
-    database = Postgres(args.postgres_url) if kind == "postgres" else Sqlite(scratch)
+    database = (Postgres(args.postgres_url, args.statements) if kind == "postgres"
+                else Sqlite(scratch))
     server = None
     try:
         server = Server(args.binary, database.url, scratch)
@@ -351,6 +393,8 @@ def bench_store(kind, args, scratch):
              " ".join(user["token"] for user in users[1:17]), str(lua)),
         ]
         for name, path, token, script in endpoints:
+            if args.endpoints and not any(part in name for part in args.endpoints.split(",")):
+                continue
             print(f"[{kind}] {name}", file=sys.stderr)
             result["endpoints"][name] = wrk(server, database, path, args.duration, token, script)
         result["rss_after_load"] = server.rss_mib()
@@ -391,6 +435,20 @@ def markdown(results, args):
             lines.append(f"| {result['store']} | {name} | {row['rps']:.0f} | {row['p50']:.2f} | "
                          f"{row['p99']:.2f} | {row['errors']} | {row['server_ms']:.3f} | "
                          f"{database_text} | {total:.3f} |")
+    for result in results:
+        for name, row in result["endpoints"].items():
+            if not row.get("statements"):
+                continue
+            lines += ["", f"{result['store']}, {name}: the statements that took the most time "
+                      "(pg_stat_statements, nested ones too)", "",
+                      "| calls/req | ms/req | blocks/call | top level | statement |",
+                      "|---|---|---|---|---|"]
+            for statement in row["statements"]:
+                query = statement["query"].replace("|", "\\|")
+                lines.append(f"| {statement['calls_per_request']:.2f} | "
+                             f"{statement['ms_per_request']:.3f} | "
+                             f"{statement['blocks_per_call']:.1f} | "
+                             f"{'yes' if statement['toplevel'] else 'no'} | `{query}` |")
     lines += ["", "| store | RSS idle MiB | after the endpoint runs | before the bursts "
               "| after each of five bursts of 1,000 registrations and logins |",
               "|---|---|---|---|---|"]
@@ -410,6 +468,11 @@ def main():
     parser.add_argument("--postgres-url", help="use this database instead of a container")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--endpoints", help="only the endpoints whose names contain one of "
+                        "these comma-separated texts, e.g. 'POST,/api/user'")
+    parser.add_argument("--statements", action="store_true",
+                        help="list the statements that took the most time at each endpoint "
+                        "(pg_stat_statements, in the container this script starts)")
     parser.add_argument("--binary", type=Path, default=BINARY,
                         help="run this build instead of building target/release/conduit")
     args = parser.parse_args()
