@@ -125,8 +125,48 @@ const UNFAVORITE: &str = "
     WHERE user_id = $1 AND article_id = (SELECT id FROM articles WHERE slug = $2)
     RETURNING article_id";
 
-/// From the counts the triggers keep (migration `tag_counts`), through `tag_counts_most_used`.
-const TAGS: &str = "SELECT tag FROM tag_counts ORDER BY articles DESC, tag LIMIT $1";
+/// What the `$1` most used tags are chosen from: the counts (migration `list_counts`), and the
+/// changes not yet folded into them (migration `count_changes`), without reading every count.
+/// Rows `(tag, count, 0)` are the top of `tag_counts_most_used`, as deep as `$1` plus the number
+/// of changes; rows `(tag, count or NULL, change)` are the changes, with their tag's count.
+/// [`most_used`] adds them up. A tag in neither has no change, and at least `$1` tags without a
+/// change are ahead of it, so it cannot be among the first `$1`. Ties go by the tag's bytes on
+/// both databases (`COLLATE "C"` on PostgreSQL, SQLite's default), as [`most_used`] sorts them.
+fn tags_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => {
+            "SELECT tag, articles, 0 AS delta FROM (
+                SELECT tag, articles FROM tag_counts ORDER BY articles DESC, tag COLLATE \"C\"
+                LIMIT $1 + (SELECT COUNT(*) FROM tag_count_changes)) ahead
+            UNION ALL
+            SELECT c.tag, t.articles, c.delta
+            FROM tag_count_changes c LEFT JOIN tag_counts t ON t.tag = c.tag"
+        }
+        // The same, but SQLite's triggers keep the counts themselves: there are no changes.
+        Dialect::Sqlite => {
+            "SELECT tag, articles, 0 AS delta FROM tag_counts ORDER BY articles DESC, tag LIMIT $1"
+        }
+    }
+}
+
+/// The first `limit` tags by count (folded count plus changes), most used first, ties by the
+/// tag's bytes, from the rows of [`tags_sql`]; tags counted at 0 are left out.
+fn most_used(rows: Vec<(String, Option<i64>, i64)>, limit: u32) -> Vec<String> {
+    let mut counts: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut counted: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (tag, count, delta) in rows {
+        let total = counts.entry(tag.clone()).or_default();
+        // A tag's count comes with each of its rows: it is added once.
+        if counted.insert(tag) {
+            *total += count.unwrap_or(0);
+        }
+        *total += delta;
+    }
+    let mut ranked: Vec<(String, i64)> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
+    ranked.sort_unstable_by(|(a, m), (b, n)| n.cmp(m).then_with(|| a.as_bytes().cmp(b.as_bytes())));
+    ranked.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    ranked.into_iter().map(|(tag, _)| tag).collect()
+}
 
 /// `INSERT INTO article_tags` of `count` tags for the article `$1`, the tags from `$2`.
 fn insert_tags(count: usize) -> String {
@@ -305,7 +345,7 @@ impl ArticleRepository for SqlArticleRepository {
             .bind(tag_list_json(&article.tags)?)
             .bind(article.created_at);
         if self.store.dialect() == Dialect::Postgres {
-            // Sorted, as below; the counts' trigger locks them in tag order anyway.
+            // Sorted, as below; the author's order is kept in `tag_list`.
             let mut tags: Vec<&str> = article.tags.iter().map(Tag::as_str).collect();
             tags.sort_unstable();
             let args = tags.into_iter().fold(args, |args, tag| args.bind(tag));
@@ -428,9 +468,13 @@ impl ArticleRepository for SqlArticleRepository {
 
     async fn tags(&self, limit: u32) -> Result<Vec<Tag>, StoreError> {
         let args = Args::new().bind(i64::from(limit));
-        let tags: Vec<(String,)> = self.store.fetch_all(TAGS, args).await?;
-        tags.iter()
-            .map(|(tag,)| {
+        let rows: Vec<(String, Option<i64>, i64)> = self
+            .store
+            .fetch_all(tags_sql(self.store.dialect()), args)
+            .await?;
+        most_used(rows, limit)
+            .iter()
+            .map(|tag| {
                 Tag::parse(tag).map_err(|_| {
                     StoreError::Unavailable(format!("an invalid tag is stored: {tag:?}"))
                 })

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use conduit_domain::ports::{
     ArticleRepository, CommentRepository, EventLog, LoginFailures, ProfileRepository,
-    SessionRepository, UserRepository,
+    SessionRepository, StoreError, UserRepository,
 };
 use tokio::sync::Notify;
 
@@ -144,8 +144,8 @@ impl Store {
 
     /// What wakes the live fan-out when events may have been appended: on SQLite, every write of
     /// this process. On PostgreSQL, two tasks started here, which end when the store closes:
-    /// the sequencer, which gives new events their ids after this process's writes (and once a
-    /// second, for other writers; see `live::sequence`), and the listener, which `LISTEN`s for
+    /// the sequencer, which gives new events their ids and folds the changes of the list counts
+    /// after this process's writes (and once a second, for other writers; see `live::sequence`), and the listener, which `LISTEN`s for
     /// the sequencers' `NOTIFY` (from any instance), reconnects when its connection drops, and
     /// wakes once after each connection so that the fan-out catches up. Must be called within a
     /// Tokio runtime.
@@ -158,6 +158,16 @@ impl Store {
                 wake
             }
             Self::Sqlite(pools) => pools.written.clone(),
+        }
+    }
+
+    /// Folds the changes of the list counts that writes left into the counts now, as the
+    /// PostgreSQL store does after its writes (`event_signal`'s sequencer). No answer changes:
+    /// readers add the changes not yet folded. SQLite's triggers keep the counts themselves.
+    pub async fn fold_counts(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Postgres(pg) => live::fold_counts(&pg.pool).await,
+            Self::Sqlite(_) => Ok(()),
         }
     }
 

@@ -8,17 +8,26 @@ use crate::db::Dialect;
 
 /// No filter needs the author's row, so the count does without the join.
 const COUNT: &str = "SELECT COUNT(*) FROM articles a";
-/// Every article: the sum of the authors' counts, kept by triggers (migration `list_counts`).
-const COUNT_ALL: &str = "SELECT CAST(COALESCE(SUM(articles), 0) AS BIGINT) FROM author_counts";
-/// The articles with the tag `$1`: its count, kept by triggers.
+/// Every article: the sum of the authors' counts (migration `list_counts`) and of the changes
+/// not yet folded into them (migration `count_changes`).
+const COUNT_ALL: &str = "SELECT CAST(COALESCE((SELECT SUM(articles) FROM author_counts), 0)
+    + COALESCE((SELECT SUM(delta) FROM author_count_changes), 0) AS BIGINT)";
+/// The articles with the tag `$1`: its count and its changes not yet folded.
 const COUNT_TAGGED: &str =
-    "SELECT CAST(COALESCE((SELECT articles FROM tag_counts WHERE tag = $1), 0) AS BIGINT)";
-/// The articles by the author `$1`: their count, kept by triggers.
-const COUNT_BY_AUTHOR: &str = "SELECT CAST(COALESCE((SELECT c.articles FROM author_counts c
-    WHERE c.author_id = (SELECT au.id FROM users au WHERE au.username_key = $1)), 0) AS BIGINT)";
-/// The feed of the reader `$1`: the sum of the followed authors' counts.
-const COUNT_FEED: &str = "SELECT CAST(COALESCE(SUM(c.articles), 0) AS BIGINT) FROM author_counts c
-    WHERE c.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)";
+    "SELECT CAST(COALESCE((SELECT articles FROM tag_counts WHERE tag = $1), 0)
+    + COALESCE((SELECT SUM(delta) FROM tag_count_changes WHERE tag = $1), 0) AS BIGINT)";
+/// The articles by the author `$1`: their count and its changes not yet folded.
+const COUNT_BY_AUTHOR: &str = "WITH au AS (SELECT id FROM users WHERE username_key = $1)
+    SELECT CAST(COALESCE((SELECT c.articles FROM author_counts c
+            WHERE c.author_id = (SELECT id FROM au)), 0)
+        + COALESCE((SELECT SUM(d.delta) FROM author_count_changes d
+            WHERE d.author_id = (SELECT id FROM au)), 0) AS BIGINT)";
+/// The feed of the reader `$1`: the sum of the followed authors' counts and changes.
+const COUNT_FEED: &str = "SELECT CAST(COALESCE((SELECT SUM(c.articles) FROM author_counts c
+        WHERE c.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)), 0)
+    + COALESCE((SELECT SUM(d.delta) FROM author_count_changes d
+        WHERE d.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)), 0)
+    AS BIGINT)";
 /// Most recent first; among articles of the same instant, the later-created first.
 const ORDER: &str = " ORDER BY a.created_at DESC, a.id DESC";
 

@@ -202,12 +202,14 @@ async fn sequence_once(pool: &PgPool) -> Result<u64, StoreError> {
 /// statement timeout however large the backlog.
 const SEQUENCE_BATCH: i64 = 10_000;
 
-/// Gives new events their ids: calls the migrations' `live_events_sequence()` after each write
-/// of this process (a write that commits while a call runs wakes it once more), and once a
-/// `POLL` besides, for the events of writers that do not wake it (another instance that stopped
-/// before it sequenced, a script). A call that moved events sends `NOTIFY`, which wakes every
-/// instance's fan-out, this one's too: the fan-out has one cause to wake, so that holding the
-/// listener holds it. Runs until the store closes.
+/// The work that follows writes: gives new events their ids (the migrations'
+/// `live_events_sequence()`), then folds the changes of the list counts into them
+/// ([`fold_counts`]). Runs after each write of this process (a write that commits while a call
+/// runs wakes it once more), and once a `POLL` besides, for the writes of writers that do not
+/// wake it (another instance that stopped first, a script). A sequencing that moved events sends
+/// `NOTIFY`, which wakes every instance's fan-out, this one's too: the fan-out has one cause to
+/// wake, so that holding the listener holds it. The fold comes after, so it never delays a
+/// notification. Runs until the store closes.
 pub(crate) async fn sequence(pg: PgStore) {
     const POLL: Duration = Duration::from_secs(1);
     let mut closed = pg.pool.close_event();
@@ -219,12 +221,15 @@ pub(crate) async fn sequence(pg: PgStore) {
                     () = pg.written.notified() => {}
                     () = tokio::time::sleep(POLL) => {}
                 }
-                let sequenced = sequence_once(&pg.pool).await;
+                let settled = match sequence_once(&pg.pool).await {
+                    Ok(_) => fold_counts(&pg.pool).await,
+                    Err(error) => Err(error),
+                };
                 if pg.pool.is_closed() {
                     return;
                 }
-                match sequenced {
-                    Ok(_) => {
+                match settled {
+                    Ok(()) => {
                         if std::mem::take(&mut failing) {
                             tracing::info!("sequencing live events again");
                         }
@@ -241,6 +246,17 @@ pub(crate) async fn sequence(pg: PgStore) {
         })
         .await
         .ok();
+}
+
+/// Adds the committed changes of the list counts into the counts, and deletes them (the
+/// migration `count_changes`'s `counts_fold()`). Readers add the changes not yet folded, so a
+/// fold changes no answer: it keeps the changes few.
+pub(crate) async fn fold_counts(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::query("SELECT counts_fold()")
+        .execute(pool)
+        .await
+        .map(drop)
+        .map_err(crate::error::store_error)
 }
 
 const SEQUENCE: &str = "SELECT moved FROM live_events_sequence($1)";

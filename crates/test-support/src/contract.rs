@@ -45,6 +45,9 @@ pub struct ContractStore {
     pub events: Arc<dyn EventLog>,
     /// Writes an outbox row that no write through the ports makes (see [`RawEvent`]).
     pub raw_event: RawEventWriter,
+    /// Folds the changes of the list counts into the counts, as a running PostgreSQL store does
+    /// after its writes; nothing for stores whose writes keep the counts themselves.
+    pub fold_counts: FoldCounts,
     _guard: Box<dyn std::any::Any + Send>,
 }
 
@@ -65,6 +68,10 @@ pub type RawEventWriter = Box<
         + Sync,
 >;
 
+/// See [`ContractStore::fold_counts`].
+pub type FoldCounts =
+    Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>;
+
 impl ContractStore {
     /// A fresh in-memory fake.
     pub fn in_memory() -> Self {
@@ -81,6 +88,7 @@ impl ContractStore {
                 store.append_raw(raw);
                 Box::pin(std::future::ready(()))
             }),
+            fold_counts: Arc::new(|| Box::pin(std::future::ready(()))),
             _guard: Box::new(()),
         }
     }
@@ -97,6 +105,13 @@ impl ContractStore {
             login_failures: store.login_failures(),
             events: store.event_log(),
             raw_event: raw_sql_event(store),
+            fold_counts: {
+                let store = store.clone();
+                Arc::new(move || {
+                    let store = store.clone();
+                    Box::pin(async move { store.fold_counts().await.expect("folds the counts") })
+                })
+            },
             _guard: Box::new(guard),
         }
     }
@@ -255,6 +270,8 @@ macro_rules! store_contract {
             tags_are_listed_most_used_first,
             tags_are_capped_at_the_limit_keeping_the_most_used,
             tags_follow_deletes_and_a_tag_on_no_article_is_not_listed,
+            counts_and_tags_read_the_same_before_and_after_a_fold,
+            counts_stay_exact_when_folds_run_among_writers,
         );
         $crate::store_contract!(@checks $store; comments;
             comments_are_listed_oldest_first_per_article,

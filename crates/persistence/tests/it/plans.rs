@@ -27,6 +27,8 @@ const SEED: &str = "
     INSERT INTO article_tags (tag, article_id)
     SELECT 'popular', id FROM articles WHERE id % 3 = 0;
 
+    SELECT counts_fold();
+
     INSERT INTO favorites (user_id, article_id)
     SELECT 1 + (id * 7) % 10000, id FROM articles;
 

@@ -698,3 +698,133 @@ async fn second_body(store: &ContractStore, slug: &Slug) -> String {
         .as_str()
         .to_owned()
 }
+
+/// What the maintained counts answer: every tag most used first, the first two, and the totals
+/// of every article, of the tag `c`, of each of two authors, and of `reader`'s feed.
+async fn counted(
+    store: &ContractStore,
+    authors: [&Username; 2],
+    reader: conduit_domain::accounts::UserId,
+) -> (Vec<String>, Vec<String>, [u64; 5]) {
+    let names = |tags: Vec<Tag>| tags.iter().map(|tag| tag.as_str().to_owned()).collect();
+    let all = names(store.articles.tags(100).await.expect("reads"));
+    let first_two = names(store.articles.tags(2).await.expect("reads"));
+    let total = |filter: ArticleFilter| {
+        let articles = Arc::clone(&store.articles);
+        async move {
+            articles
+                .list(&filter, Page::first(1), None)
+                .await
+                .expect("lists")
+                .total
+        }
+    };
+    let by = |author: &Username| ArticleFilter {
+        author: Some(author.clone()),
+        ..ArticleFilter::default()
+    };
+    let feed = store
+        .articles
+        .feed(reader, Page::first(1))
+        .await
+        .expect("reads the feed")
+        .total;
+    (
+        all,
+        first_two,
+        [
+            total(ArticleFilter::default()).await,
+            total(by_tag("c")).await,
+            total(by(authors[0])).await,
+            total(by(authors[1])).await,
+            feed,
+        ],
+    )
+}
+
+/// PostgreSQL's writers leave changes that a fold adds into the counts later, and readers add the
+/// changes not yet folded: the answers are exact before the fold and the same after it, even
+/// when the changes reorder the most used tags.
+pub async fn counts_and_tags_read_the_same_before_and_after_a_fold(store: &ContractStore) {
+    let (first, first_name) = user(store).await;
+    let (second, second_name) = user(store).await;
+    let (reader, _) = user(store).await;
+    store
+        .profiles
+        .follow(reader, second)
+        .await
+        .expect("follows");
+    let mut tagged_a = Vec::new();
+    for _ in 0..2 {
+        tagged_a.push(article(store, NewArticleBuilder::new(first).tags(["a", "b"])).await);
+    }
+    tagged_a.push(article(store, NewArticleBuilder::new(first).tags(["a"])).await);
+    article(store, NewArticleBuilder::new(first).tags(["d"])).await;
+    (store.fold_counts)().await;
+    // Folded: a 3, b 2, d 1. Then c gains three and a and b lose all theirs, so that d, which
+    // has no change, moves up into the first two.
+    for _ in 0..3 {
+        article(store, NewArticleBuilder::new(second).tags(["c"])).await;
+    }
+    for doomed in &tagged_a {
+        store.articles.delete(doomed.id).await.expect("deletes");
+    }
+    let authors = [&first_name, &second_name];
+
+    let before = counted(store, authors, reader).await;
+    (store.fold_counts)().await;
+    let after = counted(store, authors, reader).await;
+
+    let expected = (
+        vec!["c".to_owned(), "d".to_owned()],
+        vec!["c".to_owned(), "d".to_owned()],
+        [4, 3, 1, 3, 3],
+    );
+    assert_eq!(before, expected);
+    assert_eq!(after, expected);
+}
+
+/// Folds running while 32 writers add tagged articles, and 8 of them delete one, lose no change
+/// and count none twice.
+pub async fn counts_stay_exact_when_folds_run_among_writers(store: &ContractStore) {
+    let (author, author_name) = user(store).await;
+    let mut doomed = Vec::new();
+    for _ in 0..8 {
+        doomed.push(article(store, NewArticleBuilder::new(author).tags(["c", "gone"])).await);
+    }
+
+    let mut tasks = Vec::new();
+    for n in 0..32 {
+        let articles = Arc::clone(&store.articles);
+        let removed = doomed.get(n).map(|article| article.id);
+        let new = NewArticleBuilder::new(author).tags(["c", "kept"]).build();
+        tasks.push(tokio::spawn(async move {
+            articles.insert(new).await?;
+            if let Some(id) = removed {
+                articles.delete(id).await?;
+            }
+            Ok::<_, StoreError>(())
+        }));
+    }
+    let fold = Arc::clone(&store.fold_counts);
+    let folding = tokio::spawn(async move {
+        for _ in 0..20 {
+            fold().await;
+            tokio::task::yield_now().await;
+        }
+    });
+    for task in tasks {
+        task.await
+            .expect("task completes")
+            .expect("every write succeeds");
+    }
+    folding.await.expect("folds");
+
+    let unchanged = counted(store, [&author_name, &author_name], author).await;
+    (store.fold_counts)().await;
+    let folded = counted(store, [&author_name, &author_name], author).await;
+
+    assert_eq!(unchanged, folded);
+    assert_eq!(folded.1, ["c", "kept"]);
+    assert_eq!(folded.2, [32, 32, 32, 32, 0]);
+}
