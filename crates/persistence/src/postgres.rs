@@ -72,6 +72,23 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<PgPool, sqlx::
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
+        // sqlx pings a connection when it is returned (always) and again when it is acquired:
+        // two round trips beside each statement. The return's ping already found it alive, so
+        // it is pinged on acquire only when it has been idle long enough for the server to have
+        // gone away meanwhile (a restart, a failover). A connection that still breaks fails its
+        // statement, which answers 503 like any other lost connection, and is not returned.
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
 }
+
+/// How long a connection may sit idle in the pool before it is pinged on acquire.
+const PING_WHEN_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
