@@ -222,8 +222,10 @@ pub(crate) async fn sequence(pg: PgStore) {
                     () = tokio::time::sleep(POLL) => {}
                 }
                 let settled = match sequence_once(&pg.pool).await {
-                    Ok(_) => fold_counts(&pg.pool).await,
-                    Err(error) => Err(error),
+                    Ok(_) => fold_counts(&pg.pool)
+                        .await
+                        .map_err(|error| ("fold the list counts", error)),
+                    Err(error) => Err(("sequence live events", error)),
                 };
                 if pg.pool.is_closed() {
                     return;
@@ -231,14 +233,14 @@ pub(crate) async fn sequence(pg: PgStore) {
                 match settled {
                     Ok(()) => {
                         if std::mem::take(&mut failing) {
-                            tracing::info!("sequencing live events again");
+                            tracing::info!("sequencing live events and folding list counts again");
                         }
                     }
                     // Said once a failure, not once a second: the database is away, and the
                     // listener and the requests say so too.
-                    Err(error) => {
+                    Err((step, error)) => {
                         if !std::mem::replace(&mut failing, true) {
-                            tracing::warn!(%error, "cannot sequence live events; retrying");
+                            tracing::warn!(%error, "cannot {step}; retrying");
                         }
                     }
                 }
