@@ -4,8 +4,11 @@
 #
 #   plain      the articles table without the live-events trigger (its count triggers stay)
 #   locked     the trigger as migration 20261203 wrote it (advisory lock until commit, NOTIFY)
-#   pending    the trigger as it is now (one insert into live_events_pending), with the
-#              sequencer (live_events_sequence()) called back to back by one more client
+#   pending    the trigger as migration 20261204 wrote it (one insert into
+#              live_events_pending), with the sequencer (live_events_sequence()) called back to
+#              back by one more client
+#   current    every migration (the count triggers insert changes, 20261207), with the
+#              sequencer calling live_events_sequence() and counts_fold() back to back
 #
 #   scripts/event-commits.sh            # 20 s a variant
 #   scripts/event-commits.sh 5          # a quick look
@@ -47,6 +50,7 @@ VALUES (md5(random()::text || clock_timestamp()::text), :author, 'A title', 'A d
         'A body', now(), now());
 SQL
 echo 'SELECT live_events_sequence(10000);' >"$work/sequence.sql"
+printf 'SELECT live_events_sequence(10000);\nSELECT counts_fold();\n' >"$work/settle.sql"
 
 # A database with the migrations up to and including $2, and 50 authors.
 database() {
@@ -69,6 +73,7 @@ tps() {
 database plain 20261202
 database locked 20261203
 database pending 20261204
+database current 99999999
 
 echo "| variant | event-producing commits a second (32 clients, ${seconds} s) |"
 echo "|---|---|"
@@ -78,6 +83,10 @@ pgbench -n -c 1 -j 1 -T "$seconds" -f "$work/sequence.sql" pending >"$work/seque
 sequencer=$!
 echo "| pending (migration 20261204, the sequencer running) | $(tps pending) |"
 wait "$sequencer"
+pgbench -n -c 1 -j 1 -T "$seconds" -f "$work/settle.sql" current >/dev/null 2>&1 &
+settler=$!
+echo "| current (every migration, the sequencer folding the counts too) | $(tps current) |"
+wait "$settler"
 sequenced=$(psql -d pending -qAtc "SELECT live_events_sequence(1000000)" >/dev/null &&
   psql -d pending -qAtc "SELECT (SELECT count(*) FROM live_events) || ' sequenced, ' ||
     (SELECT count(*) FROM live_events_pending) || ' pending, ' ||
