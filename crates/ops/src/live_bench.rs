@@ -249,11 +249,20 @@ async fn fan_out(topology: &Topology, report: &mut String, plan: Plan) -> Result
         writes.spawn(async move { publish(&api, &author).await });
     }
     let mut failed_writes = 0;
+    let mut first_failure = None;
     while let Some(written) = writes.join_next().await {
-        if !matches!(written, Ok(Ok(()))) {
-            failed_writes += 1;
-        }
+        let failure = match written {
+            Ok(Ok(())) => continue,
+            Ok(Err(failure)) => failure,
+            Err(error) => format!("a write panicked: {error}"),
+        };
+        failed_writes += 1;
+        first_failure.get_or_insert(failure);
     }
+    let failed_writes = match first_failure {
+        Some(failure) => format!("{failed_writes} failed, the first: {failure}"),
+        None => "0 failed".to_owned(),
+    };
     let published_in = publishing.elapsed();
     let mut latencies = Vec::with_capacity(events * plan.sockets);
     let mut closes: Vec<u16> = Vec::new();
@@ -284,7 +293,7 @@ async fn fan_out(topology: &Topology, report: &mut String, plan: Plan) -> Result
     let _ = writeln!(
         report,
         "- fan-out: {events} articles at {} a second through instance 1 (published in {:.1} s, \
-         {failed_writes} failed), each to all {} sockets: {delivered} of {} deliveries, {complete} \
+         {failed_writes}), each to all {} sockets: {delivered} of {} deliveries, {complete} \
          sockets got every one; commit to arrival p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; \
          {slow} sockets closed as slow consumers (1008), {} closed otherwise",
         plan.rate,
