@@ -143,17 +143,20 @@ impl Store {
     }
 
     /// What wakes the live fan-out when events may have been appended: on SQLite, every write of
-    /// this process. On PostgreSQL, two tasks started here, which end when the store closes:
-    /// the sequencer, which gives new events their ids and folds the changes of the list counts
-    /// after this process's writes (and once a second, for other writers; see `live::sequence`), and the listener, which `LISTEN`s for
-    /// the sequencers' `NOTIFY` (from any instance), reconnects when its connection drops, and
-    /// wakes once after each connection so that the fan-out catches up. Must be called within a
-    /// Tokio runtime.
+    /// this process. On PostgreSQL, three tasks started here, which end when the store closes:
+    /// the sequencer, which gives new events their ids after this process's writes (and once a
+    /// second, for other writers; see `live::sequence`); the fold, which folds the changes of the
+    /// list counts after each sequencing, in a task of its own so that it never delays one
+    /// (`live::fold`); and the listener, which `LISTEN`s for the sequencers' `NOTIFY` (from any
+    /// instance), reconnects when its connection drops, and wakes once after each connection so
+    /// that the fan-out catches up. Must be called within a Tokio runtime.
     pub fn event_signal(&self) -> Arc<Notify> {
         match self {
             Self::Postgres(pg) => {
                 let wake = Arc::new(Notify::new());
-                tokio::spawn(live::sequence(pg.clone()));
+                let fold = Arc::new(Notify::new());
+                tokio::spawn(live::sequence(pg.clone(), fold.clone()));
+                tokio::spawn(live::fold(pg.pool.clone(), fold));
                 tokio::spawn(live::listen(pg.clone(), wake.clone()));
                 wake
             }

@@ -180,7 +180,6 @@ impl EventLog for SqlEventLog {
     }
 }
 
-/// One call of the migrations' `live_events_sequence()`.
 /// One call of the migrations' `live_events_sequence()` per [`SEQUENCE_BATCH`] events, until
 /// there are fewer: how many it moved.
 async fn sequence_once(pool: &PgPool) -> Result<u64, StoreError> {
@@ -202,45 +201,60 @@ async fn sequence_once(pool: &PgPool) -> Result<u64, StoreError> {
 /// statement timeout however large the backlog.
 const SEQUENCE_BATCH: i64 = 10_000;
 
-/// The work that follows writes: gives new events their ids (the migrations'
-/// `live_events_sequence()`), then folds the changes of the list counts into them
-/// ([`fold_counts`]). Runs after each write of this process (a write that commits while a call
-/// runs wakes it once more), and once a `POLL` besides, for the writes of writers that do not
-/// wake it (another instance that stopped first, a script). A sequencing that moved events sends
-/// `NOTIFY`, which wakes every instance's fan-out, this one's too: the fan-out has one cause to
-/// wake, so that holding the listener holds it. The fold comes after, so it never delays a
-/// notification. Runs until the store closes.
-pub(crate) async fn sequence(pg: PgStore) {
+/// Gives new events their ids (the migrations' `live_events_sequence()`) after each write of
+/// this process (a write that commits while a call runs wakes it once more), and once a `POLL`
+/// besides, for the writes of writers that do not wake it (another instance that stopped first,
+/// a script). A sequencing that moved events sends `NOTIFY`, which wakes every instance's
+/// fan-out, this one's too: the fan-out has one cause to wake, so that holding the listener
+/// holds it. Each round then wakes `fold`, the task that folds the changes of the list counts
+/// ([`fold`]): a fold, however slow or blocked, never delays a sequencing. Runs until the store
+/// closes.
+pub(crate) async fn sequence(pg: PgStore, fold: Arc<Notify>) {
+    after_writes(&pg.pool, &pg.written, "sequence live events", || async {
+        let sequenced = sequence_once(&pg.pool).await.map(drop);
+        fold.notify_one();
+        sequenced
+    })
+    .await;
+}
+
+/// Folds the changes of the list counts into the counts ([`fold_counts`]) whenever the
+/// sequencer has run (`wake`), and once a `POLL` besides. Runs until the store closes.
+pub(crate) async fn fold(pool: PgPool, wake: Arc<Notify>) {
+    after_writes(&pool, &wake, "fold the list counts", || fold_counts(&pool)).await;
+}
+
+/// Runs `step` each time `wake` is notified and once a `POLL` besides, until `pool` closes.
+/// A failure is said once, when it starts, and its end once: the database is away, and the
+/// listener and the requests say so too, so a warning a second would only repeat them.
+async fn after_writes<F, Fut>(pool: &PgPool, wake: &Notify, step: &str, mut run: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
     const POLL: Duration = Duration::from_secs(1);
-    let mut closed = pg.pool.close_event();
+    let mut closed = pool.close_event();
     closed
         .do_until(async {
             let mut failing = false;
             loop {
                 tokio::select! {
-                    () = pg.written.notified() => {}
+                    () = wake.notified() => {}
                     () = tokio::time::sleep(POLL) => {}
                 }
-                let settled = match sequence_once(&pg.pool).await {
-                    Ok(_) => fold_counts(&pg.pool)
-                        .await
-                        .map_err(|error| ("fold the list counts", error)),
-                    Err(error) => Err(("sequence live events", error)),
-                };
-                if pg.pool.is_closed() {
+                let ran = run().await;
+                if pool.is_closed() {
                     return;
                 }
-                match settled {
+                match ran {
                     Ok(()) => {
                         if std::mem::take(&mut failing) {
-                            tracing::info!("sequencing live events and folding list counts again");
+                            tracing::info!("able to {step} again");
                         }
                     }
-                    // Said once a failure, not once a second: the database is away, and the
-                    // listener and the requests say so too.
-                    Err((step, error)) => {
+                    Err(error) => {
                         if !std::mem::replace(&mut failing, true) {
-                            tracing::warn!(%error, "cannot {step}; retrying");
+                            tracing::warn!(%error, "cannot {step}; retrying until it can");
                         }
                     }
                 }

@@ -182,3 +182,54 @@ async fn every_list_query_uses_indexes_on_a_hundred_thousand_articles() {
         "sequential scans in: {scans:?} (plans above)"
     );
 }
+
+/// A fold of the counts' changes reads the counts it changes, not the tables: with 100,000
+/// authors and tags counted, a fold of three changes each (one up, one down to 0, one new)
+/// reads no row by a sequential scan of `author_counts` or `tag_counts`, and still deletes the
+/// total that reached 0. Before, every fold ended by scanning both whole for totals of 0.
+#[tokio::test]
+async fn a_fold_reads_only_the_counts_it_changes() {
+    const COUNTED: &str = "
+        INSERT INTO author_counts (author_id, articles) SELECT n, 1 FROM generate_series(1, 100000) n;
+        INSERT INTO tag_counts (tag, articles) SELECT 'tag' || n, 1 FROM generate_series(1, 100000) n;
+        ANALYZE author_counts, tag_counts;
+        INSERT INTO author_count_changes (author_id, delta) VALUES (5, 1), (7, -1), (200000, 1);
+        INSERT INTO tag_count_changes (tag, delta) VALUES ('tag5', 1), ('tag7', -1), ('new', 1);
+    ";
+    const SCANNED: &str = "
+        SELECT COALESCE(SUM(seq_tup_read), 0)::BIGINT FROM pg_stat_xact_user_tables
+        WHERE relname IN ('author_counts', 'tag_counts')";
+    let database = TestDb::new().await;
+    let pool = database.pool();
+    sqlx::raw_sql(COUNTED).execute(pool).await.expect("seeds");
+
+    // The transaction's own statistics: exact, and unaffected by any other session.
+    let mut tx = pool.begin().await.expect("begins");
+    let before: i64 = sqlx::query_scalar(SCANNED)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("reads");
+    sqlx::query("SELECT counts_fold()")
+        .execute(&mut *tx)
+        .await
+        .expect("folds");
+    let after: i64 = sqlx::query_scalar(SCANNED)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("reads");
+    tx.commit().await.expect("commits");
+    assert_eq!(after - before, 0, "rows a fold read by sequential scans");
+
+    let totals: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT author_id::TEXT, articles FROM author_counts WHERE author_id IN (5, 7, 200000)
+         UNION ALL
+         SELECT tag, articles FROM tag_counts WHERE tag IN ('tag5', 'tag7', 'new')
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("reads");
+    let expected = [("200000", 1), ("5", 2), ("new", 1), ("tag5", 2)]
+        .map(|(key, articles)| (key.to_owned(), articles));
+    assert_eq!(totals, expected);
+}

@@ -249,6 +249,56 @@ mod live {
         assert_eq!(caught_up(&listening, &signal, since).await, 1);
     }
 
+    /// The fold of the list counts runs in a task of its own: a fold that waits on a lock holds
+    /// back no live event. Here another session locks the counts against writes, an article is
+    /// published, and the fold that follows it waits; a second article is still sequenced and
+    /// wakes the fan-out. With the fold in the sequencer's loop, the second waited for the
+    /// fold's statement timeout (longer than the patience here).
+    #[tokio::test]
+    async fn a_fold_waiting_on_a_lock_holds_back_no_live_event() {
+        let database = TestDb::new().await;
+        let settings = PoolSettings {
+            statement_timeout: PATIENCE * 3,
+            ..PoolSettings::default()
+        };
+        let store = crate::postgres::connected(&database, settings).await;
+        let signal = store.event_signal();
+        woken(&signal).await;
+        let mut locking = database.pool().begin().await.expect("a transaction");
+        sqlx::raw_sql("LOCK TABLE tag_counts, author_counts IN EXCLUSIVE MODE")
+            .execute(&mut *locking)
+            .await
+            .expect("locks the counts against writes");
+
+        let since = store.event_log().bounds().await.expect("bounds").head;
+        publish(&store).await;
+        assert_eq!(caught_up(&store, &signal, since).await, 1);
+        // The fold that follows the first article, waiting: a wait on a lock is visible in
+        // `pg_stat_activity`, so this polls the database's state rather than sleeping.
+        let waiting = "SELECT COUNT(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+            AND query = 'SELECT counts_fold()'";
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                let folds: i64 = sqlx::query_scalar(waiting)
+                    .fetch_one(database.pool())
+                    .await
+                    .expect("reads pg_stat_activity");
+                if folds == 1 {
+                    return;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the fold waits on the lock");
+
+        let since = store.event_log().bounds().await.expect("bounds").head;
+        publish(&store).await;
+        assert_eq!(caught_up(&store, &signal, since).await, 1);
+        locking.rollback().await.expect("unlocks");
+    }
+
     /// Commit order without a global lock: an event appended early but committed late is not
     /// passed over. The event committed first gets its id first, and the late one an id above it
     /// once it commits, so a reader that has read up to the first reads the late one next.
