@@ -138,6 +138,18 @@ pub fn audience(change: &Change) -> Audience {
     }
 }
 
+/// What `event` asks of a fan-out that holds no socket, found without reading anything: the end
+/// of a session (a socket checked before it may join after it, and must be refused), an event
+/// that cannot be read (to count), and nothing for every message, which nobody is there to
+/// receive.
+pub fn unheard(event: &StoredEvent) -> Dispatch {
+    match (&event.change, audience(&event.change)) {
+        (Change::Unreadable { kind }, _) => Dispatch::Unreadable { kind: kind.clone() },
+        (_, Audience::Session(session)) => Dispatch::EndSession(session),
+        _ => Dispatch::Nothing,
+    }
+}
+
 /// What a receiving user is told, in the contract's shapes, as they see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -297,7 +309,22 @@ impl Live {
 
     /// The next events after `after`, each with what to do with it; empty when there are none.
     pub async fn next(&self, after: EventId) -> Result<Vec<(EventId, Dispatch)>, StoreError> {
-        let events = self.ports.log.after(after, Self::BATCH).await?;
+        let events = self.events(after).await?;
+        self.resolve(events).await
+    }
+
+    /// The next events after `after` as the outbox holds them, at most [`Self::BATCH`]; what to
+    /// do with each is [`Self::resolve`]'s, or [`unheard`]'s for a fan-out that holds no socket.
+    pub async fn events(&self, after: EventId) -> Result<Vec<StoredEvent>, StoreError> {
+        self.ports.log.after(after, Self::BATCH).await
+    }
+
+    /// What to do with each of `events` (read by [`Self::events`]), in order: it reads the
+    /// articles, comments and followers that say who receives each and what they see.
+    pub async fn resolve(
+        &self,
+        events: Vec<StoredEvent>,
+    ) -> Result<Vec<(EventId, Dispatch)>, StoreError> {
         let mut dispatches = Vec::with_capacity(events.len());
         // The batch's new articles are read in one go, and an author's followers once: a busy
         // author's articles come in runs.

@@ -985,3 +985,37 @@ proptest! {
         }
     }
 }
+
+/// A fan-out with no socket reads nothing beyond the events: a session's end is still handed
+/// out (a socket checked before it must not join after it), an unreadable event still counted,
+/// and every message is nothing, since nobody is there to receive it.
+#[test]
+fn an_unheard_event_asks_only_what_its_row_says() {
+    let ended = event(
+        4,
+        Change::SessionEnded {
+            session: SessionId(7),
+        },
+    );
+    let unknown = event(
+        5,
+        Change::Unreadable {
+            kind: "article.translated".to_owned(),
+        },
+    );
+
+    assert_eq!(unheard(&ended), Dispatch::EndSession(SessionId(7)));
+    assert_eq!(
+        unheard(&unknown),
+        Dispatch::Unreadable {
+            kind: "article.translated".to_owned()
+        }
+    );
+    for message in [
+        article_created(1),
+        comment_created(2),
+        favorited(3, AUTHOR, READER),
+    ] {
+        assert_eq!(unheard(&message), Dispatch::Nothing, "{message:?}");
+    }
+}

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytestring::ByteString;
 use conduit_domain::accounts::UserId;
-use conduit_domain::live::{Dispatch, EventId, Live};
-use conduit_domain::ports::SessionId;
+use conduit_domain::live::{Dispatch, EventId, Live, StoredEvent, unheard};
+use conduit_domain::ports::{SessionId, StoreError};
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::LiveSettings;
@@ -263,6 +263,32 @@ impl LiveHub {
             _ => None,
         };
         let mut members = self.lock();
+        self.give(&mut members, id, dispatch, frame);
+    }
+
+    /// Hands out `events` as [`unheard`] says, and `true`, when no socket is registered: then
+    /// nothing about them needs reading (whose article, which followers). Under one lock with the
+    /// check, so that a socket that joins meanwhile goes live after them, and is owed none.
+    /// `false`, handing out nothing, when a socket is registered.
+    fn pass_over_unheard(&self, events: &[StoredEvent]) -> bool {
+        let mut members = self.lock();
+        if !members.by_user.is_empty() {
+            return false;
+        }
+        for event in events {
+            self.give(&mut members, event.id, unheard(event), None);
+        }
+        true
+    }
+
+    /// [`Self::hand_out`] under the lock, with the frame of a delivery.
+    fn give(
+        &self,
+        members: &mut Members,
+        id: EventId,
+        dispatch: Dispatch,
+        frame: Option<ByteString>,
+    ) {
         members.last = members.last.max(id);
         match (dispatch, frame) {
             (Dispatch::Deliver { recipients, .. }, Some(frame)) => {
@@ -281,7 +307,7 @@ impl LiveHub {
                     }
                     if !slow.is_empty() {
                         tracing::info!(user = %user, sockets = slow.len(), "closing slow live sockets");
-                        remove(&mut members, user, |member| slow.contains(&member.id));
+                        remove(members, user, |member| slow.contains(&member.id));
                     }
                 }
             }
@@ -322,6 +348,21 @@ impl LiveHub {
         self.inner.count.send_replace(members.count());
     }
 
+    /// Reads and hands out the events after the last handed out: whether there were any.
+    async fn catch_up_once(&self, live: &Live) -> Result<bool, StoreError> {
+        let after = self.lock().last;
+        let events = live.events(after).await?;
+        if events.is_empty() {
+            return Ok(false);
+        }
+        if !self.pass_over_unheard(&events) {
+            for (id, dispatch) in live.resolve(events).await? {
+                self.hand_out(id, dispatch);
+            }
+        }
+        Ok(true)
+    }
+
     /// The fan-out: each time `wake` fires, and every `poll_every` it has not, reads the outbox
     /// after the last event handed out and hands out what it finds, until it is caught up; every
     /// `prune_every`, forgets the events older than the retention. Runs until the task is
@@ -344,14 +385,9 @@ impl LiveHub {
                 }
             }
             loop {
-                let after = self.lock().last;
-                match live.next(after).await {
-                    Ok(batch) if batch.is_empty() => break,
-                    Ok(batch) => {
-                        for (id, dispatch) in batch {
-                            self.hand_out(id, dispatch);
-                        }
-                    }
+                match self.catch_up_once(&live).await {
+                    Ok(true) => {}
+                    Ok(false) => break,
                     Err(error) => {
                         // The database is away (restarting, unreachable): try again shortly;
                         // the last id handed out is where the fan-out resumes.

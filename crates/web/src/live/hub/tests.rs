@@ -170,3 +170,107 @@ fn an_unreadable_event_is_counted_and_the_fan_out_moves_past_it() {
     assert_eq!(hub.counters().unreadable_events, 1);
     assert_eq!(joined.live_from, EventId(11));
 }
+
+fn stored(id: i64, change: conduit_domain::live::Change) -> StoredEvent {
+    StoredEvent {
+        id: EventId(id),
+        at: Timestamp::from_offset(time::macros::datetime!(2026-01-01 12:00 UTC)),
+        change,
+    }
+}
+
+/// With no socket registered the fan-out reads nothing about the events (whose article, which
+/// followers): it hands out what their rows say. A session's end is still remembered, so a
+/// socket checked before it is refused at joining; an unreadable event is still counted; and a
+/// socket that joins after goes live from the last of them.
+#[test]
+fn with_no_socket_the_events_are_passed_over_as_their_rows_say() {
+    use conduit_domain::live::Change;
+    let hub = hub(8, 8);
+    let events = [
+        stored(
+            11,
+            Change::ArticleCreated {
+                article: conduit_domain::articles::ArticleId(1),
+                slug: Slug::parse("hello").expect("valid"),
+                author: JANE,
+            },
+        ),
+        stored(
+            12,
+            Change::SessionEnded {
+                session: SessionId(7),
+            },
+        ),
+        stored(
+            13,
+            Change::Unreadable {
+                kind: "article.translated".to_owned(),
+            },
+        ),
+    ];
+
+    assert!(hub.pass_over_unheard(&events));
+
+    let late = hub.join(JAKE, SessionId(7)).map(drop);
+    let joined = hub.join(JAKE, SessionId(8)).expect("joins");
+    assert_eq!(late, Err(Refusal::SessionEnded));
+    assert_eq!(joined.live_from, EventId(13));
+    assert_eq!(hub.counters().unreadable_events, 1);
+}
+
+/// With a socket registered, nothing is passed over: the fan-out reads what the events need.
+#[test]
+fn with_a_socket_registered_nothing_is_passed_over() {
+    let hub = hub(8, 8);
+    let _joined = hub.join(JAKE, SessionId(1)).expect("joins");
+    let ended = stored(
+        11,
+        conduit_domain::live::Change::SessionEnded {
+            session: SessionId(7),
+        },
+    );
+
+    assert!(!hub.pass_over_unheard(&[ended]));
+
+    let later = hub.join(JAKE, SessionId(1)).expect("joins");
+    assert_eq!(later.live_from, EventId(10), "nothing handed out");
+}
+
+/// The fan-out's read, with no socket registered: the events alone. The mocks of the articles,
+/// comments and followers expect no call, and fail the test at one.
+#[tokio::test]
+async fn a_fan_out_with_no_socket_reads_only_the_events() {
+    use conduit_domain::live::{Change, LivePorts};
+    use conduit_domain::ports::{
+        MockArticleRepository, MockClock, MockCommentRepository, MockEventLog,
+        MockProfileRepository,
+    };
+    let mut log = MockEventLog::new();
+    log.expect_after()
+        .withf(|after, _| *after == EventId(10))
+        .return_once(|_, _| {
+            Ok(vec![stored(
+                11,
+                Change::ArticleCreated {
+                    article: conduit_domain::articles::ArticleId(1),
+                    slug: Slug::parse("hello").expect("valid"),
+                    author: JANE,
+                },
+            )])
+        });
+    let live = Live::new(
+        LivePorts {
+            log: Arc::new(log),
+            articles: Arc::new(MockArticleRepository::new()),
+            comments: Arc::new(MockCommentRepository::new()),
+            profiles: Arc::new(MockProfileRepository::new()),
+            clock: Arc::new(MockClock::new()),
+        },
+        time::Duration::hours(24),
+    );
+    let hub = hub(8, 8);
+
+    assert_eq!(hub.catch_up_once(&live).await, Ok(true));
+    assert_eq!(hub.lock().last, EventId(11));
+}
