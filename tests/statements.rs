@@ -85,15 +85,82 @@ impl StatementCounter {
         path: &str,
         token: Option<&str>,
     ) -> Vec<String> {
-        let before = self.statements().len();
-        let (status, body) = app.send(method, path, token, None).await;
+        let (status, body, statements) = self.during_send(app, method, path, token, None).await;
         assert_eq!(status, 200, "{path}: {body}");
-        self.statements()[before..]
+        statements
+    }
+
+    /// The answer to a request with `body`, and [`Self::during`]'s statements.
+    async fn during_send(
+        &self,
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value, Vec<String>) {
+        let before = self.statements().len();
+        let (status, body) = app.send(method, path, token, body).await;
+        let statements = self.statements()[before..]
             .iter()
             .filter(|summary| !summary.starts_with("PRAGMA"))
             .cloned()
-            .collect()
+            .collect();
+        (status, body, statements)
     }
+}
+
+/// A new article is one statement on PostgreSQL, its session check included: a token whose
+/// session has ended is refused by that statement, which then writes nothing.
+#[tokio::test]
+async fn a_new_article_is_one_statement_with_its_session_check() {
+    let counter = StatementCounter::install();
+    let app = TestApp::on_postgres().await;
+    let author = app.register("author").await;
+    let article = |title: &str| {
+        Some(
+            json!({"article": {"title": title, "description": "d", "body": "b", "tagList": ["one"]}}),
+        )
+    };
+
+    let (created, _, written) = counter
+        .during_send(
+            &app,
+            Method::POST,
+            "/api/articles",
+            Some(&author.token),
+            article("Kept"),
+        )
+        .await;
+    let (logged_out, _, _) = counter
+        .during_send(
+            &app,
+            Method::POST,
+            "/api/users/logout",
+            Some(&author.token),
+            None,
+        )
+        .await;
+    let (refused, error, refusal) = counter
+        .during_send(
+            &app,
+            Method::POST,
+            "/api/articles",
+            Some(&author.token),
+            article("Late"),
+        )
+        .await;
+    let (_, found, _) = counter
+        .during_send(&app, Method::GET, "/api/articles/late", None, None)
+        .await;
+
+    assert_eq!((created, logged_out), (201, 204));
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(written[0].starts_with("WITH article"), "{written:?}");
+    assert_eq!(refused, 401, "{error}");
+    assert_eq!(refusal.len(), 1, "{refusal:?}");
+    assert!(refusal[0].starts_with("WITH article"), "{refusal:?}");
+    assert_eq!(found["errors"]["article"], json!(["not found"]), "{found}");
 }
 
 #[tokio::test]

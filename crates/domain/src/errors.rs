@@ -15,6 +15,10 @@ pub enum ResourceError {
     /// The caller may not do this to someone else's resource.
     #[error("{0} forbidden")]
     Forbidden(&'static str),
+    /// The caller's session ended (logout, revocation, expiry) before a write that checks it in
+    /// the same statement: refused as an unusable token is, and nothing is written.
+    #[error("session ended")]
+    SessionEnded,
     /// A new article's slug is in use.
     #[error("{} has already been taken", .0.as_str())]
     Taken(UniqueField),

@@ -12,7 +12,7 @@ use conduit_domain::articles::{
     Article, ArticleBody, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, ArticleSummary,
     Description, NewArticle, Page, Slug, Tag, Title,
 };
-use conduit_domain::ports::{ArticleRepository, StoreError};
+use conduit_domain::ports::{ArticleRepository, SessionId, StoreError};
 use sqlx::AssertSqlSafe;
 
 use crate::Store;
@@ -65,23 +65,36 @@ fn article_by(column: &str) -> AssertSqlSafe<String> {
     AssertSqlSafe(format!("{} WHERE a.{column} = $2", article_view("a.body")))
 }
 
-const INSERT: &str = "
-    INSERT INTO articles (slug, author_id, title, description, body, tag_list, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-    RETURNING id";
+/// Whether the author `$2` is in the session `$8`, live at `$7` (the article's time): what every
+/// new article's statement asks, so that a request needs no round trip of its own to check its
+/// session (the condition of `sessions.rs`' `LIVE_USER`).
+const AUTHOR_IN_LIVE_SESSION: &str = "EXISTS (SELECT 1 FROM sessions s
+    WHERE s.id = $8 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $7)";
 
-/// An article written and read back as its author sees it, with `tags` tags (`$8` on), in one
+/// An article written if its author's session is live ([`AUTHOR_IN_LIVE_SESSION`]): its id, or
+/// no row.
+fn insert() -> AssertSqlSafe<String> {
+    AssertSqlSafe(format!(
+        "INSERT INTO articles
+            (slug, author_id, title, description, body, tag_list, created_at, updated_at)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $7 WHERE {AUTHOR_IN_LIVE_SESSION}
+        RETURNING id"
+    ))
+}
+
+/// An article written if its author's session is live ([`AUTHOR_IN_LIVE_SESSION`]) and read back
+/// as its author sees it, with `tags` tags (`$9` on), in one
 /// statement (PostgreSQL): no round trip for a transaction's `BEGIN` and `COMMIT`, none for the
 /// read. Nobody follows themselves, and nobody has favourited an article not yet written.
 fn insert_in_one(tags: usize) -> AssertSqlSafe<String> {
     let tagged = if tags == 0 {
         String::new()
     } else {
-        let values: Vec<String> = (0..tags).map(|n| format!("(${})", n + 8)).collect();
+        let values: Vec<String> = (0..tags).map(|n| format!("(${})", n + 9)).collect();
         format!(
             ", tagged AS (
                 INSERT INTO article_tags (tag, article_id)
-                SELECT t.tag, (SELECT id FROM article) FROM (VALUES {}) AS t (tag)
+                SELECT t.tag, a.id FROM article a CROSS JOIN (VALUES {}) AS t (tag)
             )",
             values.join(", ")
         )
@@ -90,7 +103,7 @@ fn insert_in_one(tags: usize) -> AssertSqlSafe<String> {
         "WITH article AS (
             INSERT INTO articles
                 (slug, author_id, title, description, body, tag_list, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $7 WHERE {AUTHOR_IN_LIVE_SESSION}
             RETURNING *
         ){tagged}
         SELECT a.id, a.slug, a.title, a.description, a.body, a.tag_list, a.created_at,
@@ -335,7 +348,11 @@ impl SqlArticleRepository {
 
 #[async_trait]
 impl ArticleRepository for SqlArticleRepository {
-    async fn insert(&self, article: NewArticle) -> Result<Article, StoreError> {
+    async fn insert(
+        &self,
+        article: NewArticle,
+        session: SessionId,
+    ) -> Result<Option<Article>, StoreError> {
         let args = Args::new()
             .bind(article.slug.as_str())
             .bind(article.author.0)
@@ -343,20 +360,24 @@ impl ArticleRepository for SqlArticleRepository {
             .bind(article.description.as_str())
             .bind(article.body.as_str())
             .bind(tag_list_json(&article.tags)?)
-            .bind(article.created_at);
+            .bind(article.created_at)
+            .bind(session.0);
         if self.store.dialect() == Dialect::Postgres {
             // Sorted, as below; the author's order is kept in `tag_list`.
             let mut tags: Vec<&str> = article.tags.iter().map(Tag::as_str).collect();
             tags.sort_unstable();
             let args = tags.into_iter().fold(args, |args, tag| args.bind(tag));
-            let row: ArticleRow = self
+            let row: Option<ArticleRow> = self
                 .store
-                .write_one(insert_in_one(article.tags.len()), args)
+                .write_optional(insert_in_one(article.tags.len()), args)
                 .await?;
-            return row.try_into();
+            return row.map(TryInto::try_into).transpose();
         }
         let mut tx = self.store.begin().await?;
-        let (id,): (i64,) = tx.conn().fetch_one(INSERT, args).await?;
+        let Some((id,)): Option<(i64,)> = tx.conn().fetch_optional(insert(), args).await? else {
+            // The session is not live: nothing was written, and the transaction is rolled back.
+            return Ok(None);
+        };
         let args = Args::new().bind(article.author.0).bind(id);
         let row: ArticleRow = tx.conn().fetch_one(article_by("id"), args).await?;
         // Last before the commit: inserting tags locks their counts (migration `list_counts`)
@@ -373,7 +394,7 @@ impl ArticleRepository for SqlArticleRepository {
             tx.conn().execute(sql, args).await?;
         }
         tx.commit().await?;
-        row.try_into()
+        row.try_into().map(Some)
     }
 
     async fn find_by_slug(

@@ -20,16 +20,19 @@ use std::sync::Arc;
 
 use conduit_domain::Timestamp;
 use conduit_domain::accounts::{UserId, Username};
-use conduit_domain::articles::{ArticleId, ArticleSummary, CommentBody, CommentId, NewComment};
+use conduit_domain::articles::{
+    Article, ArticleId, ArticleSummary, CommentBody, CommentId, NewArticle, NewComment,
+};
 use conduit_domain::ports::{
-    ArticleRepository, CommentRepository, EventLog, LoginFailures, ProfileRepository,
-    SessionRepository, UserRepository,
+    ArticleRepository, CommentRepository, EventLog, LoginFailures, NewSession, ProfileRepository,
+    RefreshTokenHash, SessionId, SessionRepository, StoreError, UserRepository,
 };
 #[cfg(feature = "stores")]
 use conduit_persistence::Store;
+use time::Duration;
 use time::macros::datetime;
 
-use crate::builders::{NewArticleBuilder, NewUserBuilder};
+use crate::builders::{NewArticleBuilder, NewUserBuilder, unique};
 use crate::fakes::InMemoryStore;
 
 /// The repositories of one store under test, plus whatever must live as long as the test (a
@@ -187,11 +190,37 @@ pub(crate) async fn user(store: &ContractStore) -> (UserId, Username) {
     (user.id, user.username)
 }
 
-/// A new article, as its author sees it.
-pub(crate) async fn article(store: &ContractStore, builder: NewArticleBuilder) -> ArticleSummary {
+/// A session of `user` that is live at every time the checks use.
+pub(crate) async fn live_session(store: &ContractStore, user: UserId) -> SessionId {
+    store
+        .sessions
+        .start(NewSession {
+            user,
+            token: RefreshTokenHash(format!("hash-{}", unique())),
+            created_at: T0 - Duration::days(3650),
+            token_expires_at: T0 + Duration::days(3650),
+            expires_at: T0 + Duration::days(3650),
+        })
+        .await
+        .expect("starts a session")
+}
+
+/// Inserts `new` in a live session of its author: the article as they see it, or why not.
+pub(crate) async fn insert_article(
+    store: &ContractStore,
+    new: NewArticle,
+) -> Result<Article, StoreError> {
+    let session = live_session(store, new.author).await;
     store
         .articles
-        .insert(builder.build())
+        .insert(new, session)
+        .await
+        .map(|article| article.expect("a live session writes"))
+}
+
+/// A new article, as its author sees it.
+pub(crate) async fn article(store: &ContractStore, builder: NewArticleBuilder) -> ArticleSummary {
+    insert_article(store, builder.build())
         .await
         .expect("inserts an article")
         .summary
@@ -251,6 +280,7 @@ macro_rules! store_contract {
         );
         $crate::store_contract!(@checks $store; articles;
             an_inserted_article_reads_back_by_slug_with_its_tags_in_order,
+            an_article_is_written_only_in_a_live_session_of_its_author,
             a_taken_slug_is_a_conflict_and_writes_nothing,
             an_update_changes_only_what_it_names,
             an_update_to_a_taken_slug_is_a_conflict_and_changes_nothing,

@@ -24,7 +24,7 @@ use conduit_domain::articles::{
     Article, ArticleId, ArticlePage, ArticleSummary, Comment, CommentId, NewArticle, NewComment,
     Page, Slug,
 };
-use conduit_domain::ports::{RefreshTokenHash, UniqueField};
+use conduit_domain::ports::{RefreshTokenHash, SessionId, UniqueField};
 use conduit_domain::profiles::{Author, Profile};
 
 /// Every store port over maps in memory. It passes the same contract suite as the real stores.
@@ -186,6 +186,15 @@ impl State {
             .values()
             .find(|user| user.username.canonical() == username.canonical())
             .map(|user| user.id.0)
+    }
+
+    /// The user of `session`, if it is live at `now`: not revoked, not expired, its user there.
+    fn live_user(&self, session: SessionId, now: Timestamp) -> Option<UserId> {
+        self.sessions
+            .get(&session.0)
+            .filter(|stored| !stored.revoked && stored.expires_at > now)
+            .filter(|stored| self.users.contains_key(&stored.user.0))
+            .map(|stored| stored.user)
     }
 
     fn slug_taken(&self, slug: &Slug, except: Option<i64>) -> bool {

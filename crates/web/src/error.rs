@@ -196,6 +196,7 @@ impl From<ResourceError> for ApiError {
             ResourceError::NotFound(resource) => Self::NotFound(resource),
             ResourceError::Forbidden(resource) => Self::Forbidden(resource),
             ResourceError::Taken(field) => Self::Conflict(field.as_str()),
+            ResourceError::SessionEnded => Self::Unauthorized(TokenError::SessionEnded),
             ResourceError::Unavailable(cause) => Self::Internal(cause),
             ResourceError::Unreachable(cause) => database_unreachable(&cause),
         }

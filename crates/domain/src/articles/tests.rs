@@ -6,12 +6,19 @@ use time::macros::datetime;
 use super::*;
 use crate::Timestamp;
 use crate::articles::ArticleId;
-use crate::ports::{MockArticleRepository, MockClock, MockCommentRepository, UniqueField};
+use crate::ports::{
+    Caller, MockArticleRepository, MockClock, MockCommentRepository, SessionId, UniqueField,
+};
 use crate::testing::{author, stored_article};
 
 const NOW: Timestamp = Timestamp::from_offset(datetime!(2026-01-01 12:00 UTC));
 const AUTHOR: UserId = UserId(1);
 const READER: UserId = UserId(2);
+/// The author, in session 7.
+const CALLER: Caller = Caller {
+    user: AUTHOR,
+    session: SessionId(7),
+};
 
 struct Ports {
     articles: MockArticleRepository,
@@ -78,18 +85,19 @@ async fn creating_stores_the_article_with_its_slug_tags_and_time() {
     ports
         .articles
         .expect_insert()
-        .withf(|new| {
+        .withf(|new, session| {
             new.author == AUTHOR
                 && new.slug.as_str() == "how-to-train-your-dragon"
                 && new.tags.iter().map(Tag::as_str).eq(["rust", "web"])
                 && new.created_at == NOW
+                && *session == CALLER.session
         })
         .times(1)
-        .returning(|_| Ok(stored_article("how-to-train-your-dragon", AUTHOR)));
+        .returning(|_, _| Ok(Some(stored_article("how-to-train-your-dragon", AUTHOR))));
 
     let created = ports
         .articles()
-        .create(AUTHOR, draft("How to train your dragon"))
+        .create(CALLER, draft("How to train your dragon"))
         .await
         .expect("created");
 
@@ -107,7 +115,7 @@ async fn an_invalid_draft_names_every_bad_field_and_stores_nothing() {
         tag_list: vec![String::new()],
     };
 
-    let outcome = ports.articles().create(AUTHOR, bad).await;
+    let outcome = ports.articles().create(CALLER, bad).await;
 
     assert_eq!(invalid_fields(outcome), ["title", "description", "tagList"]);
 }
@@ -115,18 +123,35 @@ async fn an_invalid_draft_names_every_bad_field_and_stores_nothing() {
 #[tokio::test]
 async fn a_slug_in_use_is_a_conflict() {
     let mut ports = Ports::new();
-    ports.articles.expect_insert().returning(|_| {
+    ports.articles.expect_insert().returning(|_, _| {
         Err(StoreError::Conflict {
             field: UniqueField::Slug,
         })
     });
 
-    let outcome = ports.articles().create(AUTHOR, draft("Taken")).await;
+    let outcome = ports.articles().create(CALLER, draft("Taken")).await;
 
     assert!(matches!(
         outcome,
         Err(ResourceError::Taken(UniqueField::Slug))
     ));
+}
+
+#[tokio::test]
+async fn an_article_whose_session_has_ended_is_refused_as_the_token_would_be() {
+    let mut ports = Ports::new();
+    ports
+        .articles
+        .expect_insert()
+        .times(1)
+        .returning(|_, _| Ok(None));
+
+    let outcome = ports.articles().create(CALLER, draft("Too late")).await;
+
+    assert!(
+        matches!(outcome, Err(ResourceError::SessionEnded)),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]

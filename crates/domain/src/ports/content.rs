@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use super::sessions::SessionId;
 use super::store::StoreError;
 use crate::Timestamp;
 use crate::accounts::{UserId, Username};
@@ -40,9 +41,15 @@ pub trait ProfileRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ArticleRepository: Send + Sync {
-    /// Stores a new article and returns it as its author sees it. A slug in use is a
-    /// `Conflict { field: Slug }`, and nothing is written.
-    async fn insert(&self, article: NewArticle) -> Result<Article, StoreError>;
+    /// Stores a new article and returns it as its author sees it, if `session` is the author's
+    /// and is live (not revoked, not expired) at the article's `created_at`: the session check and
+    /// the write are one statement. `None` when the session is not live, and nothing is written.
+    /// A slug in use is a `Conflict { field: Slug }`, and nothing is written.
+    async fn insert(
+        &self,
+        article: NewArticle,
+        session: SessionId,
+    ) -> Result<Option<Article>, StoreError>;
     async fn find_by_slug(
         &self,
         slug: &Slug,

@@ -175,6 +175,34 @@ async fn authenticate_refuses_a_missing_or_bad_token() {
     ));
 }
 
+#[tokio::test]
+async fn identifying_verifies_the_token_and_leaves_the_session_to_the_write() {
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_verify()
+        .with(eq("a.b.c"), eq(NOW))
+        .returning(|_, _| Ok(CALLER));
+    ports
+        .tokens
+        .expect_verify()
+        .with(eq("x.y.z"), eq(NOW))
+        .returning(|_, _| Err(TokenError::BadSignature));
+    ports.sessions.expect_live_user().never();
+    ports.repository.expect_find_by_live_session().never();
+    let sessions = ports.sessions();
+
+    assert_eq!(sessions.identify(Some("a.b.c")).expect("genuine"), CALLER);
+    assert!(matches!(
+        sessions.identify(Some("x.y.z")),
+        Err(AuthError::Unauthenticated(TokenError::BadSignature))
+    ));
+    assert!(matches!(
+        sessions.identify(None),
+        Err(AuthError::Unauthenticated(TokenError::Missing))
+    ));
+}
+
 /// A live session's state: its token expires in a day, the session in thirty.
 fn state(session: i64, user: i64) -> SessionState {
     SessionState {

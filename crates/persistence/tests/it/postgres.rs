@@ -24,6 +24,37 @@ pub(crate) async fn user(store: &Store) -> conduit_domain::accounts::User {
         .expect("inserts a user")
 }
 
+/// A new article by `author`, written in a live session of theirs.
+pub(crate) async fn publish(
+    store: &Store,
+    author: conduit_domain::accounts::UserId,
+) -> conduit_domain::articles::Article {
+    let now = conduit_domain::Timestamp::from_offset(time::OffsetDateTime::now_utc());
+    let session = store
+        .sessions()
+        .start(conduit_domain::ports::NewSession {
+            user: author,
+            token: conduit_domain::ports::RefreshTokenHash(format!(
+                "hash-{}",
+                conduit_test_support::builders::unique()
+            )),
+            created_at: now,
+            token_expires_at: now + time::Duration::days(1),
+            expires_at: now + time::Duration::days(1),
+        })
+        .await
+        .expect("starts a session");
+    store
+        .articles()
+        .insert(
+            conduit_test_support::builders::NewArticleBuilder::new(author).build(),
+            session,
+        )
+        .await
+        .expect("publishes")
+        .expect("in a live session")
+}
+
 conduit_test_support::store_contract!(async {
     let database = TestDb::new().await;
     let store = Store::Postgres(database.pool().clone().into());
@@ -99,7 +130,6 @@ mod races {
     use conduit_domain::ports::StoreError;
     use conduit_persistence::Store;
     use conduit_test_support::TestDb;
-    use conduit_test_support::builders::NewArticleBuilder;
 
     #[tokio::test]
     async fn a_favourite_of_an_article_deleted_while_it_waits_finds_it_gone() {
@@ -107,11 +137,7 @@ mod races {
         let store = Store::Postgres(database.pool().clone().into());
         let author = crate::postgres::user(&store).await;
         let fan = crate::postgres::user(&store).await;
-        let article = store
-            .articles()
-            .insert(NewArticleBuilder::new(author.id).build())
-            .await
-            .expect("publishes");
+        let article = crate::postgres::publish(&store, author.id).await;
         // The deleter holds the article's row until it commits.
         let mut deleter = database.pool().begin().await.expect("a transaction");
         sqlx::query("DELETE FROM articles WHERE id = $1")
@@ -160,7 +186,6 @@ mod live {
     use conduit_domain::live::EventId;
     use conduit_persistence::{PoolSettings, Store};
     use conduit_test_support::TestDb;
-    use conduit_test_support::builders::NewArticleBuilder;
     use tokio::sync::Notify;
 
     /// Generous: a wake takes milliseconds; this only bounds a failing test.
@@ -179,11 +204,7 @@ mod live {
 
     async fn publish(store: &Store) {
         let author = crate::postgres::user(store).await;
-        store
-            .articles()
-            .insert(NewArticleBuilder::new(author.id).build())
-            .await
-            .expect("publishes");
+        crate::postgres::publish(store, author.id).await;
     }
 
     /// Waits for wakes until the log holds events after `since`, as the fan-out does.
@@ -322,11 +343,7 @@ mod live {
         .await
         .expect("writes, uncommitted");
         // The late writer commits first.
-        store
-            .articles()
-            .insert(NewArticleBuilder::new(author.id).build())
-            .await
-            .expect("publishes");
+        crate::postgres::publish(&store, author.id).await;
 
         let first = log.sequence().await;
         let read = log.after(since, 10).await.expect("reads");
@@ -351,11 +368,7 @@ mod live {
         );
         // The early event's `at` is older than the event below it: pruning what happened before
         // that one must not take it along with the early one.
-        store
-            .articles()
-            .insert(NewArticleBuilder::new(author.id).build())
-            .await
-            .expect("publishes");
+        crate::postgres::publish(&store, author.id).await;
         assert_eq!(log.sequence().await, Ok(1));
         log.prune(read[0].at).await.expect("prunes");
         let kept = log.after(since, 10).await.expect("reads");

@@ -7,12 +7,15 @@ use conduit_domain::accounts::Username;
 use conduit_domain::articles::{
     ArticleChanges, ArticleFilter, ArticleId, ArticleSummary, Page, Slug, Tag, Title,
 };
-use conduit_domain::ports::{StoreError, UniqueField};
+use conduit_domain::ports::{NewSession, RefreshTokenHash, SessionId, StoreError, UniqueField};
 use time::Duration;
 use time::macros::datetime;
 
-use super::{ContractStore, T0, article, author_and_follower, comment_on, slugs, user};
-use crate::builders::NewArticleBuilder;
+use super::{
+    ContractStore, T0, article, author_and_follower, comment_on, insert_article, live_session,
+    slugs, user,
+};
+use crate::builders::{NewArticleBuilder, unique};
 use conduit_domain::articles::{CommentBody, NewComment};
 
 fn by_tag(tag: &str) -> ArticleFilter {
@@ -29,7 +32,7 @@ pub async fn an_inserted_article_reads_back_by_slug_with_its_tags_in_order(store
         .created_at(datetime!(2026-02-18 03:22:56.000 UTC))
         .build();
 
-    let inserted = store.articles.insert(new.clone()).await.expect("inserts");
+    let inserted = insert_article(store, new.clone()).await.expect("inserts");
     let found = store
         .articles
         .find_by_slug(&new.slug, None)
@@ -51,6 +54,67 @@ pub async fn an_inserted_article_reads_back_by_slug_with_its_tags_in_order(store
     assert_eq!((summary.favorited, summary.favorites_count), (false, 0));
 }
 
+/// A new article's session check is part of its write: in a revoked session, an expired one,
+/// another user's or none at all, nothing is written (no article, no tag, no count); in a live one
+/// of its author, the same article is.
+pub async fn an_article_is_written_only_in_a_live_session_of_its_author(store: &ContractStore) {
+    let (author, author_name) = user(store).await;
+    let (other, _) = user(store).await;
+    let revoked = live_session(store, author).await;
+    store.sessions.revoke(revoked, T0).await.expect("revokes");
+    let expired = store
+        .sessions
+        .start(NewSession {
+            user: author,
+            token: RefreshTokenHash(format!("hash-{}", unique())),
+            created_at: T0 - Duration::days(2),
+            token_expires_at: T0 - Duration::days(1),
+            expires_at: T0,
+        })
+        .await
+        .expect("starts a session");
+    let others = live_session(store, other).await;
+    let unknown = SessionId(i64::MAX);
+    let tag = format!("if-live-{}", unique());
+    let new = || {
+        NewArticleBuilder::new(author)
+            .title(format!("Only if live {tag}"))
+            .tags([tag.as_str()])
+            .created_at(T0)
+            .build()
+    };
+
+    for session in [revoked, expired, others, unknown] {
+        let refused = store.articles.insert(new(), session).await;
+        assert_eq!(refused, Ok(None), "{session:?}");
+    }
+    let by_author = ArticleFilter {
+        author: Some(author_name),
+        ..ArticleFilter::default()
+    };
+    let listed = store
+        .articles
+        .list(&by_author, Page::first(10), None)
+        .await
+        .expect("lists");
+    let tags = store.articles.tags(1000).await.expect("reads the tags");
+    assert_eq!((listed.total, listed.articles), (0, Vec::new()));
+    assert!(
+        !tags.iter().any(|listed| listed.as_str() == tag),
+        "{tags:?}"
+    );
+
+    let live = live_session(store, author).await;
+    let written = store
+        .articles
+        .insert(new(), live)
+        .await
+        .expect("writes")
+        .expect("in a live session");
+    assert_eq!(written.summary.slug, new().slug);
+    assert_eq!(written.summary.tags, new().tags);
+}
+
 pub async fn a_taken_slug_is_a_conflict_and_writes_nothing(store: &ContractStore) {
     let (author, _) = user(store).await;
     let first = article(
@@ -61,15 +125,14 @@ pub async fn a_taken_slug_is_a_conflict_and_writes_nothing(store: &ContractStore
     )
     .await;
 
-    let second = store
-        .articles
-        .insert(
-            NewArticleBuilder::new(author)
-                .title("Same Title!")
-                .tags(["only-on-the-second"])
-                .build(),
-        )
-        .await;
+    let second = insert_article(
+        store,
+        NewArticleBuilder::new(author)
+            .title("Same Title!")
+            .tags(["only-on-the-second"])
+            .build(),
+    )
+    .await;
 
     assert_eq!(
         second.map(|article| article.summary.slug),
@@ -464,6 +527,7 @@ pub async fn twelve_concurrent_favourites_by_one_user_count_once_and_each_answer
 pub async fn thirty_two_concurrent_writers_all_succeed(store: &ContractStore) {
     let (author, author_name) = user(store).await;
     let target = article(store, NewArticleBuilder::new(author)).await;
+    let session = live_session(store, author).await;
     let mut writers = Vec::new();
     for _ in 0..32 {
         writers.push(user(store).await.0);
@@ -479,7 +543,7 @@ pub async fn thirty_two_concurrent_writers_all_succeed(store: &ContractStore) {
                 .build();
             let (slug, id) = (target.slug.clone(), target.id);
             tokio::spawn(async move {
-                articles.insert(new).await?;
+                articles.insert(new, session).await?;
                 articles.favorite(&slug, writer).await?;
                 comments
                     .insert(NewComment {
@@ -793,13 +857,14 @@ pub async fn counts_stay_exact_when_folds_run_among_writers(store: &ContractStor
         doomed.push(article(store, NewArticleBuilder::new(author).tags(["c", "gone"])).await);
     }
 
+    let session = live_session(store, author).await;
     let mut tasks = Vec::new();
     for n in 0..32 {
         let articles = Arc::clone(&store.articles);
         let removed = doomed.get(n).map(|article| article.id);
         let new = NewArticleBuilder::new(author).tags(["c", "kept"]).build();
         tasks.push(tokio::spawn(async move {
-            articles.insert(new).await?;
+            articles.insert(new, session).await?;
             if let Some(id) = removed {
                 articles.delete(id).await?;
             }

@@ -12,7 +12,9 @@ use conduit_domain::ports::{StoreError, UniqueField};
 use time::macros::datetime;
 
 use super::sessions::{hash, session};
-use super::{ContractStore, RawEvent, T0, article, author_and_follower, comment_on, user};
+use super::{
+    ContractStore, RawEvent, T0, article, author_and_follower, comment_on, insert_article, user,
+};
 use crate::builders::{NewArticleBuilder, unique};
 
 const LONG_AGO: Timestamp = Timestamp::from_offset(datetime!(2000-01-01 00:00:00.000 UTC));
@@ -149,10 +151,7 @@ pub async fn a_refused_write_appends_nothing(store: &ContractStore) {
     article(store, NewArticleBuilder::new(author).title(title.clone())).await;
     let since = head(store).await;
 
-    let refused = store
-        .articles
-        .insert(NewArticleBuilder::new(author).title(title).build())
-        .await;
+    let refused = insert_article(store, NewArticleBuilder::new(author).title(title).build()).await;
 
     assert_eq!(
         refused.map(|_| ()),

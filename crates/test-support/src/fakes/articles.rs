@@ -8,14 +8,21 @@ use conduit_domain::accounts::UserId;
 use conduit_domain::articles::{
     Article, ArticleChanges, ArticleFilter, ArticleId, ArticlePage, NewArticle, Page, Slug, Tag,
 };
-use conduit_domain::ports::{ArticleRepository, StoreError, UniqueField};
+use conduit_domain::ports::{ArticleRepository, SessionId, StoreError, UniqueField};
 
 use super::*;
 
 #[async_trait]
 impl ArticleRepository for InMemoryStore {
-    async fn insert(&self, article: NewArticle) -> Result<Article, StoreError> {
+    async fn insert(
+        &self,
+        article: NewArticle,
+        session: SessionId,
+    ) -> Result<Option<Article>, StoreError> {
         let mut state = self.write();
+        if state.live_user(session, article.created_at) != Some(article.author) {
+            return Ok(None);
+        }
         if state.slug_taken(&article.slug, None) {
             return Err(StoreError::Conflict {
                 field: UniqueField::Slug,
@@ -34,6 +41,7 @@ impl ArticleRepository for InMemoryStore {
         state.append(live::Appended::ArticleCreated { article: id });
         state
             .article(id, Some(author))
+            .map(Some)
             .ok_or_else(|| StoreError::Unavailable("the author does not exist".into()))
     }
 

@@ -83,13 +83,7 @@ impl SessionRepository for InMemoryStore {
         session: SessionId,
         now: Timestamp,
     ) -> Result<Option<UserId>, StoreError> {
-        let state = self.lock();
-        Ok(state
-            .sessions
-            .get(&session.0)
-            .filter(|stored| !stored.revoked && stored.expires_at > now)
-            .filter(|stored| state.users.contains_key(&stored.user.0))
-            .map(|stored| stored.user))
+        Ok(self.lock().live_user(session, now))
     }
 
     async fn revoke(&self, session: SessionId, _now: Timestamp) -> Result<(), StoreError> {

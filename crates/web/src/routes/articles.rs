@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::{CurrentUser, IdentifiedCaller, MaybeUser};
 use crate::dto::GenericErrorModel;
 use crate::dto::articles::{
     ListParams, MultipleArticlesResponse, NewArticleRequest, PageParams, SingleArticleResponse,
@@ -83,12 +83,12 @@ pub(crate) async fn feed(
     security(("Token" = [])))]
 pub(crate) async fn create(
     state: web::Data<AppState>,
-    caller: CurrentUser,
+    caller: IdentifiedCaller,
     body: Validated<NewArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let article = state
         .articles
-        .create(caller.id, body.into_inner().article.into())
+        .create(caller.0, body.into_inner().article.into())
         .await?;
     Ok(HttpResponse::Created().json(SingleArticleResponse::from(article)))
 }

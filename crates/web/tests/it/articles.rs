@@ -11,6 +11,39 @@ fn new_article(token: &str, article: serde_json::Value) -> TestRequest {
     authed(TestRequest::post().uri("/api/articles"), token).set_json(json!({ "article": article }))
 }
 
+/// A new article checks its session in the write itself, and a token whose session has ended is
+/// refused there exactly as every other endpoint refuses it; nothing is written.
+#[actix_web::test]
+async fn an_article_after_logout_is_refused_as_the_token_is_everywhere_and_not_written() {
+    let state = Ports::default().state();
+    let jake = state.register("jake").await;
+    let logout = send(
+        &state,
+        authed(TestRequest::post().uri("/api/users/logout"), &jake.token),
+    )
+    .await;
+
+    let refused = send(
+        &state,
+        new_article(
+            &jake.token,
+            json!({"title": "Too late", "description": "d", "body": "b"}),
+        ),
+    )
+    .await;
+    let elsewhere = send(
+        &state,
+        authed(TestRequest::get().uri("/api/user"), &jake.token),
+    )
+    .await;
+    let found = send(&state, TestRequest::get().uri("/api/articles/too-late")).await;
+
+    assert_eq!(logout.status, 204);
+    assert_eq!((refused.status, elsewhere.status), (401, 401));
+    assert_eq!(refused.body, elsewhere.body);
+    assert_eq!(found.status, 404);
+}
+
 #[actix_web::test]
 async fn creating_answers_201_with_the_whole_article() {
     let state = Ports::default().state();
