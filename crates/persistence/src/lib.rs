@@ -169,7 +169,7 @@ impl Store {
     /// readers add the changes not yet folded. SQLite's triggers keep the counts themselves.
     pub async fn fold_counts(&self) -> Result<(), StoreError> {
         match self {
-            Self::Postgres(pg) => live::fold_counts(&pg.pool).await,
+            Self::Postgres(pg) => live::fold_counts(&pg.pool).await.map(drop),
             Self::Sqlite(_) => Ok(()),
         }
     }
