@@ -302,6 +302,16 @@ impl Live {
         self
     }
 
+    /// This use case, with its policies, over other ports: the fan-out's, which read through a
+    /// pool of their own.
+    #[must_use]
+    pub fn through(&self, ports: LivePorts) -> Self {
+        Self {
+            ports,
+            ..self.clone()
+        }
+    }
+
     /// Where the outbox stands now.
     pub async fn bounds(&self) -> Result<LogBounds, StoreError> {
         self.ports.log.bounds().await

@@ -132,6 +132,18 @@ impl Store {
         Arc::new(SqlEventLog::new(self.clone()))
     }
 
+    /// This store, reading and writing through the live events' own pool on PostgreSQL (at most
+    /// [`postgres::BACKGROUND_CONNECTIONS`], beside the requests' pool), where the sequencer and
+    /// the fold run: for the fan-out's reads, so that requests that fill the requests' pool hold
+    /// back no live event. SQLite's store is returned as it is.
+    #[must_use]
+    pub fn background(&self) -> Self {
+        match self {
+            Self::Postgres(pg) => Self::Postgres(pg.background()),
+            Self::Sqlite(_) => self.clone(),
+        }
+    }
+
     /// On PostgreSQL, `LISTEN`s for live events on a connection to `url` (`LIVE_DATABASE_URL`)
     /// instead of one of the pool's: see [`postgres::PgStore::listening_through`]. SQLite has
     /// nothing to listen to, and is returned as it is.
@@ -156,7 +168,7 @@ impl Store {
                 let wake = Arc::new(Notify::new());
                 let fold = Arc::new(Notify::new());
                 tokio::spawn(live::sequence(pg.clone(), fold.clone()));
-                tokio::spawn(live::fold(pg.pool.clone(), fold));
+                tokio::spawn(live::fold(pg.background.clone(), fold));
                 tokio::spawn(live::listen(pg.clone(), wake.clone()));
                 wake
             }

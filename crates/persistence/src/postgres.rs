@@ -18,14 +18,27 @@ pub struct PgStore {
     /// A pool of one connection for `LISTEN`, when it must not go through `pool` (a pooler in
     /// transaction mode in between); `None`: `pool` serves it.
     listen: Option<PgPool>,
+    /// The live events' own pool, on the same server with the same settings: the sequencer,
+    /// the fold of the list counts and the fan-out's reads ([`crate::Store::background`]), so
+    /// that requests that fill `pool` (waiting on a lock, say) hold back no live event.
+    pub(crate) background: PgPool,
 }
+
+/// How many connections the live events' work holds at most: the sequencer, the fold and the
+/// fan-out, one each.
+pub const BACKGROUND_CONNECTIONS: u32 = 3;
 
 impl From<PgPool> for PgStore {
     fn from(pool: PgPool) -> Self {
+        let background = PgPoolOptions::new()
+            .max_connections(BACKGROUND_CONNECTIONS)
+            .acquire_timeout(pool.options().get_acquire_timeout())
+            .connect_lazy_with(pool.connect_options().as_ref().clone());
         Self {
             pool,
             written: Arc::new(Notify::new()),
             listen: None,
+            background,
         }
     }
 }
@@ -46,6 +59,14 @@ impl PgStore {
         Ok(self)
     }
 
+    /// This store through its [`Self::background`] pool.
+    pub(crate) fn background(&self) -> Self {
+        Self {
+            pool: self.background.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Where `LISTEN` connects.
     pub(crate) fn listen_pool(&self) -> &PgPool {
         self.listen.as_ref().unwrap_or(&self.pool)
@@ -53,6 +74,7 @@ impl PgStore {
 
     pub(crate) async fn close(&self) {
         self.pool.close().await;
+        self.background.close().await;
         if let Some(listen) = &self.listen {
             listen.close().await;
         }

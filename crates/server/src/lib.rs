@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use actix_web::{HttpServer, dev::Server};
 use conduit_domain::Timestamp;
+use conduit_domain::live::LivePorts;
 use conduit_domain::ports::{BreachedPasswords, Clock};
 use conduit_domain::wiring::{Policies, Ports, UseCases};
 use conduit_persistence::Store;
@@ -162,6 +163,7 @@ impl Application {
             None => Arc::new(conduit_security::NoBreachCheck),
         };
         let shutdown = Shutdown::default();
+        let fan_out_clock = clock.clone();
         let cases = UseCases::wire(
             Ports {
                 users: store.users(),
@@ -189,7 +191,17 @@ impl Application {
         let live = cases.live.clone();
         let head = live.bounds().await.map_err(StartError::LiveEvents)?.head;
         let hub = LiveHub::new(config.live.clone(), head);
-        let fan_out = tokio::spawn(hub.clone().run(live.clone(), store.event_signal()));
+        // The fan-out reads through the live events' own pool, beside the sequencer and the
+        // fold: requests that fill the requests' pool hold back no live event.
+        let background = store.background();
+        let fan_out_live = live.through(LivePorts {
+            log: background.event_log(),
+            articles: background.articles(),
+            comments: background.comments(),
+            profiles: background.profiles(),
+            clock: fan_out_clock,
+        });
+        let fan_out = tokio::spawn(hub.clone().run(fan_out_live, store.event_signal()));
         let state = AppState::new(
             cases,
             hub.clone(),

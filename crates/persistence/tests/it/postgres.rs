@@ -320,6 +320,48 @@ mod live {
         locking.rollback().await.expect("unlocks");
     }
 
+    /// The sequencer, the fold and the fan-out's reads have a pool of their own: requests that
+    /// hold every connection of the requests' pool (waiting on a lock, say) hold back no live
+    /// event. Here the test holds them all, an article is written by another client, and it is
+    /// still sequenced, announced and readable through the background store. With the sequencer
+    /// on the requests' pool, it waited for a connection until the patience ran out.
+    #[tokio::test]
+    async fn a_full_request_pool_holds_back_no_live_event() {
+        let database = TestDb::new().await;
+        let settings = PoolSettings {
+            max_connections: 2,
+            acquire_timeout: Duration::from_millis(200),
+            ..PoolSettings::default()
+        };
+        let store = crate::postgres::connected(&database, settings).await;
+        let signal = store.event_signal();
+        woken(&signal).await; // the listener holds one of the two connections from here on
+        let Store::Postgres(pg) = &store else {
+            panic!("a PostgreSQL store")
+        };
+        let mut held = Vec::new();
+        while let Ok(connection) = pg.pool.acquire().await {
+            held.push(connection);
+        }
+        let since = store
+            .background()
+            .event_log()
+            .bounds()
+            .await
+            .expect("bounds")
+            .head;
+        let other = Store::Postgres(database.pool().clone().into());
+
+        publish(&other).await;
+
+        assert!(
+            store.event_log().bounds().await.is_err(),
+            "the pool is full"
+        );
+        assert_eq!(caught_up(&store.background(), &signal, since).await, 1);
+        drop(held);
+    }
+
     /// A backlog of count changes that no one statement could fold within the statement timeout
     /// (a bulk import, a restore) is folded a batch at a time, each well within it, and the
     /// counts come out exact. Folding it in one statement, as before, was cancelled each time,
