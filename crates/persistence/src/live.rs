@@ -211,11 +211,17 @@ const SEQUENCE_BATCH: i64 = 10_000;
 /// closes.
 pub(crate) async fn sequence(pg: PgStore, fold: Arc<Notify>) {
     let step = "sequence live events";
-    after_writes(&pg.background, &pg.written, step, Duration::ZERO, || async {
-        let sequenced = sequence_once(&pg.background).await.map(|_| Ran::Itself);
-        fold.notify_one();
-        sequenced
-    })
+    after_writes(
+        &pg.background,
+        &pg.written,
+        step,
+        Duration::ZERO,
+        || async {
+            let sequenced = sequence_once(&pg.background).await.map(|_| Ran::Itself);
+            fold.notify_one();
+            sequenced
+        },
+    )
     .await;
 }
 
