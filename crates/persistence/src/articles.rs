@@ -141,19 +141,23 @@ const UNFAVORITE: &str = "
 /// What the `$1` most used tags are chosen from: the counts (migration `list_counts`), and the
 /// changes not yet folded into them (migration `count_changes`), without reading every count.
 /// Rows `(tag, count, 0)` are the top of `tag_counts_most_used`, as deep as `$1` plus the number
-/// of changes; rows `(tag, count or NULL, change)` are the changes, with their tag's count.
+/// of changed tags; rows `(tag, count or NULL, change)` are each changed tag's changes, summed
+/// here (a backlog of a million changes to ten tags sends ten rows), with its count.
 /// [`most_used`] adds them up. A tag in neither has no change, and at least `$1` tags without a
 /// change are ahead of it, so it cannot be among the first `$1`. Ties go by the tag's bytes on
 /// both databases (`COLLATE "C"` on PostgreSQL, SQLite's default), as [`most_used`] sorts them.
 fn tags_sql(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => {
-            "SELECT tag, articles, 0 AS delta FROM (
+            "WITH changed AS (
+                SELECT tag, SUM(delta)::BIGINT AS delta FROM tag_count_changes GROUP BY tag
+            )
+            SELECT tag, articles, 0 AS delta FROM (
                 SELECT tag, articles FROM tag_counts ORDER BY articles DESC, tag COLLATE \"C\"
-                LIMIT $1 + (SELECT COUNT(*) FROM tag_count_changes)) ahead
+                LIMIT $1 + (SELECT COUNT(*) FROM changed)) ahead
             UNION ALL
             SELECT c.tag, t.articles, c.delta
-            FROM tag_count_changes c LEFT JOIN tag_counts t ON t.tag = c.tag"
+            FROM changed c LEFT JOIN tag_counts t ON t.tag = c.tag"
         }
         // The same, but SQLite's triggers keep the counts themselves: there are no changes.
         Dialect::Sqlite => {
