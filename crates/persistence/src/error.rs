@@ -105,7 +105,7 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     }
     // sqlx errors carry the server's message and never the SQL text or its parameters.
     if is_unreachable(&error) {
-        tracing::warn!(error = %error, "the database could not be reached");
+        tracing::warn!(error = %error, "the database could not be reached or did not answer in time");
         return StoreError::Unreachable(error.to_string());
     }
     tracing::error!(error = %error, "database operation failed");

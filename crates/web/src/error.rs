@@ -182,11 +182,14 @@ fn unprocessable(errors: &ValidationErrors) -> ApiError {
     )
 }
 
-/// The database could not be reached in time: a 503 the client may retry, logged as a warning
+/// The database could not be reached, or did not answer in time (a statement timeout): a 503 the client may retry, logged as a warning
 /// (the database's state is the operator's to see, not a fault in this request).
 fn database_unreachable(cause: &str) -> ApiError {
-    tracing::warn!(cause = %cause, "the database could not be reached");
-    ApiError::Unavailable("database", "could not be reached; try again shortly")
+    tracing::warn!(cause = %cause, "the database could not be reached or did not answer in time");
+    ApiError::Unavailable(
+        "database",
+        "could not be reached or did not answer in time; try again shortly",
+    )
 }
 
 impl From<ResourceError> for ApiError {

@@ -181,6 +181,6 @@ async fn an_unreachable_database_is_a_503_that_reveals_nothing() {
     assert_eq!(reply.status, 503);
     assert_eq!(
         reply.body,
-        json!({"errors": {"database": ["could not be reached; try again shortly"]}})
+        json!({"errors": {"database": ["could not be reached or did not answer in time; try again shortly"]}})
     );
 }
