@@ -92,7 +92,8 @@ pub struct Variables {
     /// comma-separated retired keys still accepted for verification [default: none]
     #[arg(long, env = "JWT_PREVIOUS_SECRETS", hide_env_values = true)]
     jwt_previous_secrets: Option<String>,
-    /// access token lifetime (`90s`, `15m`, `1h`)
+    /// access token lifetime (`90s`, `15m`, `1h`); a token is accepted for a further 30 s, a
+    /// fixed leeway for clock skew between instances
     #[arg(long, env = "ACCESS_TOKEN_TTL", default_value = "1h", value_parser = duration(1, 30 * DAY))]
     access_token_ttl: Duration,
     /// log filter (tracing-subscriber's `EnvFilter` syntax)
