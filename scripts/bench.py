@@ -18,7 +18,9 @@ What it does, for each store (docs/performance.md explains how to read the table
    requests served (SQLite runs inside the server, so its CPU is the server's);
 4. with --skip-large absent, adds articles through SQL up to 100,000 and measures the list and the
    feed again, to show whether their cost stays flat;
-5. with --skip-memory absent, runs five bursts of 1,000 registrations and logins, 32 at a time,
+5. with --sql, runs that file on the database once the server has migrated and before seeding,
+   to measure what a trigger or constraint costs by dropping it (docs/performance.md);
+6. with --skip-memory absent, runs five bursts of 1,000 registrations and logins, 32 at a time,
    and records the server's resident memory after each.
 
 The results are printed as Markdown and written to target/bench/results.md.
@@ -377,6 +379,9 @@ def bench_store(kind, args, scratch):
     try:
         server = Server(args.binary, database.url, scratch)
         run = uuid.uuid4().hex[:6]
+        if args.sql:
+            # After the server's migrations, before any data: a what-if for this run only.
+            database.sql(args.sql.read_text())
         result = {"store": kind, "rss_idle": server.rss_mib(), "endpoints": {}}
         print(f"[{kind}] seeding through the API", file=sys.stderr)
         users, slugs = seed(server.base, run)
@@ -473,6 +478,9 @@ def main():
     parser.add_argument("--statements", action="store_true",
                         help="list the statements that took the most time at each endpoint "
                         "(pg_stat_statements, in the container this script starts)")
+    parser.add_argument("--sql", type=Path,
+                        help="a file of SQL to run once the server has migrated, before seeding: "
+                        "a what-if, such as dropping a trigger to measure what it costs")
     parser.add_argument("--binary", type=Path, default=BINARY,
                         help="run this build instead of building target/release/conduit")
     args = parser.parse_args()
