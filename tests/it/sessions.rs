@@ -250,6 +250,34 @@ async fn failed_logins_are_throttled_until_the_window_passes() {
     assert_eq!(status, 200);
 }
 
+/// A burst of wrong passwords for one account, all at once and across both stores' real
+/// concurrency: at most the limit are checked, the rest answer 429. When the throttle counted
+/// before it recorded, every attempt of a burst was checked (134 of 150 in an attack run).
+#[tokio::test]
+async fn a_burst_of_failed_logins_is_checked_no_more_than_the_limit() {
+    for app in [
+        TestApp::on_sqlite_with(&[("LOGIN_MAX_FAILURES", "3")]).await,
+        TestApp::on_postgres_with(&[("LOGIN_MAX_FAILURES", "3")]).await,
+    ] {
+        let registered = register(&app).await;
+        let email = text(&registered["email"]).to_owned();
+        let burst = (0..24).map(|_| login(&app, &email, "not the password"));
+        let statuses: Vec<u16> = futures_util::future::join_all(burst)
+            .await
+            .into_iter()
+            .map(|(status, _)| status)
+            .collect();
+
+        let checked = statuses.iter().filter(|status| **status == 401).count();
+        let refused = statuses.iter().filter(|status| **status == 429).count();
+        assert!(
+            checked <= 3,
+            "{checked} checked against a limit of 3: {statuses:?}"
+        );
+        assert_eq!(checked + refused, 24, "{statuses:?}");
+    }
+}
+
 /// `TRUSTED_PROXIES` reaches the running server: with the test client's 127.0.0.1 trusted as a
 /// proxy, each forwarded client has its own count of failed logins.
 #[tokio::test]

@@ -18,7 +18,7 @@ use crate::ports::{
     UserRepository,
 };
 use crate::sessions::{AuthError, Authenticated, Sessions};
-use crate::throttle::{LoginThrottle, ThrottlePolicy};
+use crate::throttle::{Admission, LoginThrottle, ThrottlePolicy};
 use crate::validation::ValidationErrors;
 
 /// A registration as the client sent it, not yet validated.
@@ -143,19 +143,27 @@ impl Accounts {
         errors.into_result().map_err(AuthError::Invalid)?;
         let account = credentials.email.trim().to_lowercase();
         let now = self.ports.clock.now();
-        if let Some(retry_after) = self.throttle.retry_after(&account, client, now).await? {
-            return Err(AuthError::Throttled { retry_after });
-        }
+        let attempt = match self.throttle.admit(&account, client, now).await? {
+            Admission::Admitted(attempt) => attempt,
+            Admission::Throttled(retry_after) => return Err(AuthError::Throttled { retry_after }),
+        };
 
-        match self.verify_credentials(&credentials).await? {
+        let verified = match self.verify_credentials(&credentials).await {
+            Ok(verified) => verified,
+            Err(error) => {
+                // Undecided, so no failure; a store that failed here may well fail again, and
+                // the error that reaches the caller is the first.
+                let _ = self.throttle.undecided(attempt).await;
+                return Err(error);
+            }
+        };
+        match verified {
             Some(user) => {
-                self.throttle.record_success(&account).await?;
+                self.throttle.succeeded(attempt).await?;
                 self.sessions.start(user).await
             }
-            None => {
-                self.throttle.record_failure(&account, client, now).await?;
-                Err(AuthError::InvalidCredentials)
-            }
+            // Recorded as a failure when it was admitted.
+            None => Err(AuthError::InvalidCredentials),
         }
     }
 

@@ -149,6 +149,17 @@ fn remembered_failures() -> MockLoginFailures {
         latest.truncate(limit as usize);
         Ok(latest)
     });
+    let kept = failures.clone();
+    mock.expect_withdraw().returning(move |keys, at| {
+        for key in keys {
+            if let Some(times) = lock(&kept).get_mut(&key.to_stored())
+                && let Some(found) = times.iter().position(|time| *time == at)
+            {
+                times.remove(found);
+            }
+        }
+        Ok(())
+    });
     mock.expect_clear().returning(move |key| {
         lock(&failures).remove(&key.to_stored());
         Ok(())

@@ -46,81 +46,119 @@ impl std::fmt::Debug for LoginThrottle {
     }
 }
 
+/// What [`LoginThrottle::admit`] decides about one attempt to log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// The attempt may check its password. It is recorded as a failure already, and stays one
+    /// unless [`LoginThrottle::succeeded`] takes it back.
+    Admitted(Attempt),
+    /// Too many failures: the wait until the oldest that counts leaves the window.
+    Throttled(Duration),
+}
+
+/// An admitted attempt: its account, the keys it is recorded under, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    account: ThrottleKey,
+    recorded: Vec<ThrottleKey>,
+    at: Timestamp,
+}
+
 impl LoginThrottle {
     pub fn new(policy: ThrottlePolicy, failures: Arc<dyn LoginFailures>) -> Self {
         Self { policy, failures }
     }
 
-    /// How long the caller must wait before trying again, if either limit is reached.
-    pub async fn retry_after(
+    /// Records the attempt as a failure, then counts the failures inside the window, this one
+    /// among them. Recorded first and counted after, attempts that race on one key cannot all
+    /// pass: each counts every attempt recorded before its count, so of any number racing, at
+    /// most the limit find themselves within it. Counted first, a burst of attempts all passed
+    /// the count before any was recorded. A refused attempt is taken back, so that refusals
+    /// never lengthen a lock. Only keys with a limit are recorded; with none, nothing is.
+    pub async fn admit(
         &self,
         account: &str,
         client: Option<&str>,
         now: Timestamp,
-    ) -> Result<Option<Duration>, StoreError> {
-        let account_wait = self
-            .wait(
-                &ThrottleKey::Account(account.to_lowercase()),
-                self.policy.max_failures_per_account,
-                now,
-            )
-            .await?;
-        let client_wait = match client {
-            Some(client) => {
-                self.wait(
-                    &ThrottleKey::Client(client.to_owned()),
-                    self.policy.max_failures_per_client,
-                    now,
-                )
-                .await?
+    ) -> Result<Admission, StoreError> {
+        let account = ThrottleKey::Account(account.to_lowercase());
+        let limited: Vec<(ThrottleKey, u32)> =
+            std::iter::once((account.clone(), self.policy.max_failures_per_account))
+                .chain(client.map(|client| {
+                    (
+                        ThrottleKey::Client(client.to_owned()),
+                        self.policy.max_failures_per_client,
+                    )
+                }))
+                .filter(|(_, limit)| *limit > 0)
+                .collect();
+        let recorded: Vec<ThrottleKey> = limited.iter().map(|(key, _)| key.clone()).collect();
+        if !recorded.is_empty() {
+            self.failures
+                .record(&recorded, now, now - self.policy.window)
+                .await?;
+        }
+        let mut wait: Option<Duration> = None;
+        for (key, limit) in &limited {
+            wait = wait.max(self.wait(key, *limit, now).await?);
+        }
+        match wait {
+            None => Ok(Admission::Admitted(Attempt {
+                account,
+                recorded,
+                at: now,
+            })),
+            Some(wait) => {
+                self.failures.withdraw(&recorded, now).await?;
+                Ok(Admission::Throttled(wait))
             }
-            None => None,
-        };
-        Ok(account_wait.max(client_wait))
+        }
     }
 
-    pub async fn record_failure(
-        &self,
-        account: &str,
-        client: Option<&str>,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let keys: Vec<ThrottleKey> = std::iter::once(ThrottleKey::Account(account.to_lowercase()))
-            .chain(client.map(|client| ThrottleKey::Client(client.to_owned())))
+    /// The attempt's password was right: it was no failure, and the account's failures are
+    /// forgotten. The client's are not: one right password must not reset the count of an
+    /// address that tries many accounts.
+    pub async fn succeeded(&self, attempt: Attempt) -> Result<(), StoreError> {
+        self.failures.clear(&attempt.account).await?;
+        let clients: Vec<ThrottleKey> = attempt
+            .recorded
+            .into_iter()
+            .filter(|key| matches!(key, ThrottleKey::Client(_)))
             .collect();
-        self.failures
-            .record(&keys, now, now - self.policy.window)
-            .await
+        if !clients.is_empty() {
+            self.failures.withdraw(&clients, attempt.at).await?;
+        }
+        Ok(())
     }
 
-    /// A successful login clears the account's failures (not the client's: one right password
-    /// must not reset the count of an address that tries many accounts).
-    pub async fn record_success(&self, account: &str) -> Result<(), StoreError> {
-        self.failures
-            .clear(&ThrottleKey::Account(account.to_lowercase()))
-            .await
+    /// The attempt could not be decided (its password was never checked): it counts as nothing.
+    pub async fn undecided(&self, attempt: Attempt) -> Result<(), StoreError> {
+        if attempt.recorded.is_empty() {
+            return Ok(());
+        }
+        self.failures.withdraw(&attempt.recorded, attempt.at).await
     }
 
-    /// When `limit` failures lie inside the window, the wait until the oldest of them leaves it.
+    /// The wait before another attempt under `key` may pass, when more than `limit` failures,
+    /// the one just recorded among them, lie inside the window: until the oldest of the latest
+    /// `limit + 1` leaves it.
     async fn wait(
         &self,
         key: &ThrottleKey,
         limit: u32,
         now: Timestamp,
     ) -> Result<Option<Duration>, StoreError> {
-        if limit == 0 {
-            return Ok(None);
-        }
+        let counted = limit.saturating_add(1);
         let latest = self
             .failures
-            .latest(key, now - self.policy.window, limit)
+            .latest(key, now - self.policy.window, counted)
             .await?;
-        if latest.len() < usize::try_from(limit).unwrap_or(usize::MAX) {
+        if latest.len() < usize::try_from(counted).unwrap_or(usize::MAX) {
             return Ok(None);
         }
         Ok(latest
             .last()
-            .map(|oldest_relevant| *oldest_relevant + self.policy.window - now))
+            .map(|oldest_counted| *oldest_counted + self.policy.window - now))
     }
 }
 
@@ -139,9 +177,18 @@ mod tests {
         window: Duration::minutes(10),
     };
 
+    fn jake() -> ThrottleKey {
+        ThrottleKey::Account("jake@x.io".to_owned())
+    }
+
+    fn client() -> ThrottleKey {
+        ThrottleKey::Client("10.0.0.1".to_owned())
+    }
+
     #[tokio::test]
     async fn a_limit_of_zero_never_locks_and_asks_the_store_nothing() {
         let mut failures = MockLoginFailures::new();
+        failures.expect_record().never();
         failures.expect_latest().never();
         let throttle = LoginThrottle::new(
             ThrottlePolicy {
@@ -152,64 +199,102 @@ mod tests {
             Arc::new(failures),
         );
 
-        assert_eq!(
-            throttle
-                .retry_after("jake@x.io", Some("10.0.0.1"), T0)
-                .await,
-            Ok(None)
+        let admission = throttle.admit("jake@x.io", Some("10.0.0.1"), T0).await;
+
+        assert!(
+            matches!(admission, Ok(Admission::Admitted(_))),
+            "{admission:?}"
         );
     }
 
+    /// The order is the rule: recorded, then counted with every attempt recorded before the
+    /// count. A throttle that counted first let a whole burst through.
     #[tokio::test]
-    async fn the_store_is_asked_for_the_latest_failures_inside_the_window_up_to_the_limit() {
+    async fn an_attempt_is_recorded_before_it_is_counted_and_refused_ones_are_taken_back() {
         let mut failures = MockLoginFailures::new();
+        let mut order = mockall::Sequence::new();
+        failures
+            .expect_record()
+            .withf(|keys, at, forget_until| {
+                keys == [jake(), client()]
+                    && *at == T0
+                    && *forget_until == T0 - Duration::minutes(10)
+            })
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _, _| Ok(()));
+        // The account's limit is 3: this attempt and 3 before it are one too many.
         failures
             .expect_latest()
             .withf(|key, since, limit| {
-                *key == ThrottleKey::Account("jake@x.io".to_owned())
-                    && *since == T0 - Duration::minutes(10)
-                    && *limit == 3
+                *key == jake() && *since == T0 - Duration::minutes(10) && *limit == 4
             })
+            .times(1)
+            .in_sequence(&mut order)
             .returning(|_, _, _| {
                 Ok(vec![
                     T0,
                     T0 - Duration::minutes(1),
+                    T0 - Duration::minutes(2),
                     T0 - Duration::minutes(7),
                 ])
             });
         failures
-            .expect_record()
-            .withf(|keys, at, forget_until| {
-                keys == [
-                    ThrottleKey::Account("jake@x.io".to_owned()),
-                    ThrottleKey::Client("10.0.0.1".to_owned()),
-                ] && *at == T0
-                    && *forget_until == T0 - Duration::minutes(10)
-            })
+            .expect_latest()
+            .withf(|key, _, limit| *key == client() && *limit == 6)
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .in_sequence(&mut order)
+            .returning(|_, _, _| Ok(vec![T0]));
+        failures
+            .expect_withdraw()
+            .withf(|keys, at| keys == [jake(), client()] && *at == T0)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(()));
         let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
 
-        let wait = throttle.retry_after("Jake@X.io", None, T0).await;
-        let recorded = throttle
-            .record_failure("JAKE@x.io", Some("10.0.0.1"), T0)
-            .await;
+        let admission = throttle.admit("JAKE@x.io", Some("10.0.0.1"), T0).await;
 
-        assert_eq!(wait, Ok(Some(Duration::minutes(3))));
-        assert_eq!(recorded, Ok(()));
+        assert_eq!(admission, Ok(Admission::Throttled(Duration::minutes(3))));
+    }
+
+    #[tokio::test]
+    async fn an_attempt_within_every_limit_is_admitted_and_stays_recorded() {
+        let mut failures = MockLoginFailures::new();
+        failures
+            .expect_record()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        failures
+            .expect_latest()
+            .returning(|_, _, _| Ok(vec![T0, T0 - Duration::minutes(1)]));
+        failures.expect_withdraw().never();
+        failures.expect_clear().never();
+        let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
+
+        let admission = throttle.admit("jake@x.io", Some("10.0.0.1"), T0).await;
+
+        assert_eq!(
+            admission,
+            Ok(Admission::Admitted(Attempt {
+                account: jake(),
+                recorded: vec![jake(), client()],
+                at: T0,
+            }))
+        );
     }
 
     #[tokio::test]
     async fn a_store_that_cannot_answer_is_an_error_not_a_pass() {
         let mut failures = MockLoginFailures::new();
         failures
-            .expect_latest()
+            .expect_record()
             .returning(|_, _, _| Err(StoreError::Unreachable("down".to_owned())));
         let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
 
-        let wait = throttle.retry_after("jake@x.io", None, T0).await;
+        let admission = throttle.admit("jake@x.io", None, T0).await;
 
-        assert_eq!(wait, Err(StoreError::Unreachable("down".to_owned())));
+        assert_eq!(admission, Err(StoreError::Unreachable("down".to_owned())));
     }
 
     #[test]
@@ -222,15 +307,44 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_success_clears_the_account_s_failures_and_never_the_client_s() {
+    async fn a_success_clears_the_account_s_failures_and_takes_back_only_its_own_at_the_client() {
         let mut failures = MockLoginFailures::new();
         failures
             .expect_clear()
-            .withf(|key| *key == ThrottleKey::Account("jake@x.io".to_owned()))
+            .withf(|key| *key == jake())
             .times(1)
             .returning(|_| Ok(()));
+        failures
+            .expect_withdraw()
+            .withf(|keys, at| keys == [client()] && *at == T0)
+            .times(1)
+            .returning(|_, _| Ok(()));
         let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
+        let attempt = Attempt {
+            account: jake(),
+            recorded: vec![jake(), client()],
+            at: T0,
+        };
 
-        assert_eq!(throttle.record_success("JAKE@x.io").await, Ok(()));
+        assert_eq!(throttle.succeeded(attempt).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn an_undecided_attempt_is_taken_back_under_every_key() {
+        let mut failures = MockLoginFailures::new();
+        failures
+            .expect_withdraw()
+            .withf(|keys, at| keys == [jake(), client()] && *at == T0)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        failures.expect_clear().never();
+        let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
+        let attempt = Attempt {
+            account: jake(),
+            recorded: vec![jake(), client()],
+            at: T0,
+        };
+
+        assert_eq!(throttle.undecided(attempt).await, Ok(()));
     }
 }

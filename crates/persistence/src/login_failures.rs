@@ -6,7 +6,7 @@ use conduit_domain::Timestamp;
 use conduit_domain::ports::{LoginFailures, StoreError, ThrottleKey};
 
 use crate::Store;
-use crate::db::{Args, DbTime};
+use crate::db::{Args, DbTime, Dialect};
 
 const INSERT: &str = "INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)";
 
@@ -17,6 +17,21 @@ const LATEST: &str = "
     WHERE key = $1 AND failed_at > $2
     ORDER BY failed_at DESC
     LIMIT $3";
+
+/// One row of the key at that time: rows alike are interchangeable, so whichever goes is right.
+/// The row's address is each database's own (`ctid`, `rowid`).
+fn withdraw_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => {
+            "DELETE FROM login_failures WHERE ctid = (SELECT ctid FROM login_failures
+                WHERE key = $1 AND failed_at = $2 LIMIT 1)"
+        }
+        Dialect::Sqlite => {
+            "DELETE FROM login_failures WHERE rowid = (SELECT rowid FROM login_failures
+                WHERE key = $1 AND failed_at = $2 LIMIT 1)"
+        }
+    }
+}
 
 const CLEAR: &str = "DELETE FROM login_failures WHERE key = $1";
 
@@ -63,6 +78,15 @@ impl LoginFailures for SqlLoginFailures {
             .bind(i64::from(limit));
         let rows: Vec<(DbTime,)> = self.store.fetch_all(LATEST, args).await?;
         Ok(rows.into_iter().map(|(at,)| at.into()).collect())
+    }
+
+    async fn withdraw(&self, keys: &[ThrottleKey], at: Timestamp) -> Result<(), StoreError> {
+        let sql = withdraw_sql(self.store.dialect());
+        for key in keys {
+            let args = Args::new().bind(key.to_stored()).bind(at);
+            self.store.execute(sql, args).await?;
+        }
+        Ok(())
     }
 
     async fn clear(&self, key: &ThrottleKey) -> Result<(), StoreError> {

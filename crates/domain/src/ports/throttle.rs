@@ -44,6 +44,9 @@ pub trait LoginFailures: Send + Sync {
         since: Timestamp,
         limit: u32,
     ) -> Result<Vec<Timestamp>, StoreError>;
+    /// Forgets one failure at `at` under each key, if there is one: an attempt recorded as a
+    /// failure before it was known to be one, which turned out not to be (refused, or right).
+    async fn withdraw(&self, keys: &[ThrottleKey], at: Timestamp) -> Result<(), StoreError>;
     /// Forgets every failure under `key`.
     async fn clear(&self, key: &ThrottleKey) -> Result<(), StoreError>;
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use conduit_domain::Timestamp;
 use conduit_domain::ports::ThrottleKey;
-use conduit_domain::throttle::{LoginThrottle, ThrottlePolicy};
+use conduit_domain::throttle::{Admission, LoginThrottle, ThrottlePolicy};
 use time::Duration;
 use time::macros::datetime;
 
@@ -179,51 +179,62 @@ fn address() -> String {
     format!("client-{}", unique())
 }
 
+/// An attempt that fails: admitted (or the test fails), and left recorded.
+async fn fail(throttle: &LoginThrottle, account: &str, client: Option<&str>, at: Timestamp) {
+    let admission = throttle.admit(account, client, at).await;
+    assert!(
+        matches!(admission, Ok(Admission::Admitted(_))),
+        "admitted at {at:?}: {admission:?}"
+    );
+}
+
 pub async fn the_throttle_locks_an_account_after_the_limit_until_the_oldest_failure_leaves_the_window(
     store: &ContractStore,
 ) {
     let throttle = throttle(store);
     let jake = email();
     for minute in 0..3 {
-        let at = T0 + Duration::minutes(minute);
-        assert_eq!(throttle.retry_after(&jake, None, at).await, Ok(None));
-        throttle
-            .record_failure(&jake, None, at)
-            .await
-            .expect("records");
+        fail(&throttle, &jake, None, T0 + Duration::minutes(minute)).await;
     }
 
     let locked = throttle
-        .retry_after(&jake.to_uppercase(), None, T0 + Duration::minutes(4))
+        .admit(&jake.to_uppercase(), None, T0 + Duration::minutes(4))
         .await;
+    let locked_again = throttle.admit(&jake, None, T0 + Duration::minutes(5)).await;
     let freed = throttle
-        .retry_after(&jake, None, T0 + Duration::minutes(10))
+        .admit(&jake, None, T0 + Duration::minutes(10))
         .await;
 
-    assert_eq!(locked, Ok(Some(Duration::minutes(6))));
-    assert_eq!(freed, Ok(None));
+    assert_eq!(locked, Ok(Admission::Throttled(Duration::minutes(6))));
+    // The refused attempt was taken back: it did not move the lock.
+    assert_eq!(locked_again, Ok(Admission::Throttled(Duration::minutes(5))));
+    assert!(matches!(freed, Ok(Admission::Admitted(_))), "{freed:?}");
 }
 
 pub async fn the_throttle_resets_an_account_on_success_but_not_its_client(store: &ContractStore) {
     let throttle = throttle(store);
     let (jake, jane, client) = (email(), email(), address());
-    for n in 0..5 {
-        let account = if n < 3 { &jake } else { &jane };
-        throttle
-            .record_failure(account, Some(&client), T0)
-            .await
-            .expect("records");
+    for n in 0..4 {
+        let account = if n < 2 { &jake } else { &jane };
+        fail(&throttle, account, Some(&client), T0).await;
     }
-
-    throttle
-        .record_success(&jake.to_uppercase())
+    let Ok(Admission::Admitted(right)) = throttle
+        .admit(&jake.to_uppercase(), Some(&client), T0)
         .await
-        .expect("clears");
+    else {
+        panic!("the fifth attempt of the client is admitted");
+    };
+    throttle.succeeded(right).await.expect("clears");
 
-    assert_eq!(throttle.retry_after(&jake, None, T0).await, Ok(None));
+    // The right password was no failure of the client's: it has 4 of its 5, and jake none.
+    let client_key = ThrottleKey::Client(client.clone());
+    assert_eq!(latest(store, &client_key, LONG_AGO, 10).await.len(), 4);
+    let jake_key = ThrottleKey::Account(jake.clone());
+    assert!(latest(store, &jake_key, LONG_AGO, 10).await.is_empty());
+    fail(&throttle, &jake, Some(&client), T0).await;
     assert_eq!(
-        throttle.retry_after(&jake, Some(&client), T0).await,
-        Ok(Some(Duration::minutes(10)))
+        throttle.admit(&jake, Some(&client), T0).await,
+        Ok(Admission::Throttled(Duration::minutes(10)))
     );
 }
 
@@ -231,15 +242,82 @@ pub async fn the_throttle_locks_one_client_trying_many_accounts(store: &Contract
     let throttle = throttle(store);
     let client = address();
     for _ in 0..5 {
-        throttle
-            .record_failure(&email(), Some(&client), T0)
-            .await
-            .expect("records");
+        fail(&throttle, &email(), Some(&client), T0).await;
     }
 
-    let same_client = throttle.retry_after(&email(), Some(&client), T0).await;
-    let other_client = throttle.retry_after(&email(), Some(&address()), T0).await;
+    let same_client = throttle.admit(&email(), Some(&client), T0).await;
+    let other_client = throttle.admit(&email(), Some(&address()), T0).await;
 
-    assert!(matches!(same_client, Ok(Some(_))), "{same_client:?}");
-    assert_eq!(other_client, Ok(None));
+    assert!(
+        matches!(same_client, Ok(Admission::Throttled(_))),
+        "{same_client:?}"
+    );
+    assert!(
+        matches!(other_client, Ok(Admission::Admitted(_))),
+        "{other_client:?}"
+    );
+}
+
+/// A burst of attempts at one account, all at once, as replicas meet them: at most the limit
+/// are admitted, however the store interleaves them. When each counted before it was recorded,
+/// every one of them passed.
+pub async fn attempts_racing_on_one_account_admit_at_most_its_limit(store: &ContractStore) {
+    let throttle = throttle(store);
+    let jake = email();
+    let attempts: Vec<_> = (0..24)
+        .map(|n| {
+            let (throttle, jake) = (throttle.clone(), jake.clone());
+            tokio::spawn(async move {
+                throttle
+                    .admit(&jake, None, T0 + Duration::milliseconds(n))
+                    .await
+            })
+        })
+        .collect();
+    let mut admitted = 0;
+    for attempt in attempts {
+        match attempt.await.expect("task completes") {
+            Ok(Admission::Admitted(_)) => admitted += 1,
+            Ok(Admission::Throttled(_)) => {}
+            Err(error) => panic!("the store failed: {error:?}"),
+        }
+    }
+
+    assert!(
+        admitted <= 3,
+        "{admitted} of 24 admitted, against a limit of 3"
+    );
+    // What was refused was taken back: only the admitted are failures.
+    let recorded = latest(store, &ThrottleKey::Account(jake), LONG_AGO, 100).await;
+    assert_eq!(recorded.len(), admitted);
+}
+
+/// Withdrawing takes back one failure of each key at that time, and no other.
+pub async fn withdrawing_takes_back_one_failure_of_each_key_at_that_time(store: &ContractStore) {
+    let (jake, jane) = (account(), account());
+    record(store, &[jake.clone(), jane.clone()], T0).await;
+    record(store, std::slice::from_ref(&jake), T0).await;
+    record(
+        store,
+        std::slice::from_ref(&jake),
+        T0 + Duration::minutes(1),
+    )
+    .await;
+
+    store
+        .login_failures
+        .withdraw(&[jake.clone(), jane.clone()], T0)
+        .await
+        .expect("withdraws");
+    store
+        .login_failures
+        .withdraw(std::slice::from_ref(&jane), T0)
+        .await
+        .expect("withdrawing what is not there is no error");
+
+    assert_eq!(
+        latest(store, &jake, LONG_AGO, 10).await,
+        [T0 + Duration::minutes(1), T0]
+    );
+    assert!(latest(store, &jane, LONG_AGO, 10).await.is_empty());
 }

@@ -47,6 +47,18 @@ impl LoginFailures for InMemoryStore {
         Ok(latest)
     }
 
+    async fn withdraw(&self, keys: &[ThrottleKey], at: Timestamp) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        for key in keys {
+            if let Some(times) = state.login_failures.get_mut(&key.to_stored())
+                && let Some(found) = times.iter().position(|time| *time == at)
+            {
+                times.remove(found);
+            }
+        }
+        Ok(())
+    }
+
     async fn clear(&self, key: &ThrottleKey) -> Result<(), StoreError> {
         self.lock().login_failures.remove(&key.to_stored());
         Ok(())
