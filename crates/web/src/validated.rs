@@ -89,7 +89,14 @@ fn compile<T: ToSchema>() -> Result<jsonschema::Validator, String> {
     jsonschema::draft202012::new(&root).map_err(|error| format!("{}: {error}", T::name()))
 }
 
-/// The violations of `value` against `T`'s schema, as envelope entries; empty when valid.
+/// At most this many violations are listed. A body can break a rule once for each key it
+/// holds: 29,000 unknown keys in 256 KiB were answered with 750 KB, logged in one line of
+/// 800 KB, and took 1.7 s of a worker to list (each entry was compared with every one before
+/// it). Now what a body costs to answer does not grow with what it holds.
+pub(crate) const MAX_VIOLATIONS: usize = 16;
+
+/// The violations of `value` against `T`'s schema, as envelope entries, the first
+/// [`MAX_VIOLATIONS`] of them; empty when valid.
 pub(crate) fn violations<T: RequestBody>(
     value: &serde_json::Value,
 ) -> Result<Vec<(String, String)>, ApiError> {
@@ -102,6 +109,9 @@ pub(crate) fn violations<T: RequestBody>(
         // A blank value breaks both `minLength` and `pattern`: say so once.
         if !entries.contains(&entry) {
             entries.push(entry);
+            if entries.len() == MAX_VIOLATIONS {
+                break;
+            }
         }
     }
     Ok(entries)
@@ -159,6 +169,7 @@ fn envelope_entry(error: &jsonschema::ValidationError<'_>) -> Vec<(String, Strin
         )],
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
+            .take(MAX_VIOLATIONS)
             .map(|name| (name.clone(), "is not allowed".to_owned()))
             .collect(),
         ValidationErrorKind::MinLength { limit: 1 } => {

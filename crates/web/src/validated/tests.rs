@@ -104,6 +104,21 @@ fn a_violation_is_keyed_by_the_contracts_plain_field_name() {
     assert_eq!(violations, expected);
 }
 
+/// A body that breaks a rule once for each of its keys is answered with the first
+/// [`MAX_VIOLATIONS`], whatever it holds.
+#[test]
+fn a_body_with_thousands_of_violations_is_answered_with_the_first_few() {
+    let mut user = serde_json::json!({"email": "jake@jake.jake", "password": "correct horse"});
+    for n in 0..20_000 {
+        user[format!("{n:x}")] = serde_json::json!(1);
+    }
+    let body = serde_json::json!({ "user": user });
+
+    let violations = violations::<NewUserRequest>(&body).expect("validates");
+
+    assert_eq!(violations.len(), MAX_VIOLATIONS, "{:?}", &violations[..3]);
+}
+
 /// One row: a body for `T`, and the one violation it must be answered with.
 fn check<T: RequestBody>(body: serde_json::Value, field: &str, message: &str) {
     let violations = violations::<T>(&body).expect("validates");

@@ -79,6 +79,26 @@ async fn registration_of_a_taken_email_is_a_409() {
     );
 }
 
+/// 20,000 unknown keys, within the body limit: the answer lists 16 of them, as small as any.
+/// Before, it listed every one (750 KB for 29,000) after comparing each with all before it.
+#[actix_web::test]
+async fn a_registration_with_thousands_of_unknown_keys_is_answered_with_a_few() {
+    let state = Ports::default().state();
+    let mut body = registration("jake");
+    for n in 0..20_000 {
+        body["user"][format!("{n:x}")] = json!(1);
+    }
+
+    let reply = send(&state, register(body)).await;
+
+    assert_eq!(reply.status, 422);
+    let listed = reply.body["errors"]
+        .as_object()
+        .map_or(0, serde_json::Map::len);
+    assert_eq!(listed, 16, "{}", reply.body);
+    assert!(reply.body.to_string().len() < 1024, "{}", reply.body);
+}
+
 #[actix_web::test]
 async fn a_registration_missing_a_field_or_with_an_unknown_one_is_refused_by_its_schema() {
     let state = Ports::default().state();
