@@ -1,3 +1,4 @@
+use conduit_e2e::held_link::HeldLink;
 use conduit_e2e::{Conduit, TestApp, TestUser};
 use reqwest::Method;
 
@@ -31,6 +32,72 @@ async fn after_the_database_ends_every_connection_requests_never_answer_500_and_
         .send(Method::GET, "/api/articles", Some(&token), None)
         .await;
     assert_eq!(status, 200);
+}
+
+/// A database that stops answering on the connections the server holds (frozen, paused, or
+/// behind a partition that drops nothing, so TCP sees no error): a request gives its statement
+/// up `DATABASE_STATEMENT_TIMEOUT` plus 2 s after sending it and answers 503, and closes that
+/// connection; once the database answers again, so does the server. Before, the request
+/// waited for as long as the database did (183 s in an attack run).
+#[tokio::test]
+async fn a_database_that_stops_answering_costs_a_request_a_503_not_a_hang() {
+    let first = TestApp::on_postgres().await;
+    let database = reqwest::Url::parse(first.database_url()).expect("a database URL");
+    let link = HeldLink::to(format!(
+        "{}:{}",
+        database.host_str().expect("a host"),
+        database.port().expect("a port")
+    ))
+    .await;
+    let mut through_link = database.clone();
+    through_link
+        .set_host(Some(&link.address.ip().to_string()))
+        .expect("the link's host");
+    through_link
+        .set_port(Some(link.address.port()))
+        .expect("the link's port");
+    let app = first
+        .restart_through(
+            through_link.as_str(),
+            &[
+                ("DATABASE_STATEMENT_TIMEOUT", "1s"),
+                ("DATABASE_ACQUIRE_TIMEOUT", "2s"),
+            ],
+        )
+        .await;
+    let TestUser { token, .. } = app.register("jake").await;
+    let (status, _) = app.send(Method::GET, "/api/user", Some(&token), None).await;
+    assert_eq!(status, 200);
+
+    link.hold();
+    // The test's patience, far beyond the server's 3 s: a hang fails here instead of stalling.
+    let silent = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        app.send(Method::GET, "/api/user", Some(&token), None),
+    )
+    .await
+    .expect("an answer, not a hang");
+    link.release();
+
+    assert_eq!(
+        silent,
+        (
+            503,
+            serde_json::json!({"errors": {"database": [
+                "could not be reached or did not answer in time; try again shortly"
+            ]}})
+        )
+    );
+    // Bounded: each try ends within the acquire timeout, and a few are enough to reconnect.
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let (status, _) = app.send(Method::GET, "/api/user", Some(&token), None).await;
+        statuses.push(status);
+        if status == 200 {
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
 }
 
 /// Answers the breached-password check slowly, after telling the test the request arrived.

@@ -107,6 +107,18 @@ impl TestApp {
         .await
     }
 
+    /// Another server on this one's database and clock, reaching the database at
+    /// `database_url` (the same database through a link the test controls, say).
+    pub async fn restart_through(&self, database_url: &str, variables: &[(&str, &str)]) -> Self {
+        Self::start(
+            database_url.to_owned(),
+            Arc::clone(&self._database),
+            variables,
+            Arc::clone(&self.clock),
+        )
+        .await
+    }
+
     async fn start(
         database_url: String,
         database: Arc<Database>,

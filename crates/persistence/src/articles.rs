@@ -303,14 +303,20 @@ impl SqlArticleRepository {
             rows_args = rows_args.bind(sql_int(end));
         }
         let mut pooled = self.store.acquire().await?;
-        let rows: Vec<ArticleRow> = pooled
-            .conn()
-            .fetch_all(AssertSqlSafe(sql.page), rows_args)
-            .await?;
-        let (total,): (i64,) = pooled
-            .conn()
-            .fetch_one(AssertSqlSafe(sql.count), count_args)
-            .await?;
+        let read = async {
+            let rows: Vec<ArticleRow> = pooled
+                .conn()
+                .fetch_all(AssertSqlSafe(sql.page), rows_args)
+                .await?;
+            let (total,): (i64,) = pooled
+                .conn()
+                .fetch_one(AssertSqlSafe(sql.count), count_args)
+                .await?;
+            Ok((rows, total))
+        }
+        .await;
+        pooled.settle(&read);
+        let (rows, total) = read?;
         Ok(ArticlePage {
             articles: rows
                 .into_iter()

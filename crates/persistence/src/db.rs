@@ -13,6 +13,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use conduit_domain::Timestamp;
 use conduit_domain::ports::StoreError;
@@ -203,11 +204,45 @@ pub(crate) trait Row:
 impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
 {}
 
-/// A connection to either database: from the pool, or inside a transaction.
+/// A connection to either database: from the pool, or inside a transaction. A PostgreSQL one
+/// with how long a statement may go unanswered ([`answered`]).
 #[derive(Debug)]
 pub(crate) enum Conn<'c> {
-    Postgres(&'c mut PgConnection),
+    Postgres(&'c mut PgConnection, Duration),
     Sqlite(&'c mut SqliteConnection),
+}
+
+/// What a statement that went unanswered past its deadline answers: the database is there as
+/// far as TCP can tell, but says nothing (frozen, paused, cut off by a partition that drops
+/// nothing). A 503, like any database that cannot be reached in time.
+const UNANSWERED: &str = "the database did not answer in time";
+
+/// How long after PostgreSQL's own `statement_timeout` a statement is given up on here. The
+/// database cancels a slow statement itself and says so; this is for one that cannot say
+/// anything at all.
+pub(crate) const ANSWER_GRACE: Duration = Duration::from_secs(2);
+
+/// `statement`, or [`UNANSWERED`] when it has no answer within `deadline`. Without it, a request
+/// whose database stopped answering on an open connection waited as long as TCP did: 183 s in
+/// an attack run, up to a quarter of an hour of retransmissions, or for ever where something in
+/// between still acknowledges.
+async fn answered<T>(
+    deadline: Duration,
+    statement: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(deadline, statement).await {
+        Ok(answer) => answer.map_err(store_error),
+        Err(_) => {
+            tracing::warn!(deadline = ?deadline, "{UNANSWERED}");
+            Err(StoreError::Unreachable(UNANSWERED.to_owned()))
+        }
+    }
+}
+
+/// Whether `result` is a statement given up on: its connection is in the middle of a statement
+/// and must not serve another.
+fn unanswered<T>(result: &Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::Unreachable(message)) if message == UNANSWERED)
 }
 
 impl Conn<'_> {
@@ -218,10 +253,14 @@ impl Conn<'_> {
         args: Args,
     ) -> Result<R, StoreError> {
         match self {
-            Self::Postgres(conn) => query_as(sql, args)?.fetch_one(&mut **conn).await,
-            Self::Sqlite(conn) => query_as(sql, args)?.fetch_one(&mut **conn).await,
+            Self::Postgres(conn, deadline) => {
+                answered(*deadline, query_as(sql, args)?.fetch_one(&mut **conn)).await
+            }
+            Self::Sqlite(conn) => query_as(sql, args)?
+                .fetch_one(&mut **conn)
+                .await
+                .map_err(store_error),
         }
-        .map_err(store_error)
     }
 
     /// The row the statement returns, if any.
@@ -231,10 +270,14 @@ impl Conn<'_> {
         args: Args,
     ) -> Result<Option<R>, StoreError> {
         match self {
-            Self::Postgres(conn) => query_as(sql, args)?.fetch_optional(&mut **conn).await,
-            Self::Sqlite(conn) => query_as(sql, args)?.fetch_optional(&mut **conn).await,
+            Self::Postgres(conn, deadline) => {
+                answered(*deadline, query_as(sql, args)?.fetch_optional(&mut **conn)).await
+            }
+            Self::Sqlite(conn) => query_as(sql, args)?
+                .fetch_optional(&mut **conn)
+                .await
+                .map_err(store_error),
         }
-        .map_err(store_error)
     }
 
     /// Every row the statement returns.
@@ -244,10 +287,14 @@ impl Conn<'_> {
         args: Args,
     ) -> Result<Vec<R>, StoreError> {
         match self {
-            Self::Postgres(conn) => query_as(sql, args)?.fetch_all(&mut **conn).await,
-            Self::Sqlite(conn) => query_as(sql, args)?.fetch_all(&mut **conn).await,
+            Self::Postgres(conn, deadline) => {
+                answered(*deadline, query_as(sql, args)?.fetch_all(&mut **conn)).await
+            }
+            Self::Sqlite(conn) => query_as(sql, args)?
+                .fetch_all(&mut **conn)
+                .await
+                .map_err(store_error),
         }
-        .map_err(store_error)
     }
 
     /// Runs a statement that returns no rows; answers how many rows it changed.
@@ -257,16 +304,18 @@ impl Conn<'_> {
         args: Args,
     ) -> Result<u64, StoreError> {
         match self {
-            Self::Postgres(conn) => sqlx::query_with(sql, args.encode::<PgArguments>()?)
-                .execute(&mut **conn)
-                .await
-                .map(|done| done.rows_affected()),
+            Self::Postgres(conn, deadline) => {
+                let statement = sqlx::query_with(sql, args.encode::<PgArguments>()?);
+                answered(*deadline, statement.execute(&mut **conn))
+                    .await
+                    .map(|done| done.rows_affected())
+            }
             Self::Sqlite(conn) => sqlx::query_with(sql, args.encode::<SqliteArguments>()?)
                 .execute(&mut **conn)
                 .await
-                .map(|done| done.rows_affected()),
+                .map(|done| done.rows_affected())
+                .map_err(store_error),
         }
-        .map_err(store_error)
     }
 }
 
@@ -290,15 +339,26 @@ where
 /// A connection taken from the pool for one or more statements.
 #[derive(Debug)]
 pub(crate) enum Pooled {
-    Postgres(PoolConnection<Postgres>),
+    Postgres(PoolConnection<Postgres>, Duration),
     Sqlite(PoolConnection<Sqlite>),
 }
 
 impl Pooled {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Self::Postgres(conn) => Conn::Postgres(conn),
+            Self::Postgres(conn, deadline) => Conn::Postgres(conn, *deadline),
             Self::Sqlite(conn) => Conn::Sqlite(conn),
+        }
+    }
+
+    /// Back to the pool, unless `result` says a statement was given up on: that connection is
+    /// closed instead, and the pool may open another. Returned, it would wait for the answer
+    /// the statement never had, holding its place in the pool meanwhile.
+    pub(crate) fn settle<T>(self, result: &Result<T, StoreError>) {
+        if let Self::Postgres(conn, _) = self
+            && unanswered(result)
+        {
+            drop(conn.detach());
         }
     }
 }
@@ -307,23 +367,24 @@ impl Pooled {
 /// [`Tx::commit`] or by nothing (dropping it rolls back).
 #[derive(Debug)]
 pub(crate) enum Tx {
-    /// Each with the signal that a commit wakes (see [`Store::wrote`]).
-    Postgres(Transaction<'static, Postgres>, Arc<Notify>),
+    /// Each with the signal that a commit wakes (see [`Store::wrote`]); PostgreSQL's with its
+    /// statements' deadline ([`answered`]).
+    Postgres(Transaction<'static, Postgres>, Arc<Notify>, Duration),
     Sqlite(Transaction<'static, Sqlite>, Arc<Notify>),
 }
 
 impl Tx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Self::Postgres(tx, _) => Conn::Postgres(tx),
+            Self::Postgres(tx, _, deadline) => Conn::Postgres(tx, *deadline),
             Self::Sqlite(tx, _) => Conn::Sqlite(tx),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Postgres(tx, written) => {
-                tx.commit().await.map_err(store_error)?;
+            Self::Postgres(tx, written, deadline) => {
+                answered(deadline, tx.commit()).await?;
                 written.notify_one();
             }
             Self::Sqlite(tx, written) => {
@@ -356,7 +417,11 @@ impl Store {
     /// A connection for reading.
     pub(crate) async fn acquire(&self) -> Result<Pooled, StoreError> {
         match self {
-            Self::Postgres(pg) => pg.pool.acquire().await.map(Pooled::Postgres),
+            Self::Postgres(pg) => pg
+                .pool
+                .acquire()
+                .await
+                .map(|conn| Pooled::Postgres(conn, pg.deadline)),
             Self::Sqlite(pools) => pools.reader.acquire().await.map(Pooled::Sqlite),
         }
         .map_err(store_error)
@@ -365,10 +430,14 @@ impl Store {
     /// The connection for writing: on SQLite, the one writer, waited for in turn.
     async fn acquire_writer(&self) -> Result<Pooled, StoreError> {
         match self {
-            Self::Postgres(pg) => pg.pool.acquire().await.map(Pooled::Postgres),
-            Self::Sqlite(pools) => pools.writer.acquire().await.map(Pooled::Sqlite),
+            Self::Postgres(_) => self.acquire().await,
+            Self::Sqlite(pools) => pools
+                .writer
+                .acquire()
+                .await
+                .map(Pooled::Sqlite)
+                .map_err(store_error),
         }
-        .map_err(store_error)
     }
 
     /// Runs one reading statement: [`Conn::fetch_one`].
@@ -377,7 +446,10 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<R, StoreError> {
-        self.acquire().await?.conn().fetch_one(sql, args).await
+        let mut pooled = self.acquire().await?;
+        let row = pooled.conn().fetch_one(sql, args).await;
+        pooled.settle(&row);
+        row
     }
 
     /// Runs one reading statement: [`Conn::fetch_optional`].
@@ -386,7 +458,10 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<Option<R>, StoreError> {
-        self.acquire().await?.conn().fetch_optional(sql, args).await
+        let mut pooled = self.acquire().await?;
+        let row = pooled.conn().fetch_optional(sql, args).await;
+        pooled.settle(&row);
+        row
     }
 
     /// Runs one reading statement: [`Conn::fetch_all`].
@@ -395,7 +470,10 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<Vec<R>, StoreError> {
-        self.acquire().await?.conn().fetch_all(sql, args).await
+        let mut pooled = self.acquire().await?;
+        let rows = pooled.conn().fetch_all(sql, args).await;
+        pooled.settle(&rows);
+        rows
     }
 
     /// Runs one writing statement that returns a row (`INSERT ... RETURNING`).
@@ -404,12 +482,10 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<R, StoreError> {
-        let row = self
-            .acquire_writer()
-            .await?
-            .conn()
-            .fetch_one(sql, args)
-            .await?;
+        let mut pooled = self.acquire_writer().await?;
+        let row = pooled.conn().fetch_one(sql, args).await;
+        pooled.settle(&row);
+        let row = row?;
         self.wrote();
         Ok(row)
     }
@@ -420,12 +496,10 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<Option<R>, StoreError> {
-        let row = self
-            .acquire_writer()
-            .await?
-            .conn()
-            .fetch_optional(sql, args)
-            .await?;
+        let mut pooled = self.acquire_writer().await?;
+        let row = pooled.conn().fetch_optional(sql, args).await;
+        pooled.settle(&row);
+        let row = row?;
         self.wrote();
         Ok(row)
     }
@@ -436,12 +510,10 @@ impl Store {
         sql: impl SqlSafeStr,
         args: Args,
     ) -> Result<u64, StoreError> {
-        let changed = self
-            .acquire_writer()
-            .await?
-            .conn()
-            .execute(sql, args)
-            .await?;
+        let mut pooled = self.acquire_writer().await?;
+        let changed = pooled.conn().execute(sql, args).await;
+        pooled.settle(&changed);
+        let changed = changed?;
         self.wrote();
         Ok(changed)
     }
@@ -459,17 +531,20 @@ impl Store {
     /// A write transaction: on SQLite, on the writer, with the write lock taken at `BEGIN`.
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
         match self {
-            Self::Postgres(pg) => pg
-                .pool
-                .begin()
-                .await
-                .map(|tx| Tx::Postgres(tx, pg.written.clone())),
+            // `BEGIN` is a round trip too: given up on as a statement is, after the wait for
+            // a connection.
+            Self::Postgres(pg) => {
+                let patience = pg.pool.options().get_acquire_timeout() + pg.deadline;
+                answered(patience, pg.pool.begin())
+                    .await
+                    .map(|tx| Tx::Postgres(tx, pg.written.clone(), pg.deadline))
+            }
             Self::Sqlite(pools) => pools
                 .writer
                 .begin_with(crate::sqlite::BEGIN_WRITE)
                 .await
-                .map(|tx| Tx::Sqlite(tx, pools.written.clone())),
+                .map(|tx| Tx::Sqlite(tx, pools.written.clone()))
+                .map_err(store_error),
         }
-        .map_err(store_error)
     }
 }

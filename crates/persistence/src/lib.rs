@@ -70,7 +70,10 @@ impl Store {
     /// Connects to `url` (`postgres://...` or `sqlite://...`) and applies pending migrations.
     pub async fn connect(url: &str, settings: PoolSettings) -> Result<Self, ConnectError> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres(postgres::connect(url, settings).await?.into())
+            Self::Postgres(
+                postgres::PgStore::from(postgres::connect(url, settings).await?)
+                    .answering_within(settings.statement_timeout),
+            )
         } else if url.starts_with("sqlite:") {
             Self::Sqlite(sqlite::connect(url, settings).await?)
         } else {
@@ -89,16 +92,18 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the database answers a trivial query.
+    /// Whether the database answers a trivial query; on PostgreSQL, within the time a
+    /// request's statement is given (`db::answered`): a database that stopped answering is not
+    /// ready.
     pub async fn is_ready(&self) -> bool {
-        let outcome = match self {
-            Self::Postgres(pg) => sqlx::query("SELECT 1").execute(&pg.pool).await.map(drop),
-            Self::Sqlite(pools) => sqlx::query("SELECT 1")
-                .execute(&pools.reader)
-                .await
-                .map(drop),
-        };
-        outcome.is_ok()
+        match self {
+            Self::Postgres(pg) => {
+                let patience = pg.pool.options().get_acquire_timeout() + pg.deadline;
+                let ping = sqlx::query("SELECT 1").execute(&pg.pool);
+                matches!(tokio::time::timeout(patience, ping).await, Ok(Ok(_)))
+            }
+            Self::Sqlite(pools) => sqlx::query("SELECT 1").execute(&pools.reader).await.is_ok(),
+        }
     }
 
     pub fn users(&self) -> Arc<dyn UserRepository> {

@@ -1,11 +1,13 @@
 //! The PostgreSQL store: production's.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::Notify;
 
 use crate::PoolSettings;
+use crate::db::ANSWER_GRACE;
 
 /// A PostgreSQL store: its pool, the signal its commits wake, and where it listens for live
 /// events.
@@ -22,6 +24,9 @@ pub struct PgStore {
     /// the fold of the list counts and the fan-out's reads ([`crate::Store::background`]), so
     /// that requests that fill `pool` (waiting on a lock, say) hold back no live event.
     pub(crate) background: PgPool,
+    /// How long a request's statement may go unanswered before it is given up on: the
+    /// statement timeout PostgreSQL applies, and a grace for its answer ([`Self::answering_within`]).
+    pub(crate) deadline: Duration,
 }
 
 /// How many connections the live events' work holds at most: the sequencer, the fold and the
@@ -39,11 +44,20 @@ impl From<PgPool> for PgStore {
             written: Arc::new(Notify::new()),
             listen: None,
             background,
+            deadline: PoolSettings::default().statement_timeout + ANSWER_GRACE,
         }
     }
 }
 
 impl PgStore {
+    /// Gives up on a request's statement that has no answer `statement_timeout` (the one the
+    /// pool's connections set, [`connect`]) plus [`ANSWER_GRACE`] after it was sent.
+    #[must_use]
+    pub fn answering_within(mut self, statement_timeout: Duration) -> Self {
+        self.deadline = statement_timeout + ANSWER_GRACE;
+        self
+    }
+
     /// Listens for live events on a connection to `url` instead of one of the pool's: a
     /// session-level `LISTEN` needs a connection of its own to the server, which a pooler in
     /// transaction mode (PgBouncer's `pool_mode = transaction`) does not give. Connects lazily.

@@ -77,7 +77,8 @@ pub struct Variables {
     /// how long a request waits for a database connection before answering 503
     #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = duration(1, 60))]
     database_acquire_timeout: Duration,
-    /// PostgreSQL cancels a statement that runs longer, and the request answers 503
+    /// PostgreSQL cancels a statement that runs longer, and the request answers 503; one the
+    /// database does not answer at all is given up 2 s later, with the same 503
     #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT", default_value = "10s", value_parser = duration(1, 600))]
     database_statement_timeout: Duration,
     /// PostgreSQL only: where the live-events listener connects (`LISTEN` holds a session of its own). Set it to the server itself when `DATABASE_URL` goes through a pooler in transaction mode (PgBouncer) [default: `DATABASE_URL`]
