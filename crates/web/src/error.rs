@@ -270,8 +270,21 @@ pub(crate) fn path_config() -> web::PathConfig {
 
 pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _request| {
-        ApiError::Unprocessable(vec![("query".into(), error.to_string())]).into()
+        ApiError::Unprocessable(vec![query_violation(&error.to_string())]).into()
     })
+}
+
+/// A query that cannot be read, as an envelope entry. The only way a list's query fails to read
+/// is a parameter given twice (each value's own rules are checked by its handler, naming it):
+/// that names the parameter. Nothing else of the deserialiser's text is for clients.
+fn query_violation(reason: &str) -> (String, String) {
+    reason
+        .split_once("duplicate field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map_or_else(
+            || ("query".to_owned(), "is invalid".to_owned()),
+            |(name, _)| (name.to_owned(), "may be given only once".to_owned()),
+        )
 }
 
 /// Rewrites a client error that a middleware answered in its own format (actix-cors answers a

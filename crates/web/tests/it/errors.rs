@@ -106,11 +106,12 @@ async fn a_query_that_cannot_be_read_is_a_422_in_the_envelope() {
     // Each filter is one value: a second `tag` cannot be read into it.
     let bad_query = send(&state, TestRequest::get().uri("/api/articles?tag=a&tag=b")).await;
 
-    assert_eq!(bad_query.status, 422, "{}", bad_query.body);
-    assert!(
-        bad_query.body["errors"]["query"][0].is_string(),
-        "{}",
-        bad_query.body
+    assert_eq!(
+        (bad_query.status, bad_query.body),
+        (
+            422,
+            serde_json::json!({"errors": {"tag": ["may be given only once"]}})
+        )
     );
 }
 
