@@ -7,6 +7,8 @@ use std::fmt;
 
 use crate::Timestamp;
 
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 use crate::validation::{InvalidValue, checked_text};
 
 /// The store's identifier of a user.
@@ -43,19 +45,24 @@ text_accessors!(Username);
 impl Username {
     pub const MAX_CHARS: usize = 32;
 
-    /// Any script, but no white space, no control character, and of ASCII's punctuation only
-    /// `_`, `-` and `.`: it appears in URLs (`/api/profiles/{username}`), so nothing with a
-    /// meaning there. The API document states the same rule as a pattern.
+    /// Any script, but no white space, no control character, no invisible one, and of ASCII's
+    /// punctuation only `_`, `-` and `.`: it appears in URLs (`/api/profiles/{username}`), so
+    /// nothing with a meaning there. Invisible means Unicode's format characters (`Cf`): zero
+    /// widths, joiners, the bidirectional controls, tags. `jake` followed by a zero-width space,
+    /// or `ekaj` behind a right-to-left override, would read as `jake` on every page. The API
+    /// document states the same rule as a pattern (with the format characters of the Basic
+    /// Multilingual Plane; the others are refused here).
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let raw = checked_text(raw, Self::MAX_CHARS)?;
         let allowed = |c: char| {
             !c.is_whitespace()
                 && !c.is_control()
+                && c.general_category() != GeneralCategory::Format
                 && (!c.is_ascii_punctuation() || matches!(c, '_' | '-' | '.'))
         };
         if !raw.chars().all(allowed) {
             return Err(InvalidValue::Rule(
-                "may not contain spaces, control characters, or punctuation but '_', '-' and '.'",
+                "may not contain spaces, control or invisible characters, or punctuation but '_', '-' and '.'",
             ));
         }
         Ok(Self(raw.to_owned()))

@@ -119,6 +119,28 @@ fn a_body_with_thousands_of_violations_is_answered_with_the_first_few() {
     assert_eq!(violations.len(), MAX_VIOLATIONS, "{:?}", &violations[..3]);
 }
 
+/// The schema refuses the invisible characters of the Basic Multilingual Plane in a username,
+/// as the domain's rule does, and takes any script.
+#[test]
+fn a_username_with_an_invisible_character_breaks_its_pattern() {
+    let body = |username: &str| {
+        serde_json::json!({"user": {"username": username, "email": "jake@jake.jake",
+                                    "password": "correct horse battery"}})
+    };
+    for invisible in [
+        "jake\u{200b}",
+        "ja\u{200d}ke",
+        "\u{202e}ekaj",
+        "jake\u{feff}",
+    ] {
+        check::<NewUserRequest>(body(invisible), "username", "is invalid");
+    }
+    for visible in ["jake", "Jérôme", "山田", "ジェイク_2"] {
+        let violations = violations::<NewUserRequest>(&body(visible)).expect("validates");
+        assert!(violations.is_empty(), "{visible}: {violations:?}");
+    }
+}
+
 /// One row: a body for `T`, and the one violation it must be answered with.
 fn check<T: RequestBody>(body: serde_json::Value, field: &str, message: &str) {
     let violations = violations::<T>(&body).expect("validates");

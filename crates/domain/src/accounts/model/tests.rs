@@ -32,9 +32,15 @@ fn username_accepts_letters_of_any_script_and_refuses_what_urls_would_escape() {
     username(&"x".repeat(33), Err(InvalidValue::TooLong { max: 32 }));
     username(&"é".repeat(32), Ok(&"é".repeat(32)));
     let rule = InvalidValue::Rule(
-        "may not contain spaces, control characters, or punctuation but '_', '-' and '.'",
+        "may not contain spaces, control or invisible characters, or punctuation but '_', '-' and '.'",
     );
     username("jake smith", Err(rule.clone()));
+    // Invisible: each would pass for "jake" on a page.
+    username("jake\u{200b}", Err(rule.clone()));
+    username("ja\u{200d}ke", Err(rule.clone()));
+    username("\u{202e}ekaj", Err(rule.clone()));
+    username("jake\u{feff}", Err(rule.clone()));
+    username("jake\u{e0041}", Err(rule.clone()));
     username("jake/smith", Err(rule.clone()));
     username("jake?", Err(rule.clone()));
     username("jake\u{a0}smith", Err(rule.clone()));
