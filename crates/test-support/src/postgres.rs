@@ -230,6 +230,14 @@ pub async fn start_server() -> Server {
         "full_page_writes=off",
         "synchronous_commit=off",
         "max_connections=500",
+        // A test's database is dropped from its `Drop`, which blocks the test's runtime; a pool
+        // of that runtime caught halfway through a connection's handshake leaves its server
+        // process waiting in authentication, and every `DROP DATABASE` on the server waits for
+        // that process (a barrier all processes must pass) until it times out: 60 s by default,
+        // which two tests at a time paid in every run ("still waiting for backend with PID n to
+        // accept ProcSignalBarrier", then "canceling authentication due to timeout"). A
+        // handshake on the loopback takes milliseconds.
+        "authentication_timeout=5s",
     ] {
         command.extend(["-c".to_owned(), setting.to_owned()]);
     }
