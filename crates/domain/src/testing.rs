@@ -150,6 +150,36 @@ fn remembered_failures() -> MockLoginFailures {
         Ok(latest)
     });
     let kept = failures.clone();
+    mock.expect_attempt()
+        .returning(move |limits, at, since, _| {
+            let mut failures = lock(&kept);
+            let latest: Vec<Vec<Timestamp>> = limits
+                .iter()
+                .map(|(key, limit)| {
+                    let mut latest: Vec<Timestamp> = failures
+                        .get(&key.to_stored())
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .filter(|time| *time > since)
+                        .collect();
+                    latest.sort_unstable_by(|a, b| b.cmp(a));
+                    latest.truncate(*limit as usize);
+                    latest
+                })
+                .collect();
+            let under = limits
+                .iter()
+                .zip(&latest)
+                .all(|((_, limit), latest)| latest.len() < *limit as usize);
+            if under {
+                for (key, _) in limits {
+                    failures.entry(key.to_stored()).or_default().push(at);
+                }
+            }
+            Ok(latest)
+        });
+    let kept = failures.clone();
     mock.expect_withdraw().returning(move |keys, at| {
         for key in keys {
             if let Some(times) = lock(&kept).get_mut(&key.to_stored())

@@ -69,12 +69,14 @@ impl LoginThrottle {
         Self { policy, failures }
     }
 
-    /// Records the attempt as a failure, then counts the failures inside the window, this one
-    /// among them. Recorded first and counted after, attempts that race on one key cannot all
-    /// pass: each counts every attempt recorded before its count, so of any number racing, at
-    /// most the limit find themselves within it. Counted first, a burst of attempts all passed
-    /// the count before any was recorded. A refused attempt is taken back, so that refusals
-    /// never lengthen a lock. Only keys with a limit are recorded; with none, nothing is.
+    /// Counts the failures inside the window under the account and the client, and when both
+    /// are under their limits records this attempt as a failure of each, before its password
+    /// is checked: one step of the store, ordered with every other attempt on those keys
+    /// ([`LoginFailures::attempt`]). Counted first and recorded after the check, a burst of
+    /// attempts all passed the count before any was recorded; recorded before being counted
+    /// and taken back when refused, an attacker's address that was locked could still record
+    /// failures against any account by dropping its connection in between. A refused attempt
+    /// records nothing, so refusals never lengthen a lock. Only keys with a limit are counted.
     pub async fn admit(
         &self,
         account: &str,
@@ -93,26 +95,28 @@ impl LoginThrottle {
                 .filter(|(_, limit)| *limit > 0)
                 .collect();
         let recorded: Vec<ThrottleKey> = limited.iter().map(|(key, _)| key.clone()).collect();
-        if !recorded.is_empty() {
-            self.failures
-                .record(&recorded, now, now - self.policy.window)
-                .await?;
-        }
-        let mut wait: Option<Duration> = None;
-        for (key, limit) in &limited {
-            wait = wait.max(self.wait(key, *limit, now).await?);
-        }
-        match wait {
-            None => Ok(Admission::Admitted(Attempt {
+        if limited.is_empty() {
+            return Ok(Admission::Admitted(Attempt {
                 account,
                 recorded,
                 at: now,
-            })),
-            Some(wait) => {
-                self.failures.withdraw(&recorded, now).await?;
-                Ok(Admission::Throttled(wait))
-            }
+            }));
         }
+        let since = now - self.policy.window;
+        let latest = self.failures.attempt(&limited, now, since, since).await?;
+        let wait = limited
+            .iter()
+            .zip(&latest)
+            .filter_map(|((_, limit), latest)| self.wait(latest, *limit, now))
+            .max();
+        Ok(match wait {
+            None => Admission::Admitted(Attempt {
+                account,
+                recorded,
+                at: now,
+            }),
+            Some(wait) => Admission::Throttled(wait),
+        })
     }
 
     /// The attempt's password was right: it was no failure, and the account's failures are
@@ -139,26 +143,15 @@ impl LoginThrottle {
         self.failures.withdraw(&attempt.recorded, attempt.at).await
     }
 
-    /// The wait before another attempt under `key` may pass, when more than `limit` failures,
-    /// the one just recorded among them, lie inside the window: until the oldest of the latest
-    /// `limit + 1` leaves it.
-    async fn wait(
-        &self,
-        key: &ThrottleKey,
-        limit: u32,
-        now: Timestamp,
-    ) -> Result<Option<Duration>, StoreError> {
-        let counted = limit.saturating_add(1);
-        let latest = self
-            .failures
-            .latest(key, now - self.policy.window, counted)
-            .await?;
-        if latest.len() < usize::try_from(counted).unwrap_or(usize::MAX) {
-            return Ok(None);
+    /// When `limit` failures (the latest, the latest first) lie inside the window, the wait
+    /// until the oldest of them leaves it.
+    fn wait(&self, latest: &[Timestamp], limit: u32, now: Timestamp) -> Option<Duration> {
+        if latest.len() < usize::try_from(limit).unwrap_or(usize::MAX) {
+            return None;
         }
-        Ok(latest
+        latest
             .last()
-            .map(|oldest_counted| *oldest_counted + self.policy.window - now))
+            .map(|oldest_counted| *oldest_counted + self.policy.window - now)
     }
 }
 
@@ -188,8 +181,7 @@ mod tests {
     #[tokio::test]
     async fn a_limit_of_zero_never_locks_and_asks_the_store_nothing() {
         let mut failures = MockLoginFailures::new();
-        failures.expect_record().never();
-        failures.expect_latest().never();
+        failures.expect_attempt().never();
         let throttle = LoginThrottle::new(
             ThrottlePolicy {
                 max_failures_per_account: 0,
@@ -207,50 +199,31 @@ mod tests {
         );
     }
 
-    /// The order is the rule: recorded, then counted with every attempt recorded before the
-    /// count. A throttle that counted first let a whole burst through.
+    /// One step of the store counts and records: nothing is recorded to be taken back later.
     #[tokio::test]
-    async fn an_attempt_is_recorded_before_it_is_counted_and_refused_ones_are_taken_back() {
+    async fn an_attempt_over_a_limit_is_refused_with_the_wait_for_its_oldest_failure() {
         let mut failures = MockLoginFailures::new();
-        let mut order = mockall::Sequence::new();
         failures
-            .expect_record()
-            .withf(|keys, at, forget_until| {
-                keys == [jake(), client()]
+            .expect_attempt()
+            .withf(|limits, at, since, forget_until| {
+                limits == [(jake(), 3), (client(), 5)]
                     && *at == T0
+                    && *since == T0 - Duration::minutes(10)
                     && *forget_until == T0 - Duration::minutes(10)
             })
             .times(1)
-            .in_sequence(&mut order)
-            .returning(|_, _, _| Ok(()));
-        // The account's limit is 3: this attempt and 3 before it are one too many.
-        failures
-            .expect_latest()
-            .withf(|key, since, limit| {
-                *key == jake() && *since == T0 - Duration::minutes(10) && *limit == 4
-            })
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(|_, _, _| {
+            .returning(|_, _, _, _| {
                 Ok(vec![
-                    T0,
-                    T0 - Duration::minutes(1),
-                    T0 - Duration::minutes(2),
-                    T0 - Duration::minutes(7),
+                    vec![
+                        T0 - Duration::minutes(1),
+                        T0 - Duration::minutes(2),
+                        T0 - Duration::minutes(7),
+                    ],
+                    vec![T0 - Duration::minutes(1)],
                 ])
             });
-        failures
-            .expect_latest()
-            .withf(|key, _, limit| *key == client() && *limit == 6)
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(|_, _, _| Ok(vec![T0]));
-        failures
-            .expect_withdraw()
-            .withf(|keys, at| keys == [jake(), client()] && *at == T0)
-            .times(1)
-            .in_sequence(&mut order)
-            .returning(|_, _| Ok(()));
+        failures.expect_record().never();
+        failures.expect_withdraw().never();
         let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
 
         let admission = throttle.admit("JAKE@x.io", Some("10.0.0.1"), T0).await;
@@ -259,15 +232,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_attempt_within_every_limit_is_admitted_and_stays_recorded() {
+    async fn an_attempt_within_every_limit_is_admitted_as_recorded() {
         let mut failures = MockLoginFailures::new();
         failures
-            .expect_record()
+            .expect_attempt()
             .times(1)
-            .returning(|_, _, _| Ok(()));
-        failures
-            .expect_latest()
-            .returning(|_, _, _| Ok(vec![T0, T0 - Duration::minutes(1)]));
+            .returning(|_, _, _, _| Ok(vec![vec![T0 - Duration::minutes(1)], vec![]]));
         failures.expect_withdraw().never();
         failures.expect_clear().never();
         let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
@@ -288,8 +258,8 @@ mod tests {
     async fn a_store_that_cannot_answer_is_an_error_not_a_pass() {
         let mut failures = MockLoginFailures::new();
         failures
-            .expect_record()
-            .returning(|_, _, _| Err(StoreError::Unreachable("down".to_owned())));
+            .expect_attempt()
+            .returning(|_, _, _, _| Err(StoreError::Unreachable("down".to_owned())));
         let throttle = LoginThrottle::new(POLICY, Arc::new(failures));
 
         let admission = throttle.admit("jake@x.io", None, T0).await;

@@ -326,7 +326,8 @@ macro_rules! store_contract {
             the_throttle_locks_an_account_after_the_limit_until_the_oldest_failure_leaves_the_window,
             the_throttle_resets_an_account_on_success_but_not_its_client,
             the_throttle_locks_one_client_trying_many_accounts,
-            attempts_racing_on_one_account_admit_at_most_its_limit,
+            attempts_racing_on_one_account_admit_exactly_its_limit,
+            withdrawals_racing_on_alike_failures_take_one_each,
             withdrawing_takes_back_one_failure_of_each_key_at_that_time,
         );
         $crate::store_contract!(@checks $store; live;

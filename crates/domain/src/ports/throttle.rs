@@ -37,6 +37,18 @@ pub trait LoginFailures: Send + Sync {
         at: Timestamp,
         forget_until: Timestamp,
     ) -> Result<(), StoreError>;
+    /// One attempt to log in, ordered with every other attempt on the same keys (none runs
+    /// between this one's count and its record): forgets every failure at or before
+    /// `forget_until`, reads the latest `limit` failures after `since` under each key (the
+    /// latest first, as [`Self::latest`] does), and when every key has fewer than its limit,
+    /// records a failure at `at` under each. Answers what it read, in the order of `limits`.
+    async fn attempt(
+        &self,
+        limits: &[(ThrottleKey, u32)],
+        at: Timestamp,
+        since: Timestamp,
+        forget_until: Timestamp,
+    ) -> Result<Vec<Vec<Timestamp>>, StoreError>;
     /// The times of the latest `limit` failures under `key` after `since`, the latest first.
     async fn latest(
         &self,
@@ -45,7 +57,9 @@ pub trait LoginFailures: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Timestamp>, StoreError>;
     /// Forgets one failure at `at` under each key, if there is one: an attempt recorded as a
-    /// failure before it was known to be one, which turned out not to be (refused, or right).
+    /// failure before it was known to be one, which turned out not to be (a right password, or
+    /// one never checked). Ordered with [`Self::attempt`] and other withdrawals of those keys,
+    /// so that two withdrawals of alike failures take two.
     async fn withdraw(&self, keys: &[ThrottleKey], at: Timestamp) -> Result<(), StoreError>;
     /// Forgets every failure under `key`.
     async fn clear(&self, key: &ThrottleKey) -> Result<(), StoreError>;

@@ -30,6 +30,47 @@ impl LoginFailures for InMemoryStore {
         Ok(())
     }
 
+    async fn attempt(
+        &self,
+        limits: &[(ThrottleKey, u32)],
+        at: Timestamp,
+        since: Timestamp,
+        forget_until: Timestamp,
+    ) -> Result<Vec<Vec<Timestamp>>, StoreError> {
+        // One lock over the count and the record: attempts on one key are ordered.
+        let mut state = self.lock();
+        state.login_failures.retain(|_, times| {
+            times.retain(|time| *time > forget_until);
+            !times.is_empty()
+        });
+        let latest: Vec<Vec<Timestamp>> = limits
+            .iter()
+            .map(|(key, limit)| {
+                let mut latest: Vec<Timestamp> = state
+                    .login_failures
+                    .get(&key.to_stored())
+                    .map(|times| times.iter().copied().filter(|time| *time > since).collect())
+                    .unwrap_or_default();
+                latest.sort_unstable_by(|a, b| b.cmp(a));
+                latest.truncate(usize::try_from(*limit).unwrap_or(usize::MAX));
+                latest
+            })
+            .collect();
+        let under = limits.iter().zip(&latest).all(|((_, limit), latest)| {
+            latest.len() < usize::try_from(*limit).unwrap_or(usize::MAX)
+        });
+        if under {
+            for (key, _) in limits {
+                state
+                    .login_failures
+                    .entry(key.to_stored())
+                    .or_default()
+                    .push(at);
+            }
+        }
+        Ok(latest)
+    }
+
     async fn latest(
         &self,
         key: &ThrottleKey,
