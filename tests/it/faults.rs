@@ -1,6 +1,7 @@
 use conduit_e2e::held_link::HeldLink;
 use conduit_e2e::{Conduit, TestApp, TestUser};
 use reqwest::Method;
+use serde_json::json;
 
 /// A database restart ends every connection the server holds. Requests made after it answer as
 /// before, or 503 while the pool reconnects, never 500, and the server recovers by itself.
@@ -41,7 +42,8 @@ async fn after_the_database_ends_every_connection_requests_never_answer_500_and_
 /// waited for as long as the database did (183 s in an attack run).
 #[tokio::test]
 async fn a_database_that_stops_answering_costs_a_request_a_503_not_a_hang() {
-    let first = TestApp::on_postgres().await;
+    let key = ("JWT_SECRET", "one key for both servers, 32 bytes or more");
+    let first = TestApp::on_postgres_with(&[key]).await;
     let database = reqwest::Url::parse(first.database_url()).expect("a database URL");
     let link = HeldLink::to(format!(
         "{}:{}",
@@ -60,24 +62,33 @@ async fn a_database_that_stops_answering_costs_a_request_a_503_not_a_hang() {
         .restart_through(
             through_link.as_str(),
             &[
+                key,
                 ("DATABASE_STATEMENT_TIMEOUT", "1s"),
                 ("DATABASE_ACQUIRE_TIMEOUT", "2s"),
             ],
         )
         .await;
-    let TestUser { token, .. } = app.register("jake").await;
-    let (status, _) = app.send(Method::GET, "/api/user", Some(&token), None).await;
-    assert_eq!(status, 200);
+    let TestUser { token, email, .. } = app.register("jake").await;
+    // Connections open and idle in the pool, so that what follows meets the silence with a
+    // statement sent, not while connecting.
+    let warm = (0..4).map(|_| app.send(Method::GET, "/api/user", Some(&token), None));
+    for (status, _) in futures_util::future::join_all(warm).await {
+        assert_eq!(status, 200);
+    }
 
     link.hold();
     // The test's patience, far beyond the server's 3 s: a hang fails here instead of stalling.
-    let silent = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        app.send(Method::GET, "/api/user", Some(&token), None),
-    )
+    // A login begins a transaction (its throttle's count), so a `BEGIN` is given up on too.
+    let (silent, begun) = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        tokio::join!(
+            app.send(Method::GET, "/api/user", Some(&token), None),
+            app.login(&email, "not the password"),
+        )
+    })
     .await
-    .expect("an answer, not a hang");
+    .expect("answers, not a hang");
     link.release();
+    assert_eq!(begun.status, 503, "{}", begun.body);
 
     assert_eq!(
         silent,
@@ -98,6 +109,26 @@ async fn a_database_that_stops_answering_costs_a_request_a_503_not_a_hang() {
         }
     }
     assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
+    // No connection was left inside a transaction that nothing owns: each write, whichever
+    // connection takes it, is committed and seen by another server on the database. A `BEGIN`
+    // given up on inside sqlx's transaction ran once the database answered, and the writes
+    // that followed on that connection were answered 200 and never committed.
+    for n in 0..12 {
+        let bio = format!("bio {n}");
+        let body = json!({"user": {"bio": bio}});
+        let (status, _) = app
+            .send(Method::PUT, "/api/user", Some(&token), Some(body))
+            .await;
+        assert_eq!(status, 200);
+        let (status, seen) = first
+            .send(Method::GET, "/api/user", Some(&token), None)
+            .await;
+        assert_eq!(
+            (status, &seen["user"]["bio"]),
+            (200, &json!(bio)),
+            "write {n}"
+        );
+    }
 }
 
 /// Answers the breached-password check slowly, after telling the test the request arrived.

@@ -210,6 +210,8 @@ impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, Sqli
 pub(crate) enum Conn<'c> {
     Postgres(&'c mut PgConnection, Duration),
     Sqlite(&'c mut SqliteConnection),
+    /// A PostgreSQL transaction's, after its commit: every statement answers [`ended`].
+    Ended,
 }
 
 /// What a statement that went unanswered past its deadline answers: the database is there as
@@ -260,6 +262,7 @@ impl Conn<'_> {
                 .fetch_one(&mut **conn)
                 .await
                 .map_err(store_error),
+            Self::Ended => Err(ended()),
         }
     }
 
@@ -277,6 +280,7 @@ impl Conn<'_> {
                 .fetch_optional(&mut **conn)
                 .await
                 .map_err(store_error),
+            Self::Ended => Err(ended()),
         }
     }
 
@@ -294,6 +298,7 @@ impl Conn<'_> {
                 .fetch_all(&mut **conn)
                 .await
                 .map_err(store_error),
+            Self::Ended => Err(ended()),
         }
     }
 
@@ -315,6 +320,7 @@ impl Conn<'_> {
                 .await
                 .map(|done| done.rows_affected())
                 .map_err(store_error),
+            Self::Ended => Err(ended()),
         }
     }
 }
@@ -367,24 +373,23 @@ impl Pooled {
 /// [`Tx::commit`] or by nothing (dropping it rolls back).
 #[derive(Debug)]
 pub(crate) enum Tx {
-    /// Each with the signal that a commit wakes (see [`Store::wrote`]); PostgreSQL's with its
-    /// statements' deadline ([`answered`]).
-    Postgres(Transaction<'static, Postgres>, Arc<Notify>, Duration),
+    /// Each with the signal that a commit wakes (see [`Store::wrote`]).
+    Postgres(PgTx, Arc<Notify>),
     Sqlite(Transaction<'static, Sqlite>, Arc<Notify>),
 }
 
 impl Tx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Self::Postgres(tx, _, deadline) => Conn::Postgres(tx, *deadline),
+            Self::Postgres(tx, _) => tx.conn(),
             Self::Sqlite(tx, _) => Conn::Sqlite(tx),
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Self::Postgres(tx, written, deadline) => {
-                answered(deadline, tx.commit()).await?;
+            Self::Postgres(tx, written) => {
+                tx.commit().await?;
                 written.notify_one();
             }
             Self::Sqlite(tx, written) => {
@@ -394,6 +399,88 @@ impl Tx {
         }
         Ok(())
     }
+}
+
+/// A transaction on a connection of the PostgreSQL pool, begun, committed and rolled back by
+/// statements given up on as every other is ([`answered`]). sqlx's own transaction could not
+/// be: a `BEGIN` given up on went back to the pool unanswered inside it, then ran once the
+/// database answered again, and left that connection in a transaction nothing owned. Every
+/// later request on it wrote into that transaction and was told it had succeeded, while no
+/// other connection saw the write (attack run 12).
+#[derive(Debug)]
+pub(crate) struct PgTx {
+    /// Until the commit; a transaction dropped with it is rolled back ([`Drop`]).
+    conn: Option<PoolConnection<Postgres>>,
+    deadline: Duration,
+}
+
+impl PgTx {
+    async fn begin(
+        mut conn: PoolConnection<Postgres>,
+        deadline: Duration,
+    ) -> Result<Self, StoreError> {
+        let begun = answered(deadline, sqlx::raw_sql("BEGIN").execute(&mut *conn)).await;
+        let given_up = unanswered(&begun);
+        match begun {
+            Ok(_) => Ok(Self {
+                conn: Some(conn),
+                deadline,
+            }),
+            Err(error) => {
+                if given_up {
+                    drop(conn.detach());
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn conn(&mut self) -> Conn<'_> {
+        match self.conn.as_mut() {
+            Some(conn) => Conn::Postgres(conn, self.deadline),
+            None => Conn::Ended,
+        }
+    }
+
+    async fn commit(mut self) -> Result<(), StoreError> {
+        let Some(mut conn) = self.conn.take() else {
+            return Err(ended());
+        };
+        let committed = answered(self.deadline, sqlx::raw_sql("COMMIT").execute(&mut *conn)).await;
+        if unanswered(&committed) {
+            drop(conn.detach());
+        }
+        committed.map(drop)
+    }
+}
+
+/// Rolls an uncommitted transaction back before its connection serves again, in a task of its
+/// own (a drop cannot wait); a connection whose `ROLLBACK` has no answer, or that has no
+/// runtime to roll back on, is closed instead, which ends the transaction on the server.
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let deadline = self.deadline;
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    let rollback = sqlx::raw_sql("ROLLBACK").execute(&mut *conn);
+                    if answered(deadline, rollback).await.is_err() {
+                        drop(conn.detach());
+                    }
+                });
+            }
+            Err(_) => drop(conn.detach()),
+        }
+    }
+}
+
+/// What a statement on a transaction that has ended answers: never met, since a commit takes
+/// the transaction.
+fn ended() -> StoreError {
+    StoreError::Unavailable("the transaction has ended".to_owned())
 }
 
 /// Which database a statement is for, where one SQL text cannot serve both (the feed's page:
@@ -534,10 +621,10 @@ impl Store {
             // `BEGIN` is a round trip too: given up on as a statement is, after the wait for
             // a connection.
             Self::Postgres(pg) => {
-                let patience = pg.pool.options().get_acquire_timeout() + pg.deadline;
-                answered(patience, pg.pool.begin())
+                let conn = pg.pool.acquire().await.map_err(store_error)?;
+                PgTx::begin(conn, pg.deadline)
                     .await
-                    .map(|tx| Tx::Postgres(tx, pg.written.clone(), pg.deadline))
+                    .map(|tx| Tx::Postgres(tx, pg.written.clone()))
             }
             Self::Sqlite(pools) => pools
                 .writer
