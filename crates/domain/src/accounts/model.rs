@@ -47,8 +47,9 @@ impl Username {
 
     /// Any script, but no white space, no control character, no invisible one, and of ASCII's
     /// punctuation only `_`, `-` and `.`: it appears in URLs (`/api/profiles/{username}`), so
-    /// nothing with a meaning there. Invisible means Unicode's format characters (`Cf`): zero
-    /// widths, joiners, the bidirectional controls, tags. `jake` followed by a zero-width space,
+    /// nothing with a meaning there. Invisible means Unicode's format characters (`Cf`: zero
+    /// widths, joiners, the bidirectional controls, tags) and its default-ignorable ones
+    /// (variation selectors, Hangul fillers, the combining grapheme joiner). `jake` followed by a zero-width space,
     /// or `ekaj` behind a right-to-left override, would read as `jake` on every page. The API
     /// document states the same rule as a pattern (with the format characters of the Basic
     /// Multilingual Plane; the others are refused here).
@@ -58,6 +59,7 @@ impl Username {
             !c.is_whitespace()
                 && !c.is_control()
                 && c.general_category() != GeneralCategory::Format
+                && !is_default_ignorable(c)
                 && (!c.is_ascii_punctuation() || matches!(c, '_' | '-' | '.'))
         };
         if !raw.chars().all(allowed) {
@@ -72,6 +74,20 @@ impl Username {
     pub fn canonical(&self) -> String {
         self.0.to_lowercase()
     }
+}
+
+/// Unicode's `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt, Unicode 15.1): what a
+/// renderer shows as nothing when it has no glyph for it. Beside the format characters, it holds
+/// the combining grapheme joiner, the variation selectors and the Hangul fillers, which a name
+/// made of them alone shows blank. The property is not in the general-category tables, and it
+/// changes rarely.
+fn is_default_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// An e-mail address, kept in lower case: addresses are compared case-insensitively.

@@ -132,6 +132,9 @@ fn a_username_with_an_invisible_character_breaks_its_pattern() {
         "ja\u{200d}ke",
         "\u{202e}ekaj",
         "jake\u{feff}",
+        "jake\u{34f}",
+        "jake\u{fe0f}",
+        "\u{3164}",
     ] {
         check::<NewUserRequest>(body(invisible), "username", "is invalid");
     }
