@@ -44,23 +44,10 @@ async fn after_the_database_ends_every_connection_requests_never_answer_500_and_
 async fn a_database_that_stops_answering_costs_a_request_a_503_not_a_hang() {
     let key = ("JWT_SECRET", "one key for both servers, 32 bytes or more");
     let first = TestApp::on_postgres_with(&[key]).await;
-    let database = reqwest::Url::parse(first.database_url()).expect("a database URL");
-    let link = HeldLink::to(format!(
-        "{}:{}",
-        database.host_str().expect("a host"),
-        database.port().expect("a port")
-    ))
-    .await;
-    let mut through_link = database.clone();
-    through_link
-        .set_host(Some(&link.address.ip().to_string()))
-        .expect("the link's host");
-    through_link
-        .set_port(Some(link.address.port()))
-        .expect("the link's port");
+    let (link, through_link) = HeldLink::to_database(first.database_url()).await;
     let app = first
         .restart_through(
-            through_link.as_str(),
+            &through_link,
             &[
                 key,
                 ("DATABASE_STATEMENT_TIMEOUT", "1s"),

@@ -88,20 +88,7 @@ async fn a_client_that_missed_three_events_gets_exactly_those_when_it_resumes() 
 async fn behind_a_held_link(poll: &str) -> (TestApp, TestApp, HeldLink) {
     let key = ("JWT_SECRET", "one key for every replica, 32 bytes or more");
     let first = TestApp::on_postgres_with(&[key]).await;
-    let database = reqwest::Url::parse(first.database_url()).expect("a database URL");
-    let link = HeldLink::to(format!(
-        "{}:{}",
-        database.host_str().expect("a host"),
-        database.port().expect("a port")
-    ))
-    .await;
-    let mut through_link = database.clone();
-    through_link
-        .set_host(Some(&link.address.ip().to_string()))
-        .expect("the link's host");
-    through_link
-        .set_port(Some(link.address.port()))
-        .expect("the link's port");
+    let (link, through_link) = HeldLink::to_database(first.database_url()).await;
     link.hold();
     let second = first
         .restart_with(&[

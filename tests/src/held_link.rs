@@ -41,6 +41,29 @@ impl HeldLink {
         Self { address, open }
     }
 
+    /// A link to the database server of `url` (a `postgres://` URL), open, and the URL that
+    /// reaches the same database through it.
+    ///
+    /// # Panics
+    /// When `url` is not a URL with a host and a port.
+    pub async fn to_database(url: &str) -> (Self, String) {
+        let database = reqwest::Url::parse(url).expect("a database URL");
+        let link = Self::to(format!(
+            "{}:{}",
+            database.host_str().expect("a host"),
+            database.port().expect("a port")
+        ))
+        .await;
+        let mut through_link = database;
+        through_link
+            .set_host(Some(&link.address.ip().to_string()))
+            .expect("the link's host");
+        through_link
+            .set_port(Some(link.address.port()))
+            .expect("the link's port");
+        (link, through_link.into())
+    }
+
     /// From now on nothing more passes, either way.
     pub fn hold(&self) {
         self.open.send_replace(false);
