@@ -1,5 +1,9 @@
+use conduit_domain::Timestamp;
+use conduit_domain::ports::ThrottleKey;
 use conduit_e2e::held_link::HeldLink;
 use conduit_e2e::{Conduit, TestApp, TestUser};
+use conduit_persistence::{PoolSettings, Store};
+use conduit_test_support::postgres::TestDb;
 use reqwest::Method;
 use serde_json::json;
 
@@ -116,6 +120,73 @@ async fn a_database_that_stops_answering_costs_a_request_a_503_not_a_hang() {
             "write {n}"
         );
     }
+}
+
+/// A transaction dropped while its `BEGIN` is on the wire, as actix drops a request whose
+/// client has gone, leaves no connection of the pool inside a transaction nothing owns. With
+/// sqlx's transaction (and with the store's own, until `BEGIN` got a task of its own), the
+/// connection went back to the pool with the `BEGIN` unanswered; it ran there, and later
+/// writes on that connection were answered and never committed (80 logins whose clients reset
+/// their connections, attack run 13). Here the `BEGIN` of a login's throttle count is held on
+/// its way by a link the test holds, the count is dropped, and the link released.
+#[tokio::test]
+async fn a_transaction_dropped_while_its_begin_is_on_the_wire_leaves_nothing_open() {
+    let database = TestDb::new().await;
+    let (link, through_link) = HeldLink::to_database(database.url()).await;
+    let store = Store::connect(&through_link, PoolSettings::default())
+        .await
+        .expect("connects through the link");
+    let failures = store.login_failures();
+    let now = Timestamp::from_offset(time::OffsetDateTime::now_utc());
+    let limits = [(ThrottleKey::Account("jake@example.com".to_owned()), 5)];
+    // A connection open and idle in the pool, so that the next count sends its BEGIN at once.
+    failures
+        .attempt(&limits, now, now, now)
+        .await
+        .expect("a first count");
+
+    link.hold();
+    let counting = tokio::spawn({
+        let (failures, limits) = (failures.clone(), limits.clone());
+        async move { failures.attempt(&limits, now, now, now).await }
+    });
+    // Patience, not a measure: the BEGIN is on the wire once the link holds bytes of it.
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while link.held() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the BEGIN reaches the link");
+    counting.abort();
+    let _ = counting.await;
+    link.release();
+
+    // Settled once the BEGIN has run (the last statement of a session of the database is the
+    // BEGIN, or the ROLLBACK that follows it) and no session is left inside a transaction.
+    let sessions = "SELECT COALESCE(state, ''), query FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    let settled = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let rows: Vec<(String, String)> = sqlx::query_as(sessions)
+                .fetch_all(database.pool())
+                .await
+                .expect("reads pg_stat_activity");
+            let begun = rows
+                .iter()
+                .any(|(_, query)| query == "BEGIN" || query == "ROLLBACK");
+            let open = rows.iter().any(|(state, _)| state == "idle in transaction");
+            if begun && !open {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        settled.is_ok(),
+        "a connection of the pool stayed in a transaction nothing owns"
+    );
 }
 
 /// Answers the breached-password check slowly, after telling the test the request arrived.

@@ -3,6 +3,8 @@
 //! instance's live-events listener and PostgreSQL, to make that instance's fan-out lag on cue.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -14,6 +16,8 @@ use tokio::sync::watch;
 pub struct HeldLink {
     pub address: SocketAddr,
     open: watch::Sender<bool>,
+    /// Bytes read from either side and not yet passed on: what the hold is keeping back.
+    held: Arc<AtomicUsize>,
 }
 
 impl HeldLink {
@@ -27,6 +31,8 @@ impl HeldLink {
             .expect("binds the link");
         let address = listener.local_addr().expect("a bound address");
         let (open, gate) = watch::channel(true);
+        let held = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&held);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = TcpStream::connect(&target).await else {
@@ -34,11 +40,21 @@ impl HeldLink {
                 };
                 let (client_read, client_write) = client.into_split();
                 let (server_read, server_write) = server.into_split();
-                tokio::spawn(pump(client_read, server_write, gate.clone()));
-                tokio::spawn(pump(server_read, client_write, gate.clone()));
+                let (up, down) = (Arc::clone(&counted), Arc::clone(&counted));
+                tokio::spawn(pump(client_read, server_write, gate.clone(), up));
+                tokio::spawn(pump(server_read, client_write, gate.clone(), down));
             }
         });
-        Self { address, open }
+        Self {
+            address,
+            open,
+            held,
+        }
+    }
+
+    /// How many bytes the hold keeps back now, either way.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::SeqCst)
     }
 
     /// A link to the database server of `url` (a `postgres://` URL), open, and the URL that
@@ -75,26 +91,25 @@ impl HeldLink {
     }
 }
 
-/// Copies `from` to `to`, waiting for the gate to be open before each read and each write: a
-/// chunk read just before the hold waits too.
+/// Copies `from` to `to`, waiting for the gate to be open before each write: what is read while
+/// the link is held waits, counted in `held`, and nothing more is read until it has passed.
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mut gate: watch::Receiver<bool>,
+    held: Arc<AtomicUsize>,
 ) {
     let mut buffer = vec![0; 16 * 1024];
     loop {
-        if gate.wait_for(|open| *open).await.is_err() {
-            return;
-        }
         let read = match from.read(&mut buffer).await {
             Ok(0) | Err(_) => return,
             Ok(read) => read,
         };
-        if gate.wait_for(|open| *open).await.is_err() {
-            return;
-        }
-        if to.write_all(&buffer[..read]).await.is_err() {
+        held.fetch_add(read, Ordering::SeqCst);
+        let passed = gate.wait_for(|open| *open).await.is_ok()
+            && to.write_all(&buffer[..read]).await.is_ok();
+        held.fetch_sub(read, Ordering::SeqCst);
+        if !passed {
             return;
         }
     }

@@ -415,7 +415,22 @@ pub(crate) struct PgTx {
 }
 
 impl PgTx {
-    async fn begin(
+    /// Begins on `conn` in a task of its own, which owns the connection until `BEGIN` has its
+    /// answer: a request dropped meanwhile (its client gone) cannot drop the connection with
+    /// a `BEGIN` in flight, which went back to the pool and ran there, leaving a transaction
+    /// nothing owned (80 logins whose clients reset their connections, attack run 13). Begun
+    /// for nobody, the transaction comes back to the task and is dropped there: rolled back.
+    async fn begin(conn: PoolConnection<Postgres>, deadline: Duration) -> Result<Self, StoreError> {
+        let (sent, received) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let _ = sent.send(Self::begin_on(conn, deadline).await);
+        });
+        received
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("BEGIN's task ended".to_owned())))
+    }
+
+    async fn begin_on(
         mut conn: PoolConnection<Postgres>,
         deadline: Duration,
     ) -> Result<Self, StoreError> {

@@ -60,6 +60,7 @@ impl Username {
                 && !c.is_control()
                 && c.general_category() != GeneralCategory::Format
                 && !is_default_ignorable(c)
+                && !is_blank(c)
                 && (!c.is_ascii_punctuation() || matches!(c, '_' | '-' | '.'))
         };
         if !raw.chars().all(allowed) {
@@ -88,6 +89,12 @@ fn is_default_ignorable(c: char) -> bool {
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
         | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
         | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Characters that are neither, but that every font draws as blank: the braille pattern with no
+/// dot, which alone made a name that showed as nothing.
+fn is_blank(c: char) -> bool {
+    c == '\u{2800}'
 }
 
 /// An e-mail address, kept in lower case: addresses are compared case-insensitively.

@@ -135,6 +135,7 @@ fn a_username_with_an_invisible_character_breaks_its_pattern() {
         "jake\u{34f}",
         "jake\u{fe0f}",
         "\u{3164}",
+        "\u{2800}",
     ] {
         check::<NewUserRequest>(body(invisible), "username", "is invalid");
     }

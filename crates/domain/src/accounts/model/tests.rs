@@ -46,6 +46,7 @@ fn username_accepts_letters_of_any_script_and_refuses_what_urls_would_escape() {
     username("\u{3164}", Err(rule.clone()));
     username("jake\u{17b4}", Err(rule.clone()));
     username("jake\u{e0100}", Err(rule.clone()));
+    username("\u{2800}", Err(rule.clone()));
     username("jake/smith", Err(rule.clone()));
     username("jake?", Err(rule.clone()));
     username("jake\u{a0}smith", Err(rule.clone()));
