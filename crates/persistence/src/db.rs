@@ -457,15 +457,24 @@ impl PgTx {
         }
     }
 
+    /// Commits from a task that owns the connection until `COMMIT` has its answer, as
+    /// [`Self::begin`] does: a request dropped meanwhile cannot put the connection back in the
+    /// pool before its transaction has ended.
     async fn commit(mut self) -> Result<(), StoreError> {
         let Some(mut conn) = self.conn.take() else {
             return Err(ended());
         };
-        let committed = answered(self.deadline, sqlx::raw_sql("COMMIT").execute(&mut *conn)).await;
-        if unanswered(&committed) {
-            drop(conn.detach());
-        }
-        committed.map(drop)
+        let deadline = self.deadline;
+        let committing = tokio::spawn(async move {
+            let committed = answered(deadline, sqlx::raw_sql("COMMIT").execute(&mut *conn)).await;
+            if unanswered(&committed) {
+                drop(conn.detach());
+            }
+            committed.map(drop)
+        });
+        committing
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("COMMIT's task ended".to_owned())))
     }
 }
 
