@@ -33,11 +33,22 @@ pub struct PgStore {
 /// fan-out, one each.
 pub const BACKGROUND_CONNECTIONS: u32 = 3;
 
+/// How long the live events' work waits for a connection of its own pool, at the least. No
+/// client waits on it, so it need not give up as soon as a request does: with the requests'
+/// acquire timeout (200 ms in a test that fills the requests' pool), a fan-out's read under a
+/// loaded machine gave up while the sequencer and the fold held the pool or a new connection
+/// was still in its handshake, and the fan-out waited a whole retry for nothing.
+const BACKGROUND_PATIENCE: Duration = Duration::from_secs(10);
+
 impl From<PgPool> for PgStore {
     fn from(pool: PgPool) -> Self {
         let background = PgPoolOptions::new()
             .max_connections(BACKGROUND_CONNECTIONS)
-            .acquire_timeout(pool.options().get_acquire_timeout())
+            .acquire_timeout(
+                pool.options()
+                    .get_acquire_timeout()
+                    .max(BACKGROUND_PATIENCE),
+            )
             .connect_lazy_with(pool.connect_options().as_ref().clone());
         Self {
             pool,

@@ -328,9 +328,11 @@ mod live {
     #[tokio::test]
     async fn a_full_request_pool_holds_back_no_live_event() {
         let database = TestDb::new().await;
+        // Long enough for a handshake on a loaded machine: with 200 ms, a connection still
+        // opening was taken for a full pool, and the store's own connect timed out.
         let settings = PoolSettings {
             max_connections: 2,
-            acquire_timeout: Duration::from_millis(200),
+            acquire_timeout: Duration::from_secs(2),
             ..PoolSettings::default()
         };
         let store = crate::postgres::connected(&database, settings).await;
@@ -343,6 +345,11 @@ mod live {
         while let Ok(connection) = pg.pool.acquire().await {
             held.push(connection);
         }
+        assert_eq!(
+            (pg.pool.size(), pg.pool.num_idle()),
+            (2, 0),
+            "every connection held"
+        );
         let since = store
             .background()
             .event_log()
