@@ -130,26 +130,6 @@ fn remembered_failures() -> MockLoginFailures {
     let failures: Arc<Failures> = Arc::default();
     let mut mock = MockLoginFailures::new();
     let kept = failures.clone();
-    mock.expect_record().returning(move |keys, at, _| {
-        for key in keys {
-            lock(&kept).entry(key.to_stored()).or_default().push(at);
-        }
-        Ok(())
-    });
-    let kept = failures.clone();
-    mock.expect_latest().returning(move |key, since, limit| {
-        let mut latest: Vec<Timestamp> = lock(&kept)
-            .get(&key.to_stored())
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|at| *at > since)
-            .collect();
-        latest.sort_unstable_by(|a, b| b.cmp(a));
-        latest.truncate(limit as usize);
-        Ok(latest)
-    });
-    let kept = failures.clone();
     mock.expect_attempt()
         .returning(move |limits, at, since, _| {
             let mut failures = lock(&kept);
